@@ -1,0 +1,41 @@
+# Everything runs from the project's own virtualenv; `make run` and `make test` create it.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+PYTEST_ARGS ?=
+
+.PHONY: run test lint format lock bench clean
+
+$(STAMP): requirements.lock pyproject.toml
+	rm -f $(VENV)/.installed-*
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+run: $(STAMP)  ## set up, then build the seed's resnet22 and print its summary
+	$(BIN)/archspec build specs/resnet22.yaml
+
+test: $(STAMP) lint  ## lint, then the whole test suite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check archspec tests benchmarks
+	$(BIN)/ruff format --check archspec tests benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix archspec tests benchmarks
+	$(BIN)/ruff format archspec tests benchmarks
+
+lock:  ## re-resolve requirements.lock from pyproject.toml in a scratch virtualenv
+	rm -rf /tmp/archspec-lock && $(PYTHON) -m venv /tmp/archspec-lock
+	/tmp/archspec-lock/bin/python -m pip install --quiet --upgrade pip
+	/tmp/archspec-lock/bin/python -m pip install --quiet ".[tensorflow,jax,dev]" hatchling
+	/tmp/archspec-lock/bin/python -m pip freeze --exclude-editable | grep -v '^archspec' > requirements.lock
+
+bench: $(STAMP)  ## the benchmark scripts (slow; see benchmarks/RESULTS.md)
+	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

@@ -1,0 +1,61 @@
+"""archspec: a declarative, spec-driven compiler for residual CNN architectures.
+
+The public API is small and framework-free at import time; only `build` imports Keras.
+
+    spec = archspec.load("specs/resnet22.yaml")   # validate (raises a located SpecError)
+    graph = archspec.lower(spec)                  # resolved IR: shapes, params, MACs
+    model = archspec.build(spec)                  # keras.Model
+    source = archspec.codegen(spec)               # self-contained Keras source
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from archspec.errors import Diagnostic, Location, SpecError
+from archspec.ir import Graph, Layer
+from archspec.loader import load, loads, preset_names
+from archspec.lower import Limits, analyze, lower
+from archspec.spec import Spec
+
+if TYPE_CHECKING:
+    import keras
+
+    from archspec.backends.keras import Precision
+
+__all__ = [
+    "Diagnostic",
+    "Graph",
+    "Layer",
+    "Limits",
+    "Location",
+    "Spec",
+    "SpecError",
+    "analyze",
+    "build",
+    "load",
+    "loads",
+    "lower",
+    "preset_names",
+]
+
+
+def _as_spec(spec: Spec | str | Path) -> Spec:
+    return spec if isinstance(spec, Spec) else load(spec)
+
+
+def build(
+    spec: Spec | str | Path,
+    *,
+    precision: Precision = "float32",
+    limits: Limits | None = None,
+) -> keras.Model:
+    """Compile a spec (or a spec file, or a preset name) into a Keras functional model.
+
+    The spec is lowered and checked against `limits` before Keras is imported.
+    """
+    graph = lower(_as_spec(spec), limits=limits)
+    from archspec.backends.keras import build_model
+
+    return build_model(graph, precision=precision)

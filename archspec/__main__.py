@@ -1,0 +1,3 @@
+from archspec.cli import main
+
+main(prog_name="archspec")

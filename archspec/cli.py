@@ -1,0 +1,243 @@
+"""The `archspec` command: a thin layer over the public API.
+
+Exit codes: 0 success; 1 an invalid spec (or a budget exceeded); 2 a usage error or a file
+that cannot be read or written. No command prints a traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from archspec.check import UnreadableError, check_file, expand_paths
+from archspec.errors import SpecError
+from archspec.loader import load
+from archspec.lower import DEFAULT_MAX_ACTIVATION_BYTES, DEFAULT_MAX_PARAMS, Limits, lower
+
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+
+stdout = Console(highlight=False)
+stderr = Console(stderr=True, highlight=False)
+
+
+def _parse_size(text: str) -> int:
+    units = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+    cleaned = text.strip().lower().removesuffix("ib").removesuffix("b")
+    number, unit = cleaned, ""
+    if cleaned and cleaned[-1] in units:
+        number, unit = cleaned[:-1], cleaned[-1]
+    try:
+        value = float(number) * units[unit]
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a size such as 512M or 4G") from None
+    if value <= 0:
+        raise click.BadParameter("must be positive")
+    return int(value)
+
+
+def _parse_count(text: str) -> int:
+    try:
+        value = float(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a number such as 25000000 or 2.5e7") from None
+    if value <= 0:
+        raise click.BadParameter("must be positive")
+    return int(value)
+
+
+def limit_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--max-params and --max-activation-memory, passed on as `limits`."""
+
+    @click.option(
+        "--max-params",
+        default=str(DEFAULT_MAX_PARAMS),
+        show_default=True,
+        help="Refuse specs with more parameters than this.",
+    )
+    @click.option(
+        "--max-activation-memory",
+        default=f"{DEFAULT_MAX_ACTIVATION_BYTES >> 30}G",
+        show_default=True,
+        help="Refuse specs whose activations for one sample (float32) exceed this.",
+    )
+    @wraps(function)
+    def wrapper(*args: Any, max_params: str, max_activation_memory: str, **kwargs: Any) -> Any:
+        limits = Limits(_parse_count(max_params), _parse_size(max_activation_memory))
+        return function(*args, limits=limits, **kwargs)
+
+    return wrapper
+
+
+def fail_on_spec_error(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a SpecError into its located messages and exit 1; unreadable files exit 2."""
+
+    @wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except SpecError as exc:
+            for diagnostic in exc.diagnostics:
+                stderr.print(diagnostic.format(), soft_wrap=True, markup=False)
+            sys.exit(EXIT_INVALID)
+        except (OSError, UnreadableError) as exc:
+            message = f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError) else str(exc)
+            stderr.print(f"error: {message}", soft_wrap=True, markup=False)
+            sys.exit(EXIT_USAGE)
+
+    return wrapper
+
+
+def import_keras_backend() -> Any:
+    """Import the Keras backend, keeping TensorFlow's native start-up log off the terminal.
+
+    TensorFlow writes its C++ log lines before any setting can silence them, so the process's
+    stderr is pointed at /dev/null for the duration of the import only.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        from archspec.backends import keras as backend
+    except ImportError as exc:
+        raise click.ClickException(
+            f"building models needs Keras 3 and a backend ({exc.name} is missing): "
+            "pip install 'archspec[tensorflow]'"
+        ) from None
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+    return backend
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="archspec")
+def main() -> None:
+    """Validate, build, generate and cost residual CNNs described by YAML or JSON specs."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools, github for workflow annotations on a PR's diff.",
+)
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@limit_options
+def validate(paths: tuple[str, ...], output_format: str, strict: bool, limits: Limits) -> None:
+    """Check spec files, folders or globs; report every problem with file:line:col.
+
+    Exit 0 when every file is valid, 1 when any is invalid, 2 on usage errors or unreadable
+    files. Never imports TensorFlow.
+    """
+    from archspec import render
+
+    try:
+        reports = [check_file(path, limits) for path in expand_paths(paths)]
+    except UnreadableError as exc:
+        stderr.print(f"error: {exc}", soft_wrap=True, markup=False)
+        sys.exit(EXIT_USAGE)
+    if output_format == "json":
+        click.echo(render.reports_json(reports, strict=strict))
+    elif output_format == "github":
+        text = render.reports_github(reports)
+        if text:
+            click.echo(text)
+        click.echo(render.summary_line(reports, strict=strict))
+    else:
+        render.print_reports_text(stdout, reports, strict=strict)
+    if not all(report.ok(strict=strict) for report in reports):
+        sys.exit(EXIT_INVALID)
+
+
+@main.command()
+@click.argument("spec_path", metavar="SPEC")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the model as a .keras file (written atomically).",
+)
+@click.option(
+    "--precision",
+    type=click.Choice(["float32", "mixed_float16", "mixed_bfloat16"]),
+    default="float32",
+    show_default=True,
+    help="Dtype policy of every layer; the classifier's output stays float32.",
+)
+@click.option("--seed", type=int, help="Seed the initial weights: same seed, same weights.")
+@limit_options
+@fail_on_spec_error
+def build(
+    spec_path: str, output: Path | None, precision: str, seed: int | None, limits: Limits
+) -> None:
+    """Compile SPEC into a Keras model and print its per-stage summary."""
+    from archspec import render
+    from archspec.files import check_output_path, write_atomic
+
+    if output is not None:
+        if output.suffix != ".keras":
+            raise click.UsageError("the output file must end in .keras")
+        check_output_path(output, [spec_path])
+    graph = lower(load(spec_path), limits=limits)
+    stdout.print(render.summary_table(graph))
+    backend = import_keras_backend()
+    if seed is not None:
+        backend.keras.utils.set_random_seed(seed)
+    model = backend.build_model(graph, precision=precision)
+    stdout.print(
+        f"Keras model '{model.name}': {len(model.layers)} layers, "
+        f"{model.count_params():,} parameters",
+        soft_wrap=True,
+    )
+    if output is not None:
+        write_atomic(output, model.save)
+        stdout.print(f"saved {output}", soft_wrap=True)
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+def schema(output: Path | None) -> None:
+    """Print (or write) the JSON Schema of specs, generated from the pydantic models."""
+    from archspec.files import write_atomic
+    from archspec.schema import schema_text
+
+    text = schema_text()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(output, text)
+
+
+@main.command()
+def presets() -> None:
+    """List the built-in presets that `extends:` and every command accept by name."""
+    from rich.table import Table
+
+    from archspec.loader import preset_names
+
+    table = Table("preset", "params", "description", box=None)
+    for name in preset_names():
+        spec = load(name)
+        graph = lower(spec)
+        description = spec.description.split(". ")[0].rstrip(".")
+        table.add_row(name, f"{graph.params:,}", description)
+    stdout.print(table)
+
+
+if __name__ == "__main__":
+    main()

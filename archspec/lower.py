@@ -1,0 +1,744 @@
+"""Spec -> IR: resolve every layer's name, attributes, shape, parameters and MACs.
+
+No framework is imported. Semantic problems (a spatial size that collapses, an identity add
+whose channels differ, a budget exceeded) are found here and located in the spec's file.
+
+Costs, by rule (documented in the README):
+- parameters: as Keras counts them (BatchNormalization has 4 per channel, 2 trainable);
+- MACs: multiply-accumulates of conv (k*k*C_in/groups per output value) and dense
+  (inputs per output value) layers; biases, BN, activations, adds and pooling count zero.
+  FLOPs are 2 x MACs.
+- activation memory: every layer output of one sample, float32.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from archspec.blocks import BLOCK_BUILDERS
+from archspec.errors import Diagnostic, SpecError, format_path
+from archspec.io import FieldPath, SourceMap
+from archspec.ir import BYTES_PER_VALUE, Block, Branch, Graph, Layer, StageInfo, frozen_mapping
+from archspec.spec import Spec, StageBase
+
+DEFAULT_MAX_PARAMS = 2_000_000_000
+DEFAULT_MAX_ACTIVATION_BYTES = 16 << 30
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource guards checked while lowering, before any framework allocates anything."""
+
+    max_params: int = DEFAULT_MAX_PARAMS
+    max_activation_bytes: int = DEFAULT_MAX_ACTIVATION_BYTES
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What lowering found: the graph (None when an error stopped it) and every diagnostic."""
+
+    graph: Graph | None
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        """Diagnostics of severity error."""
+        return tuple(d for d in self.diagnostics if d.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        """Diagnostics of severity warning."""
+        return tuple(d for d in self.diagnostics if d.severity == "warning")
+
+
+class _Stop(Exception):
+    """Lowering cannot go on; the reason is already in the diagnostics."""
+
+
+@dataclass(frozen=True)
+class Arg:
+    """A block argument, or an expression over one: its value and how to write it in Python."""
+
+    name: str
+    value: int
+    expr: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.expr:
+            object.__setattr__(self, "expr", self.name)
+
+    def __mul__(self, factor: int) -> Arg:
+        if factor == 1:
+            return self
+        return Arg(self.name, self.value * factor, f"{self.expr} * {factor}")
+
+
+def _value(x: int | Arg) -> int:
+    return x.value if isinstance(x, Arg) else x
+
+
+def lower(
+    spec: Spec, *, input_size: tuple[int, int] | None = None, limits: Limits | None = None
+) -> Graph:
+    """Lower a validated spec to the IR; raise a located `SpecError` on any semantic error."""
+    analysis = analyze(spec, input_size=input_size, limits=limits)
+    if analysis.errors or analysis.graph is None:
+        raise SpecError(analysis.diagnostics)
+    return analysis.graph
+
+
+def analyze(
+    spec: Spec, *, input_size: tuple[int, int] | None = None, limits: Limits | None = None
+) -> Analysis:
+    """Lower a spec, collecting every error and warning instead of stopping at the first."""
+    builder = GraphBuilder(spec, limits or Limits())
+    try:
+        graph = builder.build(input_size)
+    except _Stop:
+        graph = None
+    if builder.has_errors:
+        graph = None
+    return Analysis(graph, tuple(builder.diagnostics))
+
+
+def scaled_width(filters: int, multiplier: float, groups: int = 1) -> int:
+    """Apply the width multiplier: round to a multiple of `groups`, never below `groups`."""
+    if multiplier == 1.0:
+        return filters
+    return max(groups, round(filters * multiplier / groups) * groups)
+
+
+class GraphBuilder:
+    """Accumulates layers, computing each one's shape, parameters and MACs as it is added."""
+
+    def __init__(self, spec: Spec, limits: Limits) -> None:
+        self.spec = spec
+        self.limits = limits
+        self.source: SourceMap | None = spec._source
+        self.layers: list[Layer] = []
+        self.shapes: dict[str, tuple[int, ...]] = {}
+        self.blocks: list[Block] = []
+        self.stages: list[StageInfo] = []
+        self.diagnostics: list[Diagnostic] = []
+        self.params = 0
+        self.activation_values = 0
+        self.scope = "stem"
+        self.path: FieldPath = ()
+
+    # --- diagnostics ----------------------------------------------------------------------
+
+    @property
+    def has_errors(self) -> bool:
+        """Whether any error was recorded."""
+        return any(d.severity == "error" for d in self.diagnostics)
+
+    def report(
+        self,
+        path: FieldPath,
+        message: str,
+        *,
+        hint: str | None = None,
+        severity: str = "error",
+        code: str = "semantic",
+        key: bool = False,
+    ) -> None:
+        """Record a diagnostic located at `path` in the spec's file."""
+        location = self.source.locate(path, key=key) if self.source else None
+        self.diagnostics.append(
+            Diagnostic(
+                message,
+                path=format_path(path),
+                location=location,
+                hint=hint,
+                severity=severity,  # type: ignore[arg-type]
+                code=code,
+            )
+        )
+
+    def fail(self, path: FieldPath, message: str, **kwargs: object) -> _Stop:
+        """Record an error that stops lowering; raise what this returns."""
+        self.report(path, message, **kwargs)  # type: ignore[arg-type]
+        return _Stop()
+
+    # --- layers ---------------------------------------------------------------------------
+
+    def add(
+        self,
+        name: str,
+        op: str,
+        inputs: tuple[str, ...],
+        attrs: Mapping[str, object],
+        shape: tuple[int, ...],
+        *,
+        params: int = 0,
+        trainable: int | None = None,
+        macs: int = 0,
+        block: str | None = None,
+        local: str = "",
+        branch: Branch = "main",
+        bindings: Mapping[str, str] | None = None,
+    ) -> str:
+        """Append a layer whose figures the caller computed; return its name."""
+        layer = Layer(
+            name=name,
+            op=op,  # type: ignore[arg-type]
+            inputs=inputs,
+            attrs=frozen_mapping(attrs),
+            shape=shape,
+            params=params,
+            trainable_params=params if trainable is None else trainable,
+            macs=macs,
+            scope=self.scope,
+            block=block,
+            local=local or name,
+            branch=branch,
+            bindings=frozen_mapping(bindings),
+        )
+        self.layers.append(layer)
+        self.shapes[name] = shape
+        self.params += layer.params
+        self.activation_values += layer.activation_values
+        return name
+
+    def spatial(self, name: str, x: str, size: int, stride: int, padding: str) -> tuple[int, int]:
+        """Output height and width of a window op; stop if the image would shrink below 1.
+
+        'same' rounds up, so Keras would silently keep a 1x1 map at 1x1 under any stride: that
+        is reported as the collapse it is, and a stride that does not divide the size evenly
+        is a warning.
+        """
+        out = []
+        for axis, extent in zip(("height", "width"), self.shapes[x][:2], strict=True):
+            window = extent if padding == "same" else extent - size + 1
+            if window < 1 or (stride > 1 and extent < stride):
+                raise self.fail(
+                    self.path,
+                    f"{name}: the {axis} is {extent} here, so a {size}x{size} window with "
+                    f"stride {stride} would shrink it below 1",
+                    hint="use a larger input, or fewer or smaller strides before this layer",
+                    code="collapse",
+                )
+            if stride > 1 and extent % stride:
+                self.warn_once(
+                    f"the {axis} {extent} is not divisible by the stride {stride}; "
+                    f"{name} rounds it {'up' if padding == 'same' else 'down'}",
+                    hint="sizes that divide evenly keep every pixel and both branches aligned",
+                    code="uneven-stride",
+                )
+            if padding == "same":
+                out.append(math.ceil(extent / stride))
+            else:
+                out.append((extent - size) // stride + 1)
+        return out[0], out[1]
+
+    def warn_once(self, message: str, *, hint: str, code: str) -> None:
+        """A warning at the current path, unless that path already has one of this code."""
+        path = format_path(self.path)
+        if not any(d.code == code and d.path == path for d in self.diagnostics):
+            self.report(self.path, message, hint=hint, severity="warning", code=code)
+
+    def zero_pad(self, name: str, x: str, pad: int, **meta: object) -> str:
+        """ZeroPadding2D with `pad` on every side."""
+        h, w, c = self.shapes[x]
+        return self.add(
+            name, "zero_pad", (x,), {"padding": pad}, (h + 2 * pad, w + 2 * pad, c), **meta
+        )  # type: ignore[arg-type]
+
+    def conv(
+        self,
+        name: str,
+        x: str,
+        filters: int,
+        kernel: int,
+        stride: int,
+        *,
+        bias: bool,
+        groups: int = 1,
+        padding: str = "same",
+        **meta: object,
+    ) -> str:
+        """Conv2D; `padding` is Keras's, 'same' or 'valid'."""
+        h, w = self.spatial(name, x, kernel, stride, padding)
+        c_in = self.shapes[x][2]
+        per_output = kernel * kernel * (c_in // groups)
+        params = per_output * filters + (filters if bias else 0)
+        attrs = {
+            "filters": filters,
+            "kernel": kernel,
+            "strides": stride,
+            "padding": padding,
+            "use_bias": bias,
+            "groups": groups,
+        }
+        macs = h * w * filters * per_output
+        return self.add(
+            name, "conv2d", (x,), attrs, (h, w, filters), params=params, macs=macs, **meta
+        )  # type: ignore[arg-type]
+
+    def batch_norm(self, name: str, x: str, **meta: object) -> str:
+        """BatchNormalization over the channels."""
+        norm = self.spec.norm
+        channels = self.shapes[x][-1]
+        attrs = {"epsilon": norm.epsilon, "momentum": norm.momentum}
+        return self.add(
+            name,
+            "batch_norm",
+            (x,),
+            attrs,
+            self.shapes[x],
+            params=4 * channels,
+            trainable=2 * channels,
+            **meta,  # type: ignore[arg-type]
+        )
+
+    def relu(self, name: str, x: str, **meta: object) -> str:
+        """ReLU, in the layer class the spec asks for."""
+        attrs = {"layer": self.spec.keras.relu_layer}
+        return self.add(name, "relu", (x,), attrs, self.shapes[x], **meta)  # type: ignore[arg-type]
+
+    def pool(
+        self, name: str, x: str, kind: str, size: int, stride: int, padding: str, **meta: object
+    ) -> str:
+        """MaxPooling2D or AveragePooling2D."""
+        h, w = self.spatial(name, x, size, stride, padding)
+        attrs = {"size": size, "strides": stride, "padding": padding}
+        return self.add(name, f"{kind}_pool", (x,), attrs, (h, w, self.shapes[x][2]), **meta)  # type: ignore[arg-type]
+
+    def dense(self, name: str, x: str, units: int, activation: str, **meta: object) -> str:
+        """Dense on a flat input."""
+        (features,) = self.shapes[x]
+        params = features * units + units
+        attrs = {"units": units, "activation": activation}
+        return self.add(
+            name, "dense", (x,), attrs, (units,), params=params, macs=features * units, **meta
+        )  # type: ignore[arg-type]
+
+    # --- the network ----------------------------------------------------------------------
+
+    def build(self, input_size: tuple[int, int] | None) -> Graph:
+        """Lower stem, stages and head; return the graph."""
+        spec = self.spec
+        height, width, channels = spec.input.shape
+        if input_size is not None:
+            height, width = input_size
+        self.path = ("input", "shape")
+        x = self.add(
+            "input", "input", (), {"shape": (height, width, channels)}, (height, width, channels)
+        )
+        self.check_budget()
+        x = self.stem(x)
+        for index, stage in enumerate(spec.stages):
+            x = self.stage(index, stage, x)
+        x = self.head(x)
+        self.check_settings()
+        return Graph(
+            name=spec.name,
+            description=spec.description,
+            layers=tuple(self.layers),
+            blocks=tuple(self.blocks),
+            stages=tuple(self.stages),
+            output=x,
+        )
+
+    def padded_conv(
+        self,
+        name: str,
+        x: str,
+        filters: int,
+        kernel: int,
+        stride: int,
+        *,
+        bias: bool,
+        groups: int = 1,
+        pad_meta: Mapping[str, object] | None = None,
+        **meta: object,
+    ) -> str:
+        """A conv in the spec's padding style: 'same', or ZeroPadding2D(k // 2) then 'valid'.
+
+        The pad layer is named like the conv with 'conv' replaced by 'pad'.
+        """
+        padding = "same"
+        if self.spec.conv.padding == "explicit":
+            padding = "valid"
+            if kernel > 1:
+                x = self.zero_pad(name.replace("conv", "pad"), x, kernel // 2, **(pad_meta or {}))
+        return self.conv(
+            name, x, filters, kernel, stride, bias=bias, groups=groups, padding=padding, **meta
+        )
+
+    def stem(self, x: str) -> str:
+        """The stem convs, their BN -> ReLU, and the optional pool."""
+        stem = self.spec.stem
+        self.scope, self.path = "stem", ("stem",)
+        bias = self.spec.conv.bias.stem
+        count = len(stem.filters)
+        for i, filters in enumerate(stem.filters, start=1):
+            suffix = str(i) if count > 1 else ""
+            stride = stem.stride if i == 1 else 1
+            self.path = ("stem", "stride") if stride > 1 else ("stem", "filters")
+            width = scaled_width(filters, self.spec.width_multiplier)
+            x = self.padded_conv(f"stem_conv{suffix}", x, width, stem.kernel, stride, bias=bias)
+            if i < count or stem.norm:
+                x = self.batch_norm(f"stem_bn{suffix}", x)
+                x = self.relu(f"stem_relu{suffix}", x)
+        if stem.pool is not None:
+            pool = stem.pool
+            self.path = ("stem", "pool")
+            if self.spec.conv.padding == "explicit":
+                if pool.size > 1:
+                    x = self.zero_pad("stem_pool_pad", x, pool.size // 2)
+                x = self.pool("stem_pool", x, pool.kind, pool.size, pool.stride, "valid")
+            else:
+                x = self.pool("stem_pool", x, pool.kind, pool.size, pool.stride, "same")
+        self.check_budget()
+        return x
+
+    def stage(self, index: int, stage: StageBase, x: str) -> str:
+        """Every block of one stage; the budget is checked after each block."""
+        number = index + 1
+        self.scope = f"stage{number}"
+        builder = BLOCK_BUILDERS[stage.block]  # type: ignore[attr-defined]
+        groups = getattr(stage, "groups", 1)
+        filters = scaled_width(stage.filters, self.spec.width_multiplier, groups)
+        if filters % groups:
+            self.report(
+                ("stages", index, "groups"),
+                f"groups={groups} does not divide the stage's {filters} filters",
+                hint=f"use a divisor of {filters}, such as {_nearest_divisor(filters, groups)}",
+                code="groups",
+            )
+            raise _Stop()
+        stride_block = 0 if self.spec.residual.stride_at == "first" else stage.depth - 1
+        names = []
+        for j in range(stage.depth):
+            stride = stage.stride if j == stride_block else 1
+            name = f"stage{number}_block{j + 1}"
+            self.path = ("stages", index)
+            params, values = self.params, self.activation_values
+            block = BlockBuilder(self, name, index, j, stage, filters, stride, x)
+            x = block.finish(builder(block, x))
+            names.append(name)
+            # Blocks after the second are copies of it (bar a strided last block, left out):
+            # projecting its cost gives a lower bound that refuses absurd depths early.
+            repeats = max(0, stage.depth - 2 - j) if j >= 1 else 0
+            self.check_budget(
+                repeats * (self.params - params), repeats * (self.activation_values - values)
+            )
+        self.stages.append(
+            StageInfo(
+                index=number,
+                name=self.scope,
+                block=stage.block,  # type: ignore[attr-defined]
+                filters=filters,
+                out_channels=self.shapes[x][-1],
+                stride=stage.stride,
+                depth=stage.depth,
+                blocks=tuple(names),
+            )
+        )
+        return x
+
+    def head(self, x: str) -> str:
+        """Final norm, pooling, hidden dense layers, dropout and the classifier."""
+        head = self.spec.head
+        self.scope, self.path = "head", ("head",)
+        if head.norm:
+            x = self.batch_norm("head_bn", x)
+            x = self.relu("head_relu", x)
+        h, w, c = self.shapes[x]
+        if head.pool == "flatten":
+            x = self.add("head_flatten", "flatten", (x,), {}, (h * w * c,))
+        else:
+            x = self.add("head_pool", f"global_{head.pool}_pool", (x,), {}, (c,))
+        for i, units in enumerate(head.dense, start=1):
+            self.path = ("head", "dense", i - 1)
+            x = self.dense(f"head_dense{i}", x, units, head.dense_activation)
+        if head.dropout > 0:
+            x = self.add("head_dropout", "dropout", (x,), {"rate": head.dropout}, self.shapes[x])
+        self.path = ("head", "classes")
+        x = self.dense("classifier", x, head.classes, head.activation)
+        self.check_budget()
+        return x
+
+    # --- checks ---------------------------------------------------------------------------
+
+    def check_budget(self, more_params: int = 0, more_values: int = 0) -> None:
+        """Stop if the model so far, plus what is projected to follow, is over budget."""
+        params = self.params + more_params
+        activation_bytes = BYTES_PER_VALUE * (self.activation_values + more_values)
+        if params > self.limits.max_params:
+            raise self.fail(
+                self.path,
+                f"the model would have {params:,} parameters, over the limit of "
+                f"{self.limits.max_params:,}",
+                hint="reduce filters, depth or the dense layers, or raise --max-params",
+                code="too-many-params",
+            )
+        if activation_bytes > self.limits.max_activation_bytes:
+            raise self.fail(
+                self.path,
+                f"one sample's activations would take {_human_bytes(activation_bytes)}, over "
+                f"the limit of {_human_bytes(self.limits.max_activation_bytes)}",
+                hint="reduce the input size or the widths, or raise --max-activation-memory",
+                code="too-much-memory",
+            )
+
+    def check_settings(self) -> None:
+        """Warnings for legal but suspicious choices, errors for contradictory ones."""
+        spec = self.spec
+        shortcut = spec.residual.shortcut
+        if shortcut.source == "preact" and not any(s.preactivation for s in spec.stages):
+            self.report(
+                ("residual", "shortcut", "source"),
+                "'preact' needs pre-activation blocks, but every stage uses a "
+                "post-activation block",
+                hint="use source: input with basic/bottleneck blocks",
+                code="contradiction",
+            )
+        uses_downsample = any(b.shortcut == "maxpool" for b in self.blocks)
+        if (
+            "downsample" in shortcut.model_fields_set
+            and not uses_downsample
+            and shortcut.downsample == "maxpool"
+        ):
+            self.report(
+                ("residual", "shortcut", "downsample"),
+                "no block downsamples without projecting, so this setting has no effect",
+                hint="it matters with stride_at: last, or when: shape_change",
+                severity="warning",
+                code="unused",
+                key=True,
+            )
+        if "dense_activation" in spec.head.model_fields_set and not spec.head.dense:
+            self.report(
+                ("head", "dense_activation"),
+                "there are no hidden dense layers, so this setting has no effect",
+                severity="warning",
+                code="unused",
+                key=True,
+            )
+        if spec.stem.norm and spec.stages[0].preactivation:
+            self.report(
+                ("stem", "norm"),
+                "the stem ends in BN -> ReLU and the first pre-activation block starts with "
+                "BN -> ReLU again",
+                hint="pre-activation networks usually set stem.norm: false",
+                severity="warning",
+                code="redundant-norm",
+            )
+
+
+class BlockBuilder:
+    """What a block definition sees: its arguments and layer helpers that name, bind and scope."""
+
+    def __init__(
+        self,
+        graph: GraphBuilder,
+        name: str,
+        stage_index: int,
+        index: int,
+        stage: StageBase,
+        filters: int,
+        stride: int,
+        x: str,
+    ) -> None:
+        self.graph = graph
+        self.name = name
+        self.stage_index = stage_index
+        self.index = index
+        self.stage = stage
+        self.input = x
+        self.filters = Arg("filters", filters)
+        self.stride_value = stride
+        # An unstrided block writes no stride at all (like the seed's res_identity).
+        self.stride: int | Arg = Arg("stride", stride) if stride > 1 else 1
+        self.spec = graph.spec
+        self.layer_names: list[str] = []
+        self.in_channels = graph.shapes[x][-1]
+        expansion = getattr(stage, "expansion", 1)
+        self.out_channels = self.filters * expansion
+        self.shortcut_kind = self.resolve_shortcut()
+
+    @property
+    def preact_shared(self) -> bool:
+        """Whether the shortcut reads the pre-activation output (then it is a named branch)."""
+        return self.spec.residual.shortcut.source == "preact" and self.shortcut_kind in (
+            "conv",
+            "avgpool_conv",
+        )
+
+    @property
+    def shortcut_first(self) -> bool:
+        """Whether the shortcut is built first and is the Add's first input."""
+        return self.spec.residual.shortcut.order == "shortcut_first"
+
+    def resolve_shortcut(self) -> str:
+        """Which shortcut this block has, by the spec's rules; errors if shapes cannot match."""
+        settings = self.spec.residual.shortcut
+        stride = self.stride_value
+        channels_change = self.in_channels != self.out_channels.value
+        changes = stride > 1 or channels_change
+        chosen = self.index == 0 if settings.when == "first_block" else changes
+        if chosen:
+            kind = settings.kind
+        elif stride > 1:
+            kind = "maxpool" if settings.downsample == "maxpool" else settings.kind
+        else:
+            kind = "identity"
+        if kind == "identity" and stride > 1 and settings.downsample == "maxpool":
+            kind = "maxpool"
+        if kind in ("identity", "maxpool") and channels_change:
+            self.graph.report(
+                ("stages", self.stage_index, "filters"),
+                f"{self.name} changes channels from {self.in_channels} to "
+                f"{self.out_channels.value}, but its shortcut is {kind}, so the add cannot match",
+                hint="use residual.shortcut.kind: conv, or keep the channels equal",
+                code="channel-mismatch",
+            )
+            raise _Stop()
+        if kind == "identity" and stride > 1:
+            self.graph.report(
+                ("stages", self.stage_index, "stride"),
+                f"{self.name} downsamples by {stride} but its shortcut is identity, so the add "
+                "cannot match",
+                hint="use residual.shortcut.kind: conv, or downsample: maxpool",
+                code="shape-mismatch",
+            )
+            raise _Stop()
+        return kind
+
+    # helpers: each creates one layer named f"{block}_{local}" with Args bound to expressions
+
+    def _meta(self, local: str, branch: Branch, bindings: dict[str, str]) -> dict[str, object]:
+        self.layer_names.append(f"{self.name}_{local}")
+        return {"block": self.name, "local": local, "branch": branch, "bindings": bindings}
+
+    def conv(
+        self,
+        local: str,
+        x: str,
+        filters: int | Arg,
+        kernel: int,
+        stride: int | Arg = 1,
+        *,
+        bias: bool,
+        groups: int = 1,
+        branch: Branch = "main",
+    ) -> str:
+        """A conv in the spec's padding style (explicit padding adds a pad layer before it)."""
+        bindings = {
+            k: v.expr for k, v in (("filters", filters), ("strides", stride)) if isinstance(v, Arg)
+        }
+        pad_local = local.replace("conv", "pad")
+        return self.graph.padded_conv(
+            f"{self.name}_{local}",
+            x,
+            _value(filters),
+            kernel,
+            _value(stride),
+            bias=bias,
+            groups=groups,
+            pad_meta=self._meta(pad_local, branch, {}) if self.pads(kernel) else None,
+            **self._meta(local, branch, bindings),
+        )
+
+    def pads(self, kernel: int) -> bool:
+        """Whether a conv of this kernel gets a ZeroPadding2D layer before it."""
+        return self.spec.conv.padding == "explicit" and kernel > 1
+
+    def batch_norm(self, local: str, x: str, branch: Branch = "main") -> str:
+        """BatchNormalization."""
+        return self.graph.batch_norm(f"{self.name}_{local}", x, **self._meta(local, branch, {}))
+
+    def relu(self, local: str, x: str, branch: Branch = "main") -> str:
+        """ReLU."""
+        return self.graph.relu(f"{self.name}_{local}", x, **self._meta(local, branch, {}))
+
+    def add(self, main: str, shortcut: str) -> str:
+        """The residual add, inputs in the spec's order."""
+        inputs = (shortcut, main) if self.shortcut_first else (main, shortcut)
+        name = f"{self.name}_add"
+        shapes = {self.graph.shapes[main], self.graph.shapes[shortcut]}
+        if len(shapes) > 1:
+            raise self.graph.fail(
+                ("stages", self.stage_index),
+                f"{name}: the main path gives {self.graph.shapes[main]} but the shortcut gives "
+                f"{self.graph.shapes[shortcut]}",
+                hint="use 'same' padding or sizes the strides divide evenly",
+                code="shape-mismatch",
+            )
+        return self.graph.add(
+            name, "add", inputs, {}, self.graph.shapes[main], **self._meta("add", "main", {})
+        )  # type: ignore[arg-type]
+
+    def shortcut(self, x: str, preact: str | None, *, norm: bool = False) -> str:
+        """The shortcut branch; `norm` adds BN after a projection (post-activation blocks)."""
+        kind = self.shortcut_kind
+        bias = self.spec.conv.bias.shortcut
+        if kind == "identity":
+            return x
+        if kind == "maxpool":
+            # MaxPooling2D(1, stride) subsamples; keras.applications applies it to the input.
+            bindings = {"strides": "stride"}
+            return self.graph.pool(
+                f"{self.name}_shortcut_pool",
+                x,
+                "max",
+                1,
+                self.stride_value,
+                "valid",
+                **self._meta("shortcut_pool", "shortcut", bindings),
+            )
+        source = preact if preact is not None and self.preact_shared else x
+        stride: int | Arg = self.stride
+        if kind == "avgpool_conv":
+            if self.stride_value > 1:
+                bindings = {"size": "stride", "strides": "stride"}
+                source = self.graph.pool(
+                    f"{self.name}_shortcut_pool",
+                    source,
+                    "avg",
+                    self.stride_value,
+                    self.stride_value,
+                    "same",
+                    **self._meta("shortcut_pool", "shortcut", bindings),
+                )
+            stride = 1
+        out = self.conv(
+            "shortcut_conv", source, self.out_channels, 1, stride, bias=bias, branch="shortcut"
+        )
+        if norm:
+            out = self.batch_norm("shortcut_bn", out, branch="shortcut")
+        return out
+
+    def finish(self, output: str) -> str:
+        """Record the block; return its output."""
+        self.graph.blocks.append(
+            Block(
+                name=self.name,
+                kind=self.stage.block,  # type: ignore[attr-defined]
+                shortcut=self.shortcut_kind,
+                stage=self.stage_index + 1,
+                index=self.index + 1,
+                args=frozen_mapping({"filters": self.filters.value, "stride": self.stride_value}),  # type: ignore[arg-type]
+                input=self.input,
+                output=output,
+                layers=tuple(self.layer_names),
+            )
+        )
+        return output
+
+
+def _nearest_divisor(n: int, near: int) -> int:
+    return min((d for d in range(1, n + 1) if n % d == 0), key=lambda d: (abs(d - near), -d))
+
+
+def _human_bytes(count: int) -> str:
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")

@@ -1,0 +1,337 @@
+"""The spec language: strict, frozen pydantic models with every default written here.
+
+A spec says which network it is, down to the choices where real ResNets differ (where the
+stride sits, what the shortcut is, which convs carry a bias). Nothing in the compiler adds
+a default of its own: what is not in the file is what these models say.
+
+Block types form a discriminated union on `block`; a new block type is one model here and
+one builder in `archspec.blocks`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    Strict,
+    WithJsonSchema,
+)
+
+from archspec.io import SourceMap
+
+# --- value types ------------------------------------------------------------------------------
+
+
+def _odd(value: int) -> int:
+    if value % 2 == 0:
+        raise ValueError(f"must be odd so that 'same' padding is symmetric, got {value}")
+    return value
+
+
+StrictInt = Annotated[int, Strict()]
+Size = Annotated[StrictInt, Field(ge=1, le=8192, description="Spatial size in pixels.")]
+Channels = Annotated[StrictInt, Field(ge=1, le=4096, description="Number of input channels.")]
+Filters = Annotated[StrictInt, Field(ge=1, le=16384, description="Number of conv filters.")]
+Stride = Annotated[StrictInt, Field(ge=1, le=8)]
+Kernel = Annotated[StrictInt, Field(ge=1, le=15), AfterValidator(_odd)]
+Flag = Annotated[bool, Strict()]
+
+Name = Annotated[
+    str,
+    Strict(),
+    Field(
+        pattern=r"^[A-Za-z][A-Za-z0-9_-]*$",
+        max_length=64,
+        description="Model name: a letter, then letters, digits, '_' or '-'. "
+        "Becomes the Keras model's name.",
+    ),
+]
+
+
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+StemFilters = Annotated[
+    tuple[Filters, ...],
+    BeforeValidator(_one_or_many),
+    Field(min_length=1, max_length=4),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": 16384},
+                {
+                    "type": "array",
+                    "items": {"type": "integer", "minimum": 1, "maximum": 16384},
+                    "minItems": 1,
+                    "maxItems": 4,
+                },
+            ],
+            "description": "Filters of the stem conv; a list gives a deep stem, one conv each.",
+        }
+    ),
+]
+
+
+class Model(BaseModel):
+    """Base for every spec node: unknown keys are errors and nodes never change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# --- input and stem ---------------------------------------------------------------------------
+
+
+class Input(Model):
+    """The image the model takes, channels last."""
+
+    shape: tuple[Size, Size, Channels] = Field(
+        description="[height, width, channels] of one input image."
+    )
+
+
+class StemPool(Model):
+    """A pooling layer after the stem convs (the 3x3/2 max-pool of ImageNet ResNets)."""
+
+    kind: Literal["max", "avg"] = "max"
+    size: Annotated[StrictInt, Field(ge=1, le=7)] = 3
+    stride: Annotated[StrictInt, Field(ge=1, le=4)] = 2
+
+
+class Stem(Model):
+    """The convs before the first stage.
+
+    One conv (`filters: 64`) or a deep stem of several 3x3-style convs (`filters: [32, 32, 64]`,
+    ResNet-C); the stride applies to the first conv. Between the convs of a deep stem there is
+    always BN -> ReLU; `norm` says whether one follows the last conv too.
+    """
+
+    filters: StemFilters
+    kernel: Kernel = Field(3, description="Kernel size of each stem conv.")
+    stride: Stride = Field(1, description="Stride of the first stem conv.")
+    norm: Flag = Field(
+        True,
+        description="BN -> ReLU after the last stem conv. Pre-activation networks "
+        "(keras.applications V2) leave it out: the first block normalizes its input itself.",
+    )
+    pool: StemPool | None = Field(None, description="Pooling after the stem, or none.")
+
+
+# --- stages and block types -------------------------------------------------------------------
+
+Depth = Annotated[StrictInt, Field(ge=1, le=1000, description="Number of blocks in the stage.")]
+Expansion = Annotated[
+    StrictInt,
+    Field(ge=1, le=16, description="Output channels = filters x expansion."),
+]
+Groups = Annotated[
+    StrictInt,
+    Field(ge=1, le=1024, description="Groups of the 3x3 conv (ResNeXt); must divide filters."),
+]
+
+
+class StageBase(Model):
+    """What every stage has: how wide, how many blocks, how much it downsamples."""
+
+    preactivation: ClassVar[bool]
+    bottleneck: ClassVar[bool]
+
+    filters: Filters = Field(description="Width of the block's convs (the bottleneck width).")
+    depth: Depth = 1
+    stride: Stride = Field(1, description="Downsampling factor of the stage.")
+
+    @property
+    def out_channels(self) -> int:
+        """Channels the stage's blocks output, before any width multiplier."""
+        return self.filters
+
+
+class _BottleneckStage(StageBase):
+    bottleneck: ClassVar[bool] = True
+    expansion: Expansion = 4
+    groups: Groups = 1
+
+    @property
+    def out_channels(self) -> int:
+        """Channels the stage's blocks output, before any width multiplier."""
+        return self.filters * self.expansion
+
+
+class PreactBasicStage(StageBase):
+    """Full pre-activation basic block: (BN -> ReLU -> 3x3 conv) x 2, plus the shortcut."""
+
+    preactivation: ClassVar[bool] = True
+    bottleneck: ClassVar[bool] = False
+    block: Literal["preact_basic"]
+
+
+class PreactBottleneckStage(_BottleneckStage):
+    """Full pre-activation bottleneck: BN -> ReLU -> conv for 1x1, 3x3, 1x1 (x expansion)."""
+
+    preactivation: ClassVar[bool] = True
+    block: Literal["preact_bottleneck"]
+
+
+class BasicStage(StageBase):
+    """Original (post-activation, v1) basic block: conv -> BN -> ReLU -> conv -> BN, add, ReLU."""
+
+    preactivation: ClassVar[bool] = False
+    bottleneck: ClassVar[bool] = False
+    block: Literal["basic"]
+
+
+class BottleneckStage(_BottleneckStage):
+    """Original (post-activation, v1) bottleneck: 1x1, 3x3, 1x1 each conv -> BN, add, ReLU."""
+
+    preactivation: ClassVar[bool] = False
+    block: Literal["bottleneck"]
+
+
+Stage = Annotated[
+    PreactBasicStage | PreactBottleneckStage | BasicStage | BottleneckStage,
+    Field(discriminator="block"),
+]
+BLOCK_TYPES: tuple[str, ...] = ("preact_basic", "preact_bottleneck", "basic", "bottleneck")
+
+
+# --- network-wide choices ---------------------------------------------------------------------
+
+
+class Shortcut(Model):
+    """The residual shortcut: what it is, which blocks project, what it reads."""
+
+    kind: Literal["conv", "avgpool_conv", "identity"] = Field(
+        "conv",
+        description="The shortcut of a projecting block: 1x1 conv with the block's stride, "
+        "average-pool then 1x1 conv (ResNet-D), or identity (no projection at all).",
+    )
+    when: Literal["first_block", "shape_change"] = Field(
+        "first_block",
+        description="Which blocks project: the first block of every stage (seed, "
+        "keras.applications), or only blocks whose output shape differs from their input.",
+    )
+    downsample: Literal["projection", "maxpool"] = Field(
+        "projection",
+        description="Shortcut of a strided block that `when` does not pick (stride on the last "
+        "block): the projection, or MaxPooling2D(1, stride) (keras.applications V2).",
+    )
+    source: Literal["input", "preact"] = Field(
+        "input",
+        description="What a projection reads: the block's input (seed), or the block's "
+        "pre-activation BN -> ReLU output, shared with the main path (keras.applications V2).",
+    )
+    order: Literal["main_first", "shortcut_first"] = Field(
+        "main_first",
+        description="Order of the Add's inputs and of layer creation. The sum is the same; "
+        "the order decides Keras's layer order and so the order of get_weights().",
+    )
+
+
+class Residual(Model):
+    """Choices shared by all residual blocks."""
+
+    stride_at: Literal["first", "last"] = Field(
+        "first",
+        description="Which block of a stage carries its stride: the first (seed, keras-hub, "
+        "timm) or the last (keras.applications V2).",
+    )
+    shortcut: Shortcut = Shortcut()
+
+
+class ConvBias(Model):
+    """Which convs have a bias, by role."""
+
+    stem: Flag = True
+    block: Flag = Field(True, description="Convs inside a block, except its last.")
+    block_out: Flag = Field(True, description="The last conv of a block.")
+    shortcut: Flag = Field(True, description="Projection convs of shortcuts.")
+
+
+class Conv(Model):
+    """Settings of every conv."""
+
+    padding: Literal["same", "explicit"] = Field(
+        "same",
+        description="'same' padding, or ZeroPadding2D(k // 2) then a 'valid' conv "
+        "(symmetric padding, as keras.applications does).",
+    )
+    bias: ConvBias = ConvBias()
+
+
+class Norm(Model):
+    """BatchNormalization settings (Keras defaults unless given)."""
+
+    epsilon: Annotated[float, Field(gt=0, le=1)] = 1e-3
+    momentum: Annotated[float, Field(ge=0, lt=1)] = 0.99
+
+
+class KerasOptions(Model):
+    """Choices that change which Keras classes are used, never what is computed."""
+
+    relu_layer: Literal["ReLU", "Activation"] = Field(
+        "ReLU",
+        description="Layer class for ReLU activations: keras.layers.ReLU (seed) or "
+        "Activation('relu') (keras.applications).",
+    )
+
+
+# --- head and the whole spec ------------------------------------------------------------------
+
+Units = Annotated[StrictInt, Field(ge=1, le=65536)]
+
+
+class Head(Model):
+    """From the last stage to the class scores."""
+
+    norm: Flag = Field(
+        False, description="A final BN -> ReLU before pooling (pre-activation networks)."
+    )
+    pool: Literal["avg", "max", "flatten"] = Field(
+        "avg", description="Global average or max pooling, or Flatten (seed)."
+    )
+    dense: tuple[Units, ...] = Field(
+        (), max_length=16, description="Sizes of the hidden dense layers, in order."
+    )
+    dense_activation: Literal["relu", "gelu", "swish", "tanh", "sigmoid", "linear"] = "relu"
+    dropout: Annotated[float, Field(ge=0, lt=1)] = Field(
+        0.0, description="Dropout rate before the classifier; 0 adds no layer."
+    )
+    classes: Annotated[StrictInt, Field(ge=1, le=100_000)]
+    activation: Literal["softmax", "sigmoid", "linear"] = "softmax"
+
+
+class Spec(Model):
+    """A whole network."""
+
+    schema_uri: str | None = Field(
+        None, alias="$schema", description="JSON Schema of this file (for editors)."
+    )
+    name: Name
+    description: Annotated[str, Strict(), Field(max_length=4000)] = ""
+    extends: Annotated[str, Strict()] | None = Field(
+        None,
+        description="A preset name or a path relative to this file; this spec's keys are "
+        "merged into it (mappings merge key by key, lists and values replace).",
+    )
+    input: Input
+    stem: Stem
+    stages: tuple[Stage, ...] = Field(min_length=1, max_length=32)
+    head: Head
+    residual: Residual = Residual()
+    conv: Conv = Conv()
+    norm: Norm = Norm()
+    width_multiplier: Annotated[float, Field(gt=0, le=8)] = Field(
+        1.0,
+        description="Scales every stem and stage width (rounded, at least 1, a multiple of "
+        "the groups).",
+    )
+    keras: KerasOptions = KerasOptions()
+
+    _source: SourceMap | None = PrivateAttr(None)
+    """Where each value was written, so that later stages can locate their errors."""

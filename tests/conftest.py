@@ -1,0 +1,86 @@
+"""Shared fixtures: built models are cached for the whole session; goldens need a flag to change."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite golden files from the current output instead of comparing",
+    )
+
+
+@pytest.fixture(scope="session")
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture(scope="session")
+def golden(update_golden: bool) -> Callable[[str, str], None]:
+    """golden(name, text): compare with tests/golden/<name>, or rewrite it with the flag."""
+
+    def check(name: str, actual: str) -> None:
+        path = GOLDEN / name
+        if update_golden:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(actual, encoding="utf-8")
+            return
+        if not path.exists():
+            pytest.fail(
+                f"golden file tests/golden/{name} is missing; "
+                "create it with: pytest --update-golden",
+                pytrace=False,
+            )
+        expected = path.read_text(encoding="utf-8")
+        if actual != expected:
+            diff = "".join(
+                difflib.unified_diff(
+                    expected.splitlines(keepends=True),
+                    actual.splitlines(keepends=True),
+                    f"tests/golden/{name} (expected)",
+                    f"{name} (actual)",
+                )
+            )
+            pytest.fail(
+                f"output differs from tests/golden/{name}:\n{diff}\n"
+                "If the change is intended, accept it with: pytest --update-golden",
+                pytrace=False,
+            )
+
+    return check
+
+
+@pytest.fixture(scope="session")
+def built_models() -> Callable[[str], object]:
+    """build(spec_name) -> keras.Model, built once per session and shared by every test."""
+    import archspec
+
+    cache: dict[str, object] = {}
+
+    def build(name: str) -> object:
+        if name not in cache:
+            cache[name] = archspec.build(ROOT / "specs" / f"{name}.yaml")
+        return cache[name]
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def reference_resnet22() -> object:
+    from tests.reference_resnet22 import resnet22
+
+    return resnet22()

@@ -1,0 +1,133 @@
+"""Reading YAML and JSON: data, locations, and refusal of anything unsafe or ambiguous."""
+
+from __future__ import annotations
+
+import pytest
+
+from archspec.errors import SpecError
+from archspec.io import MAX_DEPTH, MAX_FILE_BYTES, parse_document, read_document
+
+
+def error_of(text: str, *, json_syntax: bool = False):
+    with pytest.raises(SpecError) as info:
+        parse_document(text, "f.yaml", json_syntax=json_syntax)
+    (diagnostic,) = info.value.diagnostics
+    return diagnostic
+
+
+def test_yaml_values_and_their_locations():
+    doc = parse_document("name: a\nstages:\n  - {filters: 16}\n  - filters: 32\n", "f.yaml")
+    assert doc.data == {"name": "a", "stages": [{"filters": 16}, {"filters": 32}]}
+    at = doc.source.values
+    assert (at[("name",)].line, at[("name",)].column) == (1, 7)
+    assert (at[("stages", 0, "filters")].line, at[("stages", 0, "filters")].column) == (3, 15)
+    assert (at[("stages", 1, "filters")].line, at[("stages", 1, "filters")].column) == (4, 14)
+    key = doc.source.keys[("stages", 1, "filters")]
+    assert (key.line, key.column) == (4, 5)
+
+
+def test_json_values_and_their_locations():
+    text = '{\n  "name": "a",\n  "stages": [{"filters": 16}]\n}\n'
+    doc = parse_document(text, "f.json", json_syntax=True)
+    assert doc.data == {"name": "a", "stages": [{"filters": 16}]}
+    location = doc.source.values[("stages", 0, "filters")]
+    assert (location.line, location.column) == (3, 26)
+
+
+def test_locate_falls_back_to_the_nearest_written_parent():
+    doc = parse_document("head:\n  classes: 4\n", "f.yaml")
+    location = doc.source.locate(("head", "pool"))
+    assert (location.line, location.column) == (2, 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: 1\na: 2\n", "duplicate key 'a' (first given at line 1)"),
+        ("a:\n\t- 1\n", "cannot start any token"),
+        ("a: [1, 2\n", "expected ',' or ']'"),
+        ("a: !!python/object:os.system {}\n", "could not determine a constructor"),
+        ("a: *missing\n", "found undefined alias"),
+        ("1: a\n", "key '1' is read as int, not a name"),
+        ("", "the file is empty"),
+        ("a: 1\n---\nb: 2\n", "expected a single document"),
+    ],
+)
+def test_yaml_problems_are_located(text, message):
+    diagnostic = error_of(text)
+    assert message in diagnostic.message
+    assert diagnostic.location is not None and diagnostic.location.file == "f.yaml"
+
+
+def test_tab_indentation_gets_a_hint():
+    diagnostic = error_of("a:\n\tb: 1\n")
+    assert diagnostic.location.line == 2
+    assert "tabs" in diagnostic.hint
+
+
+def test_python_tags_are_never_constructed():
+    diagnostic = error_of("a: !!python/object/apply:os.system ['echo hacked']\n")
+    assert diagnostic.location.line == 1
+    assert "plain YAML" in diagnostic.hint
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"a": 1, "a": 2}', "duplicate key 'a'"),
+        ('{"a": NaN}', "NaN is not allowed in JSON"),
+        ('{"a": 1,}', "expected a quoted key"),
+        ('{"a": 1} x', "unexpected text after the JSON document"),
+        ("{'a': 1}", "expected a quoted key"),
+        ('{"a" 1}', "expected ':'"),
+    ],
+)
+def test_json_problems_are_located(text, message):
+    diagnostic = error_of(text, json_syntax=True)
+    assert message in diagnostic.message
+    assert diagnostic.location.line == 1
+
+
+def test_deep_nesting_is_refused_without_recursing():
+    for text, json_syntax in (("[" * 10_000 + "]" * 10_000, False), ("[" * 10_000, True)):
+        diagnostic = error_of(text, json_syntax=json_syntax)
+        assert f"deeper than {MAX_DEPTH}" in diagnostic.message
+
+
+def test_billion_laughs_is_refused():
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, 9):
+        previous, name = chr(ord("a") + i - 1), chr(ord("a") + i)
+        lines.append(f"{name}: &{name} [{', '.join(['*' + previous] * 9)}]")
+    diagnostic = error_of("\n".join(lines) + "\n")
+    assert "expands to more than" in diagnostic.message
+
+
+def test_merge_keys_keep_the_anchor_location():
+    doc = parse_document("base: &b {filters: 16}\nstage:\n  <<: *b\n  depth: 2\n", "f.yaml")
+    assert doc.data["stage"] == {"filters": 16, "depth": 2}
+    assert doc.source.values[("stage", "filters")].line == 1
+
+
+def test_non_utf8_bytes_are_reported_with_their_position(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(b"name: ok\ndescription: caf\xe9\n")
+    with pytest.raises(SpecError) as info:
+        read_document(path)
+    (diagnostic,) = info.value.diagnostics
+    assert (diagnostic.location.line, diagnostic.location.column) == (2, 17)
+    assert "0xe9" in diagnostic.message
+
+
+def test_oversized_files_are_refused_before_parsing(tmp_path):
+    path = tmp_path / "big.yaml"
+    path.write_bytes(b"#" * (MAX_FILE_BYTES + 1))
+    with pytest.raises(SpecError) as info:
+        read_document(path)
+    assert "larger than" in info.value.diagnostics[0].message
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "bom.yaml"
+    path.write_bytes(b"\xef\xbb\xbfname: x\n")
+    assert read_document(path).data == {"name": "x"}

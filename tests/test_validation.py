@@ -1,0 +1,178 @@
+"""Every mistake in a spec gets a located, actionable message; all of a file's errors at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import archspec
+from archspec.errors import SpecError
+
+GOOD = """\
+name: tiny
+input: {shape: [32, 32, 3]}
+stem: {filters: 8, kernel: 3, stride: 1}
+stages:
+  - {block: preact_basic, filters: 8, stride: 1, depth: 1}
+  - {block: preact_basic, filters: 16, stride: 2, depth: 2}
+head: {pool: avg, classes: 10}
+"""
+
+
+def problems(text: str, **kwargs) -> list:
+    with pytest.raises(SpecError) as info:
+        archspec.lower(archspec.loads(text, "spec.yaml", **kwargs))
+    return list(info.value.diagnostics)
+
+
+def only(text: str, **kwargs):
+    found = [d for d in problems(text, **kwargs) if d.severity == "error"]
+    assert len(found) == 1, [d.format() for d in found]
+    return found[0]
+
+
+def at(diagnostic) -> tuple[int, int]:
+    return diagnostic.location.line, diagnostic.location.column
+
+
+def test_the_good_spec_is_valid():
+    graph = archspec.lower(archspec.loads(GOOD))
+    assert graph.name == "tiny"
+
+
+def test_misspelt_block_type_suggests_the_right_one():
+    d = only(GOOD.replace("{block: preact_basic, filters: 16", "{block: preact_basik, filters: 16"))
+    assert d.path == "stages[1].block"
+    assert d.message == "unknown block type 'preact_basik'"
+    assert d.hint.startswith("did you mean 'preact_basic'?")
+    assert at(d) == (6, 13)
+
+
+def test_unknown_key_points_at_the_key_and_suggests():
+    d = only(GOOD.replace("stride: 1}\nstages", "strid: 1}\nstages"))
+    assert d.path == "stem.strid"
+    assert d.message == "unknown key 'strid'"
+    assert d.hint.startswith("did you mean 'stride'?")
+    assert at(d) == (3, 31)
+
+
+def test_negative_and_zero_sizes():
+    d = only(GOOD.replace("filters: 8, stride: 1, depth: 1", "filters: -8, stride: 1, depth: 1"))
+    assert (d.path, d.message) == ("stages[0].filters", "must be at least 1, got a whole number -8")
+    assert at(d) == (5, 36)
+    d = only(GOOD.replace("classes: 10", "classes: 0"))
+    assert (d.path, d.message) == ("head.classes", "must be at least 1, got a whole number 0")
+
+
+def test_wrong_types():
+    d = only(GOOD.replace("[32, 32, 3]", "[32, 32, '3']"))
+    assert d.path == "input.shape[2]"
+    assert d.message == "expected a whole number, got text '3'"
+    assert d.hint == "remove the quotes"
+    d = only(GOOD.replace("input: {shape: [32, 32, 3]}", "input: [32, 32, 3]"))
+    assert (d.path, d.message) == ("input", "expected a mapping (key: value), got a list")
+
+
+def test_a_list_instead_of_a_mapping_at_the_top():
+    d = only("- name: x\n- input: y\n")
+    assert d.message.startswith("a spec must be a mapping")
+    assert at(d) == (1, 1)
+
+
+def test_malformed_yaml_is_located():
+    d = only(GOOD.replace("head: {pool: avg, classes: 10}", "head: {pool: avg, classes: 10"))
+    assert d.code == "syntax"
+    assert d.location.line == 8
+
+
+def test_missing_keys_name_what_is_missing():
+    d = only(GOOD.replace("head: {pool: avg, classes: 10}\n", ""))
+    assert (d.path, d.message) == ("head", "missing required key 'head'")
+    d = only(GOOD.replace("head: {pool: avg, classes: 10}", "head: {pool: avg}"))
+    assert (d.path, d.message) == ("head.classes", "missing required key 'classes'")
+    assert at(d) == (7, 7)
+
+
+def test_literal_choices_suggest_the_nearest():
+    d = only(GOOD.replace("pool: avg", "pool: avgg"))
+    assert d.message == "'avgg' is not one of 'avg', 'max', 'flatten'"
+    assert d.hint.startswith("did you mean 'avg'?")
+
+
+def test_every_error_of_a_file_is_reported_in_file_order():
+    text = GOOD.replace("filters: 8, kernel", "filters: 0, kernel").replace("classes: 10", "classes: x")
+    text = text.replace("{block: preact_basic, filters: 16", "{block: nope, filters: 16")
+    found = problems(text)
+    assert [d.path for d in found] == ["stem.filters", "stages[1].block", "head.classes"]
+
+
+def test_even_kernels_are_refused():
+    d = only(GOOD.replace("kernel: 3", "kernel: 4"))
+    assert d.path == "stem.kernel"
+    assert "must be odd" in d.message
+
+
+def test_bad_names_are_refused():
+    d = only(GOOD.replace("name: tiny", "name: 'x\"; import os'"))
+    assert d.path == "name"
+    assert "not a valid name" in d.message
+
+
+def test_json_specs_are_validated_with_locations():
+    text = (
+        '{"name": "tiny", "input": {"shape": [32, 32, 3]}, "stem": {"filters": 8},\n'
+        ' "stages": [{"block": "preact_basic", "filters": 8, "depth": "2"}],\n'
+        ' "head": {"classes": 10}}\n'
+    )
+    d = only(text, json_syntax=True)
+    assert d.path == "stages[0].depth"
+    assert at(d) == (2, 62)
+
+
+# --- semantic errors, found while lowering ---------------------------------------------------
+
+
+def test_spatial_collapse_names_the_layer():
+    d = only(GOOD.replace("[32, 32, 3]", "[1, 1, 3]"))
+    assert d.code == "collapse"
+    assert d.path == "stages[1]"
+    assert "stage2_block1_conv1: the height is 1 here" in d.message
+    assert "shrink it below 1" in d.message
+
+
+def test_uneven_stride_is_a_warning():
+    analysis = archspec.analyze(archspec.loads(GOOD.replace("[32, 32, 3]", "[33, 33, 3]")))
+    assert analysis.graph is not None
+    (uneven,) = [w for w in analysis.warnings if w.code == "uneven-stride"]
+    assert uneven.path == "stages[1]"
+    assert "height 33 is not divisible by the stride 2" in uneven.message
+
+
+def test_identity_shortcut_with_changing_channels_is_located():
+    d = only(GOOD + "residual: {shortcut: {kind: identity}}\n")
+    assert d.code == "channel-mismatch"
+    assert d.path == "stages[1].filters"
+    assert at(d) == (6, 36)
+
+
+def test_parameter_budget_is_enforced_before_building():
+    d = only(GOOD.replace("filters: 16, stride: 2", "filters: 16384, stride: 2"))
+    assert d.code == "too-many-params"
+    assert d.path == "stages[1]"
+
+
+def test_warnings_do_not_stop_lowering():
+    analysis = archspec.analyze(archspec.loads(GOOD))
+    assert analysis.graph is not None
+    assert [w.code for w in analysis.warnings] == ["redundant-norm"]
+
+
+def test_errors_in_an_extended_file_point_into_that_file(tmp_path: Path):
+    (tmp_path / "base.yaml").write_text(GOOD.replace("classes: 10", "classes: -1"))
+    (tmp_path / "child.yaml").write_text("extends: base.yaml\nname: child\n")
+    with pytest.raises(SpecError) as info:
+        archspec.load(tmp_path / "child.yaml")
+    (d,) = info.value.diagnostics
+    assert d.location.file == str(tmp_path / "base.yaml")
+    assert d.location.line == 7
