@@ -21,12 +21,12 @@ test: $(STAMP) lint  ## lint, then the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check archspec tests benchmarks
-	$(BIN)/ruff format --check archspec tests benchmarks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix archspec tests benchmarks
-	$(BIN)/ruff format archspec tests benchmarks
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 lock:  ## re-resolve requirements.lock from pyproject.toml in a scratch virtualenv
 	rm -rf /tmp/archspec-lock && $(PYTHON) -m venv /tmp/archspec-lock

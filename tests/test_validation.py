@@ -101,7 +101,9 @@ def test_literal_choices_suggest_the_nearest():
 
 
 def test_every_error_of_a_file_is_reported_in_file_order():
-    text = GOOD.replace("filters: 8, kernel", "filters: 0, kernel").replace("classes: 10", "classes: x")
+    text = GOOD.replace("filters: 8, kernel", "filters: 0, kernel").replace(
+        "classes: 10", "classes: x"
+    )
     text = text.replace("{block: preact_basic, filters: 16", "{block: nope, filters: 16")
     found = problems(text)
     assert [d.path for d in found] == ["stem.filters", "stages[1].block", "head.classes"]
