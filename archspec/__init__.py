@@ -34,6 +34,7 @@ __all__ = [
     "SpecError",
     "analyze",
     "build",
+    "codegen",
     "load",
     "loads",
     "lower",
@@ -59,3 +60,13 @@ def build(
     from archspec.backends.keras import build_model
 
     return build_model(graph, precision=precision)
+
+
+def codegen(spec: Spec | str | Path) -> str:
+    """Python source of a self-contained module whose `build_model()` builds the spec's model.
+
+    The module imports only Keras; it is generated from the same IR as `build`.
+    """
+    from archspec.backends.python import generate
+
+    return generate(lower(_as_spec(spec)))

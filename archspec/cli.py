@@ -210,6 +210,31 @@ def build(
 
 
 @main.command()
+@click.argument("spec_path", metavar="SPEC")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the module to this .py file (atomically) instead of stdout.",
+)
+@limit_options
+@fail_on_spec_error
+def codegen(spec_path: str, output: Path | None, limits: Limits) -> None:
+    """Write SPEC as a self-contained Keras module: block functions and build_model()."""
+    from archspec.backends.python import generate
+    from archspec.files import check_output_path, write_atomic
+
+    if output is not None:
+        check_output_path(output, [spec_path])
+    source = generate(lower(load(spec_path), limits=limits))
+    if output is None:
+        click.echo(source, nl=False)
+    else:
+        write_atomic(output, source)
+        stdout.print(f"wrote {output}", soft_wrap=True)
+
+
+@main.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
 def schema(output: Path | None) -> None:
     """Print (or write) the JSON Schema of specs, generated from the pydantic models."""

@@ -29,20 +29,19 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
 
 
-@pytest.fixture(scope="session")
-def golden(update_golden: bool) -> Callable[[str, str], None]:
-    """golden(name, text): compare with tests/golden/<name>, or rewrite it with the flag."""
+def golden_checker(directory: Path, update: bool) -> Callable[[str, str], None]:
+    """check(name, text): compare with directory/<name>, or rewrite it when `update`."""
 
     def check(name: str, actual: str) -> None:
-        path = GOLDEN / name
-        if update_golden:
+        path = directory / name
+        shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        if update:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(actual, encoding="utf-8")
             return
         if not path.exists():
             pytest.fail(
-                f"golden file tests/golden/{name} is missing; "
-                "create it with: pytest --update-golden",
+                f"golden file {shown} is missing; create it with: pytest --update-golden",
                 pytrace=False,
             )
         expected = path.read_text(encoding="utf-8")
@@ -51,17 +50,23 @@ def golden(update_golden: bool) -> Callable[[str, str], None]:
                 difflib.unified_diff(
                     expected.splitlines(keepends=True),
                     actual.splitlines(keepends=True),
-                    f"tests/golden/{name} (expected)",
+                    f"{shown} (expected)",
                     f"{name} (actual)",
                 )
             )
             pytest.fail(
-                f"output differs from tests/golden/{name}:\n{diff}\n"
+                f"output differs from {shown}:\n{diff}\n"
                 "If the change is intended, accept it with: pytest --update-golden",
                 pytrace=False,
             )
 
     return check
+
+
+@pytest.fixture(scope="session")
+def golden(update_golden: bool) -> Callable[[str, str], None]:
+    """golden(name, text): compare with tests/golden/<name>, or rewrite it with the flag."""
+    return golden_checker(GOLDEN, update_golden)
 
 
 @pytest.fixture(scope="session")

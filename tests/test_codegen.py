@@ -1,0 +1,165 @@
+"""Generated source: golden text, ruff-clean, deterministic, safe, and the same model as build."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+import types
+
+import numpy as np
+import pytest
+
+import archspec
+from archspec.backends.python import call_lines, docstring_text
+from tests.conftest import ROOT, SPECS
+from tests.test_keras_backend import layer_sequence
+
+
+def generated_module(source: str, name: str) -> types.ModuleType:
+    module = types.ModuleType(f"generated_{name}")
+    exec(compile(source, f"<generated {name}>", "exec"), module.__dict__)
+    return module
+
+
+@pytest.mark.parametrize("spec_path", SPECS, ids=lambda p: p.stem)
+def test_generated_source_matches_its_golden_file(spec_path, golden):
+    golden(f"codegen/{spec_path.stem}.py", archspec.codegen(spec_path))
+
+
+def test_generated_source_passes_ruff_as_generated(tmp_path):
+    for spec_path in SPECS:
+        (tmp_path / f"{spec_path.stem}.py").write_text(archspec.codegen(spec_path))
+    ruff = [sys.executable, "-m", "ruff"]
+    for command in (["check", "--isolated"], ["format", "--isolated", "--check", "--diff"]):
+        result = subprocess.run(
+            [*ruff, *command, str(tmp_path)], capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_generation_is_deterministic_across_processes():
+    code = "import archspec, sys; sys.stdout.write(archspec.codegen('specs/resnet50v2.yaml'))"
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(outputs) == 1
+    assert outputs == {archspec.codegen(ROOT / "specs" / "resnet50v2.yaml")}
+
+
+def test_generated_module_imports_only_keras():
+    tree = ast.parse(archspec.codegen(ROOT / "specs" / "resnet50v2.yaml"))
+    imported = {
+        alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    } | {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert imported == {"keras"}
+
+
+def test_one_function_per_kind_of_block_and_a_comment_per_stage():
+    source = archspec.codegen(ROOT / "specs" / "resnet22.yaml")
+    tree = ast.parse(source)
+    functions = [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
+    assert functions == ["preact_basic_conv_block", "preact_basic_identity_block", "build_model"]
+    assert "    # stage2: preact_basic x2, 32 filters, stride 2\n" in source
+    assert ast.get_docstring(tree).startswith("resnet22: a Keras 3 model")
+    assert 'name="stage2_block1"' in source
+
+
+HOSTILE = [
+    'end """ + __import__("os").system("echo pwned") + """',
+    "line one\nimport os\nos.system('echo pwned')",
+    "backslash at the end \\",
+    'ends with a quote "',
+    "unicode line separator\u2028import os\u2029and paragraph",
+    "nul \x00 and bell \x07 and escape \x1b[31m",
+    "'''single''' and \"\"\"double\"\"\" and \\N{BULLET}",
+]
+
+
+@pytest.mark.parametrize("description", HOSTILE)
+def test_hostile_descriptions_stay_inside_the_docstring(description):
+    text = (ROOT / "specs" / "resnet22.yaml").read_text()
+    spec = archspec.loads(text).model_copy(update={"description": description})
+    spec._source = None
+    source = archspec.codegen(spec)
+    tree = ast.parse(source)
+    kinds = [type(node).__name__ for node in tree.body]
+    assert kinds == [
+        "Expr",
+        "Import",
+        "ImportFrom",
+        "FunctionDef",
+        "FunctionDef",
+        "FunctionDef",
+        "If",
+    ]
+    docstring = ast.get_docstring(tree, clean=False)
+    for word in description.split():
+        if word.isprintable():
+            assert word in docstring
+
+
+def test_hostile_names_are_refused_before_codegen():
+    text = (ROOT / "specs" / "resnet22.yaml").read_text()
+    for name in ('x"); import os; ("', "a\nb", "stage 1", "ünïcode", "a" * 65):
+        with pytest.raises(archspec.SpecError) as info:
+            archspec.loads(text.replace("name: resnet22", f"name: {name!r}"))
+        assert info.value.diagnostics[0].path == "name"
+
+
+def test_docstring_text_escapes_what_could_end_the_literal():
+    assert docstring_text('a """ b \\ c') == 'a \\"\\"\\" b \\\\ c'
+    assert docstring_text("\x00\u2028") == "\\x00\\u2028"
+
+
+def test_call_lines_layout():
+    assert call_lines("", "f", ["a", "b"], "(x)") == ["f(a, b)(x)"]
+    long_args = [f"argument_number_{i}" for i in range(8)]
+    exploded = call_lines("    ", "x = layers.Conv2D", long_args, "(x)")
+    assert exploded[0] == "    x = layers.Conv2D("
+    assert exploded[-1] == "    )(x)"
+    assert all(line.endswith(",") for line in exploded[1:-1])
+    hugged = call_lines("    ", "x = block", long_args[:4])
+    assert hugged == ["    x = block(", "        " + ", ".join(long_args[:4]), "    )"]
+
+
+# --- semantic equivalence: the generated module builds the same model ----------------------
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("spec_path", SPECS, ids=lambda p: p.stem)
+def test_generated_model_equals_the_built_model(spec_path, built_models):
+    built = built_models(spec_path.stem)
+    generated = generated_module(archspec.codegen(spec_path), spec_path.stem).build_model()
+    assert layer_sequence(generated) == layer_sequence(built)
+    assert [layer.name for layer in generated.layers] == [layer.name for layer in built.layers]
+    assert [w.shape for w in generated.weights] == [w.shape for w in built.weights]
+    assert [w.path for w in generated.weights] == [w.path for w in built.weights]
+    rng = np.random.default_rng(3)
+    weights = [rng.normal(0, 0.05, w.shape).astype("float32") for w in built.get_weights()]
+    generated.set_weights(weights)
+    built.set_weights(weights)
+    shape = (2, *built.input_shape[1:])
+    images = rng.uniform(0, 1, shape).astype("float32")
+    np.testing.assert_array_equal(
+        generated.predict_on_batch(images), built.predict_on_batch(images)
+    )
+
+
+@pytest.mark.keras
+def test_generated_resnet22_equals_the_hand_written_reference(reference_resnet22):
+    source = archspec.codegen(ROOT / "specs" / "resnet22.yaml")
+    generated = generated_module(source, "resnet22").build_model()
+    assert layer_sequence(generated) == layer_sequence(reference_resnet22)
