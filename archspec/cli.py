@@ -255,12 +255,15 @@ def presets() -> None:
 
     from archspec.loader import preset_names
 
-    table = Table("preset", "params", "description", box=None)
+    table = Table("preset", "input", "layers", "params", "GMACs", "what it is", box=None)
     for name in preset_names():
         spec = load(name)
         graph = lower(spec)
-        description = spec.description.split(". ")[0].rstrip(".")
-        table.add_row(name, f"{graph.params:,}", description)
+        summary = spec.description.split(":")[0].split(". ")[0].rstrip(".")
+        shape = "x".join(map(str, spec.input.shape))
+        table.add_row(
+            name, shape, str(len(graph)), f"{graph.params:,}", f"{graph.macs / 1e9:.2f}", summary
+        )
     stdout.print(table)
 
 

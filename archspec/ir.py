@@ -57,7 +57,7 @@ class Layer:
     macs: int
     """Multiply-accumulates of conv and dense layers, per sample (see `archspec.cost`)."""
     scope: str
-    """'stem', 'stage1'..'stageN' or 'head'."""
+    """'input', 'stem', 'stage1'..'stageN' or 'head'."""
     block: str | None = None
     """Name of the residual block this layer belongs to, if any."""
     local: str = ""
@@ -119,6 +119,9 @@ class Graph:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {layer.name: layer for layer in self.layers})
+
+    def __repr__(self) -> str:
+        return f"Graph({self.name!r}: {len(self.layers)} layers, {self.params:,} parameters)"
 
     def __getitem__(self, name: str) -> Layer:
         return self._by_name[name]

@@ -38,7 +38,7 @@ def loads(text: str, file: str = "<string>", *, json_syntax: bool = False) -> Sp
 def _spec_path(path: str | Path) -> Path:
     path = Path(path)
     if not path.exists() and (preset := preset_path(str(path))) is not None:
-        return preset
+        return _shortest(preset)
     return path
 
 
@@ -99,7 +99,16 @@ def _extends_path(target: str, file: str) -> Path | None:
     relative = Path(file).parent / target
     if target.endswith(SPEC_SUFFIXES) and relative.is_file():
         return relative
-    return preset_path(target)
+    preset = preset_path(target)
+    return _shortest(preset) if preset else None
+
+
+def _shortest(path: Path) -> Path:
+    """The path relative to the working folder when it lies below it, for shorter messages."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 def merge_documents(base: Document, override: Document) -> Document:

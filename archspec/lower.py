@@ -323,7 +323,7 @@ class GraphBuilder:
         height, width, channels = spec.input.shape
         if input_size is not None:
             height, width = input_size
-        self.path = ("input", "shape")
+        self.scope, self.path = "input", ("input", "shape")
         x = self.add(
             "input", "input", (), {"shape": (height, width, channels)}, (height, width, channels)
         )
