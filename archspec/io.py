@@ -8,6 +8,8 @@ and undecodable bytes reported with their position. Every failure is a located `
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,7 +120,10 @@ def _error(file: str, line: int, column: int, message: str, **kwargs: Any) -> Sp
 
 
 class _BoundedLoader(yaml.SafeLoader):
-    """PyYAML's safe loader with a nesting limit on its (recursive) composer."""
+    """PyYAML's safe loader with a nesting limit on its (recursive) composer.
+
+    It also reads YAML 1.2 floats: PyYAML follows YAML 1.1, where `1e-5` (no dot) is a string.
+    """
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -132,6 +137,13 @@ class _BoundedLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
+
+
+_BoundedLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
 
 
 class _TooDeep(Exception):
@@ -208,57 +220,61 @@ class _NodeConverter:
     def location(self, node: yaml.Node) -> Location:
         return Location(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
 
+    def error(
+        self, node: yaml.Node, message: str, *, hint: str | None = None, code: str = "syntax"
+    ) -> SpecError:
+        return SpecError([Diagnostic(message, location=self.location(node), hint=hint, code=code)])
+
     def convert(self, node: yaml.Node, path: FieldPath) -> Any:
         self.count += 1
         if self.count > MAX_VALUES:
-            raise SpecError(
-                [
-                    Diagnostic(
-                        f"the document expands to more than {MAX_VALUES} values",
-                        location=self.location(node),
-                        hint="anchors and aliases (&a / *a) multiply; a spec needs only a few",
-                        code="too-large",
-                    )
-                ]
+            raise self.error(
+                node,
+                f"the document expands to more than {MAX_VALUES} values",
+                hint="anchors and aliases (&a / *a) multiply; a spec needs only a few",
+                code="too-large",
             )
         self.source.values.setdefault(path, self.location(node))
         plain_tag = _PLAIN_COLLECTION_TAGS.get(type(node))
         if plain_tag is not None and node.tag != plain_tag:
-            raise SpecError(
-                [
-                    Diagnostic(
-                        f"could not determine a constructor for the tag {node.tag!r}",
-                        location=self.location(node),
-                        hint=_YAML_HINTS["could not determine a constructor for the tag"],
-                        code="syntax",
-                    )
-                ]
+            raise self.error(
+                node,
+                f"could not determine a constructor for the tag {node.tag!r}",
+                hint=_YAML_HINTS["could not determine a constructor for the tag"],
             )
         try:
             if isinstance(node, yaml.MappingNode):
                 return self.mapping(node, path)
             if isinstance(node, yaml.SequenceNode):
                 return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
-            return self.loader.construct_object(node)
+            value = self.loader.construct_object(node)
         except yaml.MarkedYAMLError as exc:
             raise _yaml_error(exc, self.file) from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.error(
+                node,
+                f"{node.value} is not a finite number",
+                hint="a spec's numbers are sizes and rates; use a finite value",
+            )
+        return value
 
     def mapping(self, node: yaml.MappingNode, path: FieldPath) -> dict[str, Any]:
         self.loader.flatten_mapping(node)  # resolves YAML merge keys (<<: *anchor)
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                raise self.key_error(key_node, "a mapping key must be a plain name")
+                raise self.error(key_node, "a mapping key must be a plain name", code="key")
             key = self.loader.construct_object(key_node)
             if not isinstance(key, str):
-                raise self.key_error(
+                raise self.error(
                     key_node,
                     f"key {key_node.value!r} is read as {type(key).__name__}, not a name",
                     hint=f'quote it: "{key_node.value}"',
+                    code="key",
                 )
             if key in result:
                 first = self.source.keys[(*path, key)]
-                raise self.key_error(
+                raise self.error(
                     key_node,
                     f"duplicate key {key!r} (first given at line {first.line})",
                     hint="each key may appear once; remove one of them",
@@ -267,11 +283,6 @@ class _NodeConverter:
             self.source.keys[(*path, key)] = self.location(key_node)
             result[key] = self.convert(value_node, (*path, key))
         return result
-
-    def key_error(
-        self, node: yaml.Node, message: str, *, hint: str | None = None, code: str = "key"
-    ) -> SpecError:
-        return SpecError([Diagnostic(message, location=self.location(node), hint=hint, code=code)])
 
 
 # --- JSON -------------------------------------------------------------------------------------
@@ -309,6 +320,13 @@ class _JsonReader:
 
     def error(self, pos: int, message: str, *, code: str = "syntax", hint: str | None = None):
         return SpecError([Diagnostic(message, location=self.location(pos), code=code, hint=hint)])
+
+    def trailing_comma(self, pos: int) -> SpecError:
+        return self.error(
+            pos,
+            f"a comma before '{self.text[pos]}'",
+            hint="JSON allows no comma after the last item",
+        )
 
     def skip(self, pos: int) -> int:
         while pos < len(self.text) and self.text[pos] in self._WHITESPACE:
@@ -350,6 +368,8 @@ class _JsonReader:
             return result, pos + 1
         while True:
             pos = self.skip(pos)
+            if result and self.text[pos : pos + 1] == "}":
+                raise self.trailing_comma(pos)
             if self.text[pos : pos + 1] != '"':
                 raise self.error(pos, "expected a quoted key")
             key, end = json.decoder.scanstring(self.text, pos + 1)
@@ -378,6 +398,8 @@ class _JsonReader:
         if self.text[pos : pos + 1] == "]":
             return result, pos + 1
         while True:
+            if result and self.text[self.skip(pos) : self.skip(pos) + 1] == "]":
+                raise self.trailing_comma(self.skip(pos))
             item, pos = self.value(pos, (*path, len(result)), depth + 1)
             result.append(item)
             pos = self.skip(pos)

@@ -8,6 +8,7 @@ plain words, and a hint (the nearest valid name, the allowed values, the valid r
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import types
 import typing
@@ -170,11 +171,20 @@ def explain(exc: ValidationError, data: Any, source: SourceMap) -> list[Diagnost
     """Translate pydantic's errors into located, actionable diagnostics, in file order."""
     errors = exc.errors(include_url=False)
     locs = [tuple(e["loc"]) for e in errors]
+    unknown = {loc[:-1]: [] for error, loc in zip(errors, locs, strict=True)}
+    for error, loc in zip(errors, locs, strict=True):
+        if error["type"] == "extra_forbidden":
+            unknown[loc[:-1]].append(str(loc[-1]))
     diagnostics = []
     for error, loc in zip(errors, locs, strict=True):
         # A container's length is reported again when its items fail; keep the items' errors.
         if error["type"] in ("too_short", "too_long") and any(
             other[: len(loc)] == loc and len(other) > len(loc) for other in locs
+        ):
+            continue
+        # A misspelt key is reported once, as unknown, not also as the key it misses.
+        if error["type"] == "missing" and difflib.get_close_matches(
+            str(loc[-1]), unknown.get(loc[:-1], []), n=1, cutoff=0.6
         ):
             continue
         diagnostics.append(_explain_one(error, loc, data, source))
@@ -190,7 +200,12 @@ def _explain_one(error: Any, loc: tuple[Any, ...], data: Any, source: SourceMap)
     field = str(loc[-1]) if loc else ""
     hint = None
     at_key = False
-    if kind == "missing":
+    if kind == "missing" and isinstance(loc[-1], int):  # a fixed-length list that is short
+        owner = _model_at(loc[:-2])
+        info = _field(owner, str(loc[-2])) if owner else None
+        message = f"too few items: nothing at position {loc[-1]} (counting from 0)"
+        hint = info.description if info and info.description else None
+    elif kind == "missing":
         model = _model_at(loc[:-1])
         message = f"missing required key '{field}'"
         path = (*path, field)
@@ -224,11 +239,12 @@ def _explain_one(error: Any, loc: tuple[Any, ...], data: Any, source: SourceMap)
 
 def _describe(kind: str, error: Any, value: Any) -> tuple[str, str | None]:
     ctx = error.get("ctx", {})
-    got = (
-        f"got {_kind(value)} {value!r}"
-        if not isinstance(value, dict | list)
-        else f"got {_kind(value)}"
-    )
+    if isinstance(value, dict | list):
+        got = f"got {_kind(value)}"
+    elif isinstance(value, bool) or value is None:
+        got = f"got {_kind(value)} {json.dumps(value)}"  # as YAML and JSON spell them
+    else:
+        got = f"got {_kind(value)} {value!r}"
     bounds = {
         "greater_than_equal": ("at least", "ge"),
         "greater_than": ("greater than", "gt"),

@@ -1,4 +1,9 @@
-"""The JSON Schema of specs, generated from the pydantic models (schemas/archspec.schema.json)."""
+"""The JSON Schema of specs, generated from the pydantic models (schemas/archspec.schema.json).
+
+A spec that `extends:` another states only what it changes, so for such a file nothing is
+required at any level; a stage is still complete, since lists replace wholesale. Editors get
+this from an if/then/else on `extends`.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +13,51 @@ from typing import Any
 from archspec.spec import Spec
 
 SCHEMA_ID = "https://archspec.dev/schemas/archspec.schema.json"
+REGENERATE = "archspec schema -o schemas/archspec.schema.json"
 
 
 def spec_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) that spec files follow."""
-    schema = Spec.model_json_schema(by_alias=True, mode="validation")
+    full = Spec.model_json_schema(by_alias=True, mode="validation")
+    definitions = full.pop("$defs")
+    # Stage models are whole: a stage list replaces the base's list, item by item complete.
+    whole = {name for name, d in definitions.items() if "block" in d.get("properties", {})}
+    partial = {
+        f"Partial{name}": _partial(definition, whole)
+        for name, definition in definitions.items()
+        if name not in whole
+    }
+    definitions.update(partial)
+    definitions["Spec"] = full
+    definitions["PartialSpec"] = _partial(full, whole)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
-        **schema,
         "title": "archspec spec",
+        "description": full.get("description", ""),
+        "if": {"required": ["extends"], "properties": {"extends": {"type": "string"}}},
+        "then": {"$ref": "#/$defs/PartialSpec"},
+        "else": {"$ref": "#/$defs/Spec"},
+        "$defs": definitions,
     }
+
+
+def _partial(node: Any, whole: set[str]) -> Any:
+    """A copy of a schema node with nothing required and references to partial definitions."""
+    if isinstance(node, list):
+        return [_partial(item, whole) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key == "required":
+            continue
+        if key == "$ref" and isinstance(value, str):
+            name = value.rsplit("/", 1)[-1]
+            out[key] = value if name in whole else f"#/$defs/Partial{name}"
+        else:
+            out[key] = _partial(value, whole)
+    return out
 
 
 def schema_text() -> str:

@@ -34,12 +34,28 @@ def _odd(value: int) -> int:
     return value
 
 
-StrictInt = Annotated[int, Strict()]
-Size = Annotated[StrictInt, Field(ge=1, le=8192, description="Spatial size in pixels.")]
-Channels = Annotated[StrictInt, Field(ge=1, le=4096, description="Number of input channels.")]
-Filters = Annotated[StrictInt, Field(ge=1, le=16384, description="Number of conv filters.")]
-Stride = Annotated[StrictInt, Field(ge=1, le=8)]
-Kernel = Annotated[StrictInt, Field(ge=1, le=15), AfterValidator(_odd)]
+def _integral(value: Any) -> Any:
+    # JSON Schema's "integer" includes 16.0; so does the spec language, for agreement.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def Int(ge: int, le: int, description: str | None = None, **extra: Any) -> Any:
+    """A whole number in [ge, le]: no text, no booleans; 16.0 counts as 16.
+
+    The conversion wraps the constrained int, so the bounds still reach the JSON Schema.
+    """
+    field = Field(ge=ge, le=le, description=description, json_schema_extra=extra or None)
+    return Annotated[int, Strict(), field, BeforeValidator(_integral)]
+
+
+StrictFloat = Annotated[float, Strict()]
+Size = Int(1, 8192, "Spatial size in pixels.")
+Channels = Int(1, 4096, "Number of input channels.")
+Filters = Int(1, 16384, "Number of conv filters.")
+Stride = Int(1, 8)
+Kernel = Annotated[Int(1, 15, **{"not": {"multipleOf": 2}}), AfterValidator(_odd)]
 Flag = Annotated[bool, Strict()]
 
 Name = Annotated[
@@ -48,6 +64,9 @@ Name = Annotated[
     Field(
         pattern=r"^[A-Za-z][A-Za-z0-9_-]*$",
         max_length=64,
+        # Python's `$` also matches before a final newline; the lookahead keeps JSON Schema
+        # validators that use Python's re (jsonschema) as strict as pydantic.
+        json_schema_extra={"pattern": r"^[A-Za-z][A-Za-z0-9_-]*(?!\n)$"},
         description="Model name: a letter, then letters, digits, '_' or '-'. "
         "Becomes the Keras model's name.",
     ),
@@ -55,7 +74,7 @@ Name = Annotated[
 
 
 def _one_or_many(value: Any) -> Any:
-    return [value] if isinstance(value, int) and not isinstance(value, bool) else value
+    return [value] if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
 StemFilters = Annotated[
@@ -100,8 +119,8 @@ class StemPool(Model):
     """A pooling layer after the stem convs (the 3x3/2 max-pool of ImageNet ResNets)."""
 
     kind: Literal["max", "avg"] = "max"
-    size: Annotated[StrictInt, Field(ge=1, le=7)] = 3
-    stride: Annotated[StrictInt, Field(ge=1, le=4)] = 2
+    size: Int(1, 7) = 3
+    stride: Int(1, 4) = 2
 
 
 class Stem(Model):
@@ -125,15 +144,9 @@ class Stem(Model):
 
 # --- stages and block types -------------------------------------------------------------------
 
-Depth = Annotated[StrictInt, Field(ge=1, le=1000, description="Number of blocks in the stage.")]
-Expansion = Annotated[
-    StrictInt,
-    Field(ge=1, le=16, description="Output channels = filters x expansion."),
-]
-Groups = Annotated[
-    StrictInt,
-    Field(ge=1, le=1024, description="Groups of the 3x3 conv (ResNeXt); must divide filters."),
-]
+Depth = Int(1, 1000, "Number of blocks in the stage.")
+Expansion = Int(1, 16, "Output channels = filters x expansion.")
+Groups = Int(1, 1024, "Groups of the 3x3 conv (ResNeXt); must divide filters.")
 
 
 class StageBase(Model):
@@ -267,8 +280,8 @@ class Conv(Model):
 class Norm(Model):
     """BatchNormalization settings (Keras defaults unless given)."""
 
-    epsilon: Annotated[float, Field(gt=0, le=1)] = 1e-3
-    momentum: Annotated[float, Field(ge=0, lt=1)] = 0.99
+    epsilon: Annotated[StrictFloat, Field(gt=0, le=1)] = 1e-3
+    momentum: Annotated[StrictFloat, Field(ge=0, lt=1)] = 0.99
 
 
 class KerasOptions(Model):
@@ -283,7 +296,7 @@ class KerasOptions(Model):
 
 # --- head and the whole spec ------------------------------------------------------------------
 
-Units = Annotated[StrictInt, Field(ge=1, le=65536)]
+Units = Int(1, 65536)
 
 
 class Head(Model):
@@ -299,10 +312,10 @@ class Head(Model):
         (), max_length=16, description="Sizes of the hidden dense layers, in order."
     )
     dense_activation: Literal["relu", "gelu", "swish", "tanh", "sigmoid", "linear"] = "relu"
-    dropout: Annotated[float, Field(ge=0, lt=1)] = Field(
+    dropout: Annotated[StrictFloat, Field(ge=0, lt=1)] = Field(
         0.0, description="Dropout rate before the classifier; 0 adds no layer."
     )
-    classes: Annotated[StrictInt, Field(ge=1, le=100_000)]
+    classes: Int(1, 100_000)
     activation: Literal["softmax", "sigmoid", "linear"] = "softmax"
 
 
@@ -326,7 +339,7 @@ class Spec(Model):
     residual: Residual = Residual()
     conv: Conv = Conv()
     norm: Norm = Norm()
-    width_multiplier: Annotated[float, Field(gt=0, le=8)] = Field(
+    width_multiplier: Annotated[StrictFloat, Field(gt=0, le=8)] = Field(
         1.0,
         description="Scales every stem and stage width (rounded, at least 1, a multiple of "
         "the groups).",

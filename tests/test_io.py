@@ -76,7 +76,8 @@ def test_python_tags_are_never_constructed():
     [
         ('{"a": 1, "a": 2}', "duplicate key 'a'"),
         ('{"a": NaN}', "NaN is not allowed in JSON"),
-        ('{"a": 1,}', "expected a quoted key"),
+        ('{"a": 1,}', "a comma before '}'"),
+        ("[1, 2,]", "a comma before ']'"),
         ('{"a": 1} x', "unexpected text after the JSON document"),
         ("{'a': 1}", "expected a quoted key"),
         ('{"a" 1}', "expected ':'"),
