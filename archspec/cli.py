@@ -24,8 +24,9 @@ from archspec.lower import DEFAULT_MAX_ACTIVATION_BYTES, DEFAULT_MAX_PARAMS, Lim
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 
-stdout = Console(highlight=False)
-stderr = Console(stderr=True, highlight=False)
+# Piped output (CI logs, files) gets wide tables instead of rich's 80-column default.
+stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+stderr = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
 
 
 def _parse_size(text: str) -> int:
@@ -232,6 +233,151 @@ def codegen(spec_path: str, output: Path | None, limits: Limits) -> None:
     else:
         write_atomic(output, source)
         stdout.print(f"wrote {output}", soft_wrap=True)
+
+
+def _input_size(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    parts = text.lower().split("x")
+    try:
+        sizes = [int(p) for p in parts]
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a size such as 224x224 or 224") from None
+    if len(sizes) == 1:
+        sizes *= 2
+    if len(sizes) != 2 or min(sizes) < 1 or max(sizes) > 8192:
+        raise click.BadParameter("give HxW with sides from 1 to 8192, such as 224x224")
+    return sizes[0], sizes[1]
+
+
+INPUT_OPTION = click.option(
+    "--input",
+    "input_size",
+    metavar="HxW",
+    help="Evaluate at another input size (the spec's channels are kept).",
+)
+
+
+@main.command()
+@click.argument("spec_path", metavar="SPEC")
+@click.option(
+    "--depth",
+    type=click.Choice(["stage", "block", "layer"]),
+    default="stage",
+    show_default=True,
+    help="One row per stage, per block, or per layer.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@INPUT_OPTION
+@limit_options
+@fail_on_spec_error
+def inspect(
+    spec_path: str, depth: str, output_format: str, input_size: str | None, limits: Limits
+) -> None:
+    """Shapes, parameters, MACs and activation memory of SPEC, without building it."""
+    import json
+
+    from archspec import render
+    from archspec.cost import graph_json
+
+    graph = lower(load(spec_path), input_size=_input_size(input_size), limits=limits)
+    if output_format == "json":
+        click.echo(json.dumps(graph_json(graph), indent=2))
+        return
+    stdout.print(render.inspect_table(graph, depth))  # type: ignore[arg-type]
+    stdout.print(render.cost_footnote(graph), soft_wrap=True, style="dim")
+
+
+@main.command()
+@click.argument("before", metavar="A")
+@click.argument("after", metavar="B")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="markdown gives a table to paste into a pull-request comment.",
+)
+@click.option(
+    "--fail-on-increase",
+    type=click.FloatRange(min=0),
+    metavar="PCT",
+    help="Exit 1 if B has more than PCT percent more parameters or MACs than A.",
+)
+@INPUT_OPTION
+@limit_options
+@fail_on_spec_error
+def diff(
+    before: str,
+    after: str,
+    output_format: str,
+    fail_on_increase: float | None,
+    input_size: str | None,
+    limits: Limits,
+) -> None:
+    """What changed from spec A to spec B, and what it does to parameters, MACs and memory."""
+    import json
+
+    from archspec import diff as diffing
+    from archspec import render
+
+    size = _input_size(input_size)
+    spec_a, spec_b = load(before), load(after)
+    graph_a = lower(spec_a, input_size=size, limits=limits)
+    graph_b = lower(spec_b, input_size=size, limits=limits)
+    changes = diffing.spec_changes(spec_a, spec_b)
+    deltas = diffing.cost_deltas(graph_a, graph_b)
+    if output_format == "json":
+        click.echo(json.dumps(diffing.diff_json(spec_a, spec_b, changes, deltas), indent=2))
+    elif output_format == "markdown":
+        click.echo(diffing.diff_markdown(spec_a, spec_b, changes, deltas), nl=False)
+    else:
+        stdout.print(f"[bold]{spec_a.name} -> {spec_b.name}[/]", soft_wrap=True)
+        for change in changes:
+            stdout.print(f"  {change.describe()}", soft_wrap=True, markup=False)
+        if not changes:
+            stdout.print("  no setting differs")
+        stdout.print(render.diff_table("cost", deltas))
+    if fail_on_increase is not None:
+        grown = diffing.increase_over(deltas, fail_on_increase)
+        for reason in grown:
+            stderr.print(f"error: {reason}", soft_wrap=True)
+        if grown:
+            sys.exit(EXIT_INVALID)
+
+
+@main.command()
+@click.argument("spec_path", metavar="SPEC")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["mermaid", "dot"]),
+    default="mermaid",
+    show_default=True,
+    help="mermaid renders in GitHub/GitLab markdown; dot renders with graphviz.",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@limit_options
+@fail_on_spec_error
+def graph(spec_path: str, output_format: str, output: Path | None, limits: Limits) -> None:
+    """A block-level diagram of SPEC: stem, each block with its shortcut, head; shapes on edges."""
+    from archspec.diagram import render_diagram
+    from archspec.files import check_output_path, write_atomic
+
+    if output is not None:
+        check_output_path(output, [spec_path])
+    text = render_diagram(lower(load(spec_path), limits=limits), output_format)  # type: ignore[arg-type]
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(output, text)
 
 
 @main.command()

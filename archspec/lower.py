@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from archspec.blocks import BLOCK_BUILDERS
+from archspec.cost import human_bytes
 from archspec.errors import Diagnostic, SpecError, format_path
 from archspec.io import FieldPath, SourceMap
 from archspec.ir import BYTES_PER_VALUE, Block, Branch, Graph, Layer, StageInfo, frozen_mapping
@@ -479,8 +480,8 @@ class GraphBuilder:
         if activation_bytes > self.limits.max_activation_bytes:
             raise self.fail(
                 self.path,
-                f"one sample's activations would take {_human_bytes(activation_bytes)}, over "
-                f"the limit of {_human_bytes(self.limits.max_activation_bytes)}",
+                f"one sample's activations would take {human_bytes(activation_bytes)}, over "
+                f"the limit of {human_bytes(self.limits.max_activation_bytes)}",
                 hint="reduce the input size or the widths, or raise --max-activation-memory",
                 code="too-much-memory",
             )
@@ -733,12 +734,3 @@ class BlockBuilder:
 
 def _nearest_divisor(n: int, near: int) -> int:
     return min((d for d in range(1, n + 1) if n % d == 0), key=lambda d: (abs(d - near), -d))
-
-
-def _human_bytes(count: int) -> str:
-    value = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")

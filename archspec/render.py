@@ -10,6 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from archspec.check import FileReport
+from archspec.cost import Depth, cost_rows, human_bytes, human_count, total_row
+from archspec.diff import METRICS, PartDelta, format_metric
 from archspec.ir import Graph
 
 JSON_FORMAT_VERSION = 1
@@ -99,48 +101,93 @@ def reports_github(reports: Sequence[FileReport]) -> str:
 # --- graph summaries --------------------------------------------------------------------------
 
 
-def stage_rows(graph: Graph) -> list[tuple[str, str, str, int]]:
-    """(part, what, output shape, params) for the stem, each stage and the head."""
-    rows = []
-    stem = graph.scope_layers("stem")
-    rows.append(("stem", _stem_text(stem), format_shape(stem[-1].shape), _params(stem)))
-    for stage in graph.stages:
-        layers = graph.scope_layers(stage.name)
-        what = f"{stage.block} x{stage.depth}, {stage.filters} filters, stride {stage.stride}"
-        rows.append((stage.name, what, format_shape(layers[-1].shape), _params(layers)))
-    head = graph.scope_layers("head")
-    what = " -> ".join(layer.op for layer in head)
-    rows.append(("head", what, format_shape(head[-1].shape), _params(head)))
-    return rows
-
-
-def _params(layers: Sequence[object]) -> int:
-    return sum(layer.params for layer in layers)  # type: ignore[attr-defined]
-
-
-def _stem_text(layers: Sequence[object]) -> str:
-    convs = [layer for layer in layers if layer.op == "conv2d"]  # type: ignore[attr-defined]
-    return " + ".join(
-        f"conv {c.attrs['kernel']}x{c.attrs['kernel']}/{c.attrs['strides']} {c.attrs['filters']}"  # type: ignore[attr-defined]
-        for c in convs
-    )
-
-
 def summary_table(graph: Graph) -> Table:
-    """A per-stage table: output shapes and parameters, with totals."""
+    """The build summary: per-stage output shapes and parameters, with totals."""
     table = Table(title=f"{graph.name}: {len(graph)} layers", title_justify="left")
     table.add_column("part")
     table.add_column("layers")
     table.add_column("output", justify="right")
     table.add_column("params", justify="right")
-    for part, what, shape, params in stage_rows(graph):
-        table.add_row(part, escape(what), shape, f"{params:,}")
+    for row in cost_rows(graph, "stage")[1:]:
+        table.add_row(row.name, escape(row.what), format_shape(row.shape), f"{row.params:,}")
     table.add_section()
-    non_trainable = graph.params - graph.trainable_params
+    total = total_row(graph)
+    non_trainable = total.params - total.trainable_params
     table.add_row(
         "total",
-        f"trainable {graph.trainable_params:,}, non-trainable {non_trainable:,}",
-        format_shape(graph[graph.output].shape),
-        f"{graph.params:,}",
+        f"trainable {total.trainable_params:,}, non-trainable {non_trainable:,}",
+        format_shape(total.shape),
+        f"{total.params:,}",
     )
+    return table
+
+
+def inspect_table(graph: Graph, depth: Depth) -> Table:
+    """`archspec inspect`: shapes, parameters, MACs and activation memory, per part."""
+    table = Table(title=f"{graph.name}: {len(graph)} layers", title_justify="left")
+    for column, justify in (
+        ("part", "left"),
+        ("layers", "left"),
+        ("output", "right"),
+        ("params", "right"),
+        ("MACs", "right"),
+        ("activations", "right"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for row in cost_rows(graph, depth):
+        style = "dim" if row.level == 2 else None
+        table.add_row(
+            "  " * row.level + row.name,
+            escape(row.what),
+            format_shape(row.shape),
+            f"{row.params:,}",
+            human_count(row.macs),
+            human_bytes(row.activation_bytes),
+            style=style,
+        )
+    total = total_row(graph)
+    table.add_section()
+    table.add_row(
+        "total",
+        f"{total.trainable_params:,} trainable + {total.params - total.trainable_params:,} not",
+        format_shape(total.shape),
+        f"{total.params:,}",
+        human_count(total.macs),
+        human_bytes(total.activation_bytes),
+        style="bold",
+    )
+    return table
+
+
+def cost_footnote(graph: Graph) -> str:
+    """Which figure is which, said plainly."""
+    total = total_row(graph)
+    return (
+        f"MACs: {total.macs:,} multiply-accumulates per sample (conv and dense layers). "
+        f"FLOPs = 2 x MACs = {total.flops:,}. Activations: float32 outputs of every layer "
+        "for one sample. Parameters as Keras counts them (BN moving statistics are the "
+        "non-trainable ones)."
+    )
+
+
+def diff_table(title: str, deltas: Sequence[PartDelta]) -> Table:
+    """`archspec diff`: per part, each metric after the change and its signed delta."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("part")
+    for label in ("params", "MACs", "activations"):
+        table.add_column(label, justify="right")
+        table.add_column(f"Δ {label}", justify="right")
+    table.add_column("output", justify="right")
+    for delta in deltas:
+        if delta.part == "total":
+            table.add_section()
+        cells = []
+        for metric in METRICS:
+            _, after, change = format_metric(delta, metric)
+            style = "red" if delta.delta(metric) > 0 else "green" if delta.delta(metric) < 0 else ""
+            cells += [after, f"[{style}]{escape(change)}[/]" if style else escape(change)]
+        before = format_shape(delta.before.shape) if delta.before else "-"
+        after = format_shape(delta.after.shape) if delta.after else "-"
+        cells.append(after if before == after else f"{before} -> {after}")
+        table.add_row(delta.part, *cells, style="bold" if delta.part == "total" else None)
     return table

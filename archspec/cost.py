@@ -1,0 +1,187 @@
+"""What a network costs, from the IR alone: per stage, per block or per layer, and in total.
+
+The counting rules (see also `archspec.lower`):
+- params: as Keras's count_params() counts them; BatchNormalization's moving mean and
+  variance are the non-trainable ones.
+- MACs: multiply-accumulates of one forward pass of one sample, for conv layers
+  (k*k*C_in/groups per output value) and dense layers (one per input per output). Biases,
+  normalization, activations, adds, padding and pooling count zero.
+- FLOPs: 2 x MACs (one multiply and one add each). Nothing else is counted as a FLOP.
+- activation memory: bytes of every layer's output for one sample in float32, the input
+  included: what a training step keeps for the backward pass, before any reuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from archspec.ir import BYTES_PER_VALUE, Graph, Layer
+
+Depth = Literal["stage", "block", "layer"]
+
+
+@dataclass(frozen=True)
+class CostRow:
+    """The cost of one part of the network: a stage, a block, or a layer."""
+
+    name: str
+    what: str
+    shape: tuple[int, ...]
+    params: int
+    trainable_params: int
+    macs: int
+    activation_bytes: int
+    level: int = 0
+    """0 for the stem, stages and head; 1 for blocks; 2 for layers (for indenting)."""
+
+    @property
+    def flops(self) -> int:
+        """2 x MACs."""
+        return 2 * self.macs
+
+
+def _row(name: str, what: str, layers: Sequence[Layer], level: int = 0) -> CostRow:
+    return CostRow(
+        name=name,
+        what=what,
+        shape=layers[-1].shape,
+        params=sum(layer.params for layer in layers),
+        trainable_params=sum(layer.trainable_params for layer in layers),
+        macs=sum(layer.macs for layer in layers),
+        activation_bytes=BYTES_PER_VALUE * sum(layer.activation_values for layer in layers),
+        level=level,
+    )
+
+
+def describe_layer(layer: Layer) -> str:
+    """A short description of a layer: 'conv 3x3/2 64 (no bias)', 'BN', 'ReLU'."""
+    a = layer.attrs
+    if layer.op == "conv2d":
+        text = f"conv {a['kernel']}x{a['kernel']}"
+        text += f"/{a['strides']}" if a["strides"] != 1 else ""
+        text += f" {a['filters']}"
+        text += f" g{a['groups']}" if a["groups"] != 1 else ""
+        return text + ("" if a["use_bias"] else " (no bias)")
+    if layer.op in ("max_pool", "avg_pool"):
+        kind = "max" if layer.op == "max_pool" else "avg"
+        return f"{kind} pool {a['size']}x{a['size']}/{a['strides']}"
+    if layer.op == "dense":
+        return f"dense {a['units']}" + (
+            f" {a['activation']}" if a["activation"] != "linear" else ""
+        )
+    names = {
+        "input": "input",
+        "batch_norm": "BN",
+        "relu": "ReLU",
+        "add": "add",
+        "zero_pad": f"zero pad {a.get('padding')}",
+        "global_avg_pool": "global avg pool",
+        "global_max_pool": "global max pool",
+        "flatten": "flatten",
+        "dropout": f"dropout {a.get('rate')}",
+    }
+    return names[layer.op]
+
+
+def describe_layers(layers: Iterable[Layer]) -> str:
+    """Layers joined by ' -> ', leaving out pads (they are part of the conv after them)."""
+    return " -> ".join(describe_layer(layer) for layer in layers if layer.op != "zero_pad")
+
+
+def cost_rows(graph: Graph, depth: Depth = "stage") -> list[CostRow]:
+    """Rows for the stem, each stage (then its blocks, then their layers) and the head."""
+    rows = [_row("input", "input", [graph.input])]
+    stem = graph.scope_layers("stem")
+    rows.append(_row("stem", describe_layers(stem), stem))
+    if depth == "layer":
+        rows += [_row(layer.name, describe_layer(layer), [layer], 2) for layer in stem]
+    blocks = {block.name: block for block in graph.blocks}
+    for stage in graph.stages:
+        layers = graph.scope_layers(stage.name)
+        what = f"{stage.block} x{stage.depth}, {stage.filters} filters, stride {stage.stride}"
+        rows.append(_row(stage.name, what, layers))
+        if depth == "stage":
+            continue
+        for name in stage.blocks:
+            block = blocks[name]
+            block_layers = [graph[layer] for layer in block.layers]
+            what = f"{block.kind}, {block.shortcut} shortcut"
+            rows.append(_row(name, what, block_layers, 1))
+            if depth == "layer":
+                rows += [
+                    _row(layer.name, describe_layer(layer), [layer], 2) for layer in block_layers
+                ]
+    head = graph.scope_layers("head")
+    rows.append(_row("head", describe_layers(head), head))
+    if depth == "layer":
+        rows += [_row(layer.name, describe_layer(layer), [layer], 2) for layer in head]
+    return rows
+
+
+def total_row(graph: Graph) -> CostRow:
+    """The whole network."""
+    return _row("total", f"{len(graph)} layers", graph.layers)
+
+
+def graph_json(graph: Graph) -> dict[str, Any]:
+    """The documented JSON shape of `archspec inspect --format json`."""
+    total = total_row(graph)
+    return {
+        "name": graph.name,
+        "input_shape": list(graph.input.shape),
+        "output_shape": list(graph[graph.output].shape),
+        "params": total.params,
+        "trainable_params": total.trainable_params,
+        "non_trainable_params": total.params - total.trainable_params,
+        "macs": total.macs,
+        "flops": total.flops,
+        "activation_bytes": total.activation_bytes,
+        "stages": [
+            {
+                "name": row.name,
+                "what": row.what,
+                "output_shape": list(row.shape),
+                "params": row.params,
+                "trainable_params": row.trainable_params,
+                "macs": row.macs,
+                "activation_bytes": row.activation_bytes,
+            }
+            for row in cost_rows(graph, "stage")
+        ],
+        "layers": [
+            {
+                "name": layer.name,
+                "op": layer.op,
+                "scope": layer.scope,
+                "block": layer.block,
+                "inputs": list(layer.inputs),
+                "output_shape": list(layer.shape),
+                "params": layer.params,
+                "trainable_params": layer.trainable_params,
+                "macs": layer.macs,
+                "activation_bytes": BYTES_PER_VALUE * layer.activation_values,
+                "attributes": dict(layer.attrs),
+            }
+            for layer in graph
+        ],
+    }
+
+
+def human_count(value: int) -> str:
+    """3482255360 -> '3.48 G'; 1751924 -> '1.75 M'."""
+    for unit, size in (("T", 10**12), ("G", 10**9), ("M", 10**6), ("k", 10**3)):
+        if abs(value) >= size:
+            return f"{value / size:.2f} {unit}"
+    return str(value)
+
+
+def human_bytes(count: int) -> str:
+    """Bytes in binary units: '3.1 MiB'."""
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(value) < 1024:
+            return f"{value:.1f} {unit}" if unit != "B" else f"{int(value)} B"
+        value /= 1024
+    return f"{value:.1f} TiB"
