@@ -51,15 +51,17 @@ def build(
     *,
     precision: Precision = "float32",
     limits: Limits | None = None,
+    seed: int | None = None,
 ) -> keras.Model:
     """Compile a spec (or a spec file, or a preset name) into a Keras functional model.
 
-    The spec is lowered and checked against `limits` before Keras is imported.
+    The spec is lowered and checked against `limits` before Keras is imported. With a `seed`,
+    the initial weights are the same in every run and process (Keras's global seed is set).
     """
     graph = lower(_as_spec(spec), limits=limits)
     from archspec.backends.keras import build_model
 
-    return build_model(graph, precision=precision)
+    return build_model(graph, precision=precision, seed=seed)
 
 
 def codegen(spec: Spec | str | Path) -> str:

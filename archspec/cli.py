@@ -19,7 +19,13 @@ from rich.console import Console
 from archspec.check import UnreadableError, check_file, expand_paths
 from archspec.errors import SpecError
 from archspec.loader import load
-from archspec.lower import DEFAULT_MAX_ACTIVATION_BYTES, DEFAULT_MAX_PARAMS, Limits, lower
+from archspec.lower import (
+    DEFAULT_MAX_ACTIVATION_BYTES,
+    DEFAULT_MAX_LAYERS,
+    DEFAULT_MAX_PARAMS,
+    Limits,
+    lower,
+)
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
@@ -55,7 +61,7 @@ def _parse_count(text: str) -> int:
 
 
 def limit_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    """--max-params and --max-activation-memory, passed on as `limits`."""
+    """--max-params, --max-activation-memory and --max-layers, passed on as `limits`."""
 
     @click.option(
         "--max-params",
@@ -69,9 +75,18 @@ def limit_options(function: Callable[..., Any]) -> Callable[..., Any]:
         show_default=True,
         help="Refuse specs whose activations for one sample (float32) exceed this.",
     )
+    @click.option(
+        "--max-layers",
+        default=DEFAULT_MAX_LAYERS,
+        show_default=True,
+        type=click.IntRange(min=1),
+        help="Refuse specs with more layers than this.",
+    )
     @wraps(function)
-    def wrapper(*args: Any, max_params: str, max_activation_memory: str, **kwargs: Any) -> Any:
-        limits = Limits(_parse_count(max_params), _parse_size(max_activation_memory))
+    def wrapper(
+        *args: Any, max_params: str, max_activation_memory: str, max_layers: int, **kwargs: Any
+    ) -> Any:
+        limits = Limits(_parse_count(max_params), _parse_size(max_activation_memory), max_layers)
         return function(*args, limits=limits, **kwargs)
 
     return wrapper
@@ -197,9 +212,7 @@ def build(
     graph = lower(load(spec_path), limits=limits)
     stdout.print(render.summary_table(graph))
     backend = import_keras_backend()
-    if seed is not None:
-        backend.keras.utils.set_random_seed(seed)
-    model = backend.build_model(graph, precision=precision)
+    model = backend.build_model(graph, precision=precision, seed=seed)
     stdout.print(
         f"Keras model '{model.name}': {len(model.layers)} layers, "
         f"{model.count_params():,} parameters",

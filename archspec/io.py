@@ -166,7 +166,19 @@ _YAML_HINTS = {
 
 
 def _read_yaml(text: str, file: str) -> Document:
-    loader = _BoundedLoader(text)
+    try:
+        loader = _BoundedLoader(text)
+    except yaml.reader.ReaderError as exc:  # a control character YAML does not allow
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise _error(
+            file,
+            line,
+            column,
+            f"character U+{exc.character:04X} is not allowed in YAML",
+            hint="remove the control character; only printable text, tabs and newlines are",
+            code="syntax",
+        ) from None
     try:
         try:
             root = loader.get_single_node()

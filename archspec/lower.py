@@ -26,6 +26,7 @@ from archspec.spec import Spec, StageBase
 
 DEFAULT_MAX_PARAMS = 2_000_000_000
 DEFAULT_MAX_ACTIVATION_BYTES = 16 << 30
+DEFAULT_MAX_LAYERS = 20_000
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Limits:
 
     max_params: int = DEFAULT_MAX_PARAMS
     max_activation_bytes: int = DEFAULT_MAX_ACTIVATION_BYTES
+    max_layers: int = DEFAULT_MAX_LAYERS
 
 
 @dataclass(frozen=True)
@@ -417,16 +419,14 @@ class GraphBuilder:
             stride = stage.stride if j == stride_block else 1
             name = f"stage{number}_block{j + 1}"
             self.path = ("stages", index)
-            params, values = self.params, self.activation_values
+            before = self.totals()
             block = BlockBuilder(self, name, index, j, stage, filters, stride, x)
             x = block.finish(builder(block, x))
             names.append(name)
             # Blocks after the second are copies of it (bar a strided last block, left out):
             # projecting its cost gives a lower bound that refuses absurd depths early.
             repeats = max(0, stage.depth - 2 - j) if j >= 1 else 0
-            self.check_budget(
-                repeats * (self.params - params), repeats * (self.activation_values - values)
-            )
+            self.check_budget(repeats, before)
         self.stages.append(
             StageInfo(
                 index=number,
@@ -465,10 +465,27 @@ class GraphBuilder:
 
     # --- checks ---------------------------------------------------------------------------
 
-    def check_budget(self, more_params: int = 0, more_values: int = 0) -> None:
-        """Stop if the model so far, plus what is projected to follow, is over budget."""
-        params = self.params + more_params
-        activation_bytes = BYTES_PER_VALUE * (self.activation_values + more_values)
+    def totals(self) -> tuple[int, int, int]:
+        """(parameters, activation values, layers) so far."""
+        return self.params, self.activation_values, len(self.layers)
+
+    def check_budget(self, repeats: int = 0, since: tuple[int, int, int] = (0, 0, 0)) -> None:
+        """Stop if the model is over a limit.
+
+        The model counted is what exists so far plus `repeats` more copies of what was added
+        since the totals `since`.
+        """
+        now = self.totals()
+        params, values, layers = (n + repeats * (n - s) for n, s in zip(now, since, strict=True))
+        activation_bytes = BYTES_PER_VALUE * values
+        if layers > self.limits.max_layers:
+            raise self.fail(
+                self.path,
+                f"the model would have {layers:,} layers, over the limit of "
+                f"{self.limits.max_layers:,}",
+                hint="reduce the depth of the stages, or raise --max-layers",
+                code="too-many-layers",
+            )
         if params > self.limits.max_params:
             raise self.fail(
                 self.path,
@@ -519,6 +536,14 @@ class GraphBuilder:
                 severity="warning",
                 code="unused",
                 key=True,
+            )
+        if spec.head.classes == 1 and spec.head.activation == "softmax":
+            self.report(
+                ("head", "activation"),
+                "softmax over a single class always outputs 1",
+                hint="use activation: sigmoid for one class, or give classes: 2",
+                severity="warning",
+                code="single-class-softmax",
             )
         if spec.stem.norm and spec.stages[0].preactivation:
             self.report(

@@ -164,6 +164,11 @@ def test_parameter_budget_is_enforced_before_building():
     assert d.path == "stages[1]"
 
 
+def test_single_class_softmax_is_a_warning():
+    analysis = archspec.analyze(archspec.loads(GOOD.replace("classes: 10", "classes: 1")))
+    assert "single-class-softmax" in [w.code for w in analysis.warnings]
+
+
 def test_warnings_do_not_stop_lowering():
     analysis = archspec.analyze(archspec.loads(GOOD))
     assert analysis.graph is not None

@@ -16,12 +16,18 @@ from archspec.ir import Graph
 Precision = Literal["float32", "mixed_float16", "mixed_bfloat16"]
 
 
-def build_model(graph: Graph, *, precision: Precision = "float32") -> keras.Model:
+def build_model(
+    graph: Graph, *, precision: Precision = "float32", seed: int | None = None
+) -> keras.Model:
     """Build the Keras functional model of a lowered graph.
 
     With a mixed precision, every layer computes in half precision except the classifier,
-    whose output (a softmax, usually) stays float32 for numeric stability.
+    whose output (a softmax, usually) stays float32 for numeric stability. A `seed` makes the
+    initial weights reproducible: layers are created in the IR's fixed order, each drawing
+    from Keras's seeded global generator.
     """
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
     tensors: dict[str, keras.KerasTensor] = {}
     for layer in graph.layers:
         if layer.op == "input":

@@ -1,0 +1,140 @@
+"""Hypothesis strategies: hostile documents, mutations of the shipped specs, and valid specs."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from hypothesis import strategies as st
+
+from archspec.loader import read_resolved
+from tests.conftest import SPECS
+
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.integers(-3, 40),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.sampled_from(["preact_basic", "bottleneck", "first", "last", "explicit", "\u2028", "𝔘"]),
+)
+DOCUMENTS = st.recursive(
+    SCALARS,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(st.text(max_size=8), children, max_size=4),
+    ),
+    max_leaves=30,
+)
+
+
+def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
+    found = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _paths(value, (*prefix, index))
+    return found
+
+
+SHIPPED = [read_resolved(path).data for path in SPECS]
+
+
+@st.composite
+def mutated_specs(draw: st.DrawFn) -> dict:
+    """A shipped spec with one to four random edits: deletions, swapped types, deep nesting."""
+    data = copy.deepcopy(draw(st.sampled_from(SHIPPED)))
+    data.pop("extends", None)
+    for _ in range(draw(st.integers(1, 4))):
+        path = draw(st.sampled_from(_paths(data)))
+        parent = data
+        for part in path[:-1]:
+            parent = parent[part]
+        action = draw(st.sampled_from(["replace", "delete", "nest", "add"]))
+        if action == "delete":
+            del parent[path[-1]]
+        elif action == "nest":
+            parent[path[-1]] = [[[[parent[path[-1]]]]]]
+        elif action == "add" and isinstance(parent, dict):
+            parent[draw(st.text(max_size=6))] = draw(DOCUMENTS)
+        else:
+            parent[path[-1]] = draw(DOCUMENTS)
+    return data
+
+
+# --- valid specs, small enough to build quickly ----------------------------------------------
+
+
+@st.composite
+def small_specs(draw: st.DrawFn) -> dict:
+    """Specs over every knob, with small sizes; some are semantically invalid (callers filter)."""
+    side = draw(st.integers(8, 40))
+    stages = []
+    for _ in range(draw(st.integers(1, 3))):
+        block = draw(st.sampled_from(["preact_basic", "preact_bottleneck", "basic", "bottleneck"]))
+        stage = {
+            "block": block,
+            "filters": draw(st.sampled_from([4, 6, 8, 12, 16])),
+            "depth": draw(st.integers(1, 3)),
+            "stride": draw(st.sampled_from([1, 2])),
+        }
+        if block.endswith("bottleneck"):
+            stage["expansion"] = draw(st.integers(1, 4))
+            stage["groups"] = draw(st.sampled_from([1, 2, 4]))
+        stages.append(stage)
+    stem_filters = draw(
+        st.one_of(
+            st.sampled_from([4, 8]), st.lists(st.sampled_from([4, 8]), min_size=1, max_size=3)
+        )
+    )
+    stem: dict[str, Any] = {
+        "filters": stem_filters,
+        "kernel": draw(st.sampled_from([1, 3, 5, 7])),
+        "stride": draw(st.sampled_from([1, 2])),
+        "norm": draw(st.booleans()),
+    }
+    if draw(st.booleans()):
+        stem["pool"] = {
+            "kind": draw(st.sampled_from(["max", "avg"])),
+            "size": draw(st.sampled_from([2, 3])),
+            "stride": 2,
+        }
+    head = {
+        "norm": draw(st.booleans()),
+        "pool": draw(st.sampled_from(["avg", "max", "flatten"])),
+        "dense": draw(st.lists(st.sampled_from([4, 8]), max_size=2)),
+        "dropout": draw(st.sampled_from([0.0, 0.25])),
+        "classes": draw(st.integers(1, 5)),
+        "activation": draw(st.sampled_from(["softmax", "sigmoid", "linear"])),
+    }
+    return {
+        "name": draw(st.from_regex(r"[A-Za-z][A-Za-z0-9_-]{0,10}", fullmatch=True)),
+        "description": draw(st.text(max_size=40)),
+        "input": {"shape": [side, side, draw(st.sampled_from([1, 3]))]},
+        "stem": stem,
+        "stages": stages,
+        "head": head,
+        "residual": {
+            "stride_at": draw(st.sampled_from(["first", "last"])),
+            "shortcut": {
+                "kind": draw(st.sampled_from(["conv", "avgpool_conv", "identity"])),
+                "when": draw(st.sampled_from(["first_block", "shape_change"])),
+                "downsample": draw(st.sampled_from(["projection", "maxpool"])),
+                "source": draw(st.sampled_from(["input", "preact"])),
+                "order": draw(st.sampled_from(["main_first", "shortcut_first"])),
+            },
+        },
+        "conv": {
+            "padding": draw(st.sampled_from(["same", "explicit"])),
+            "bias": {k: draw(st.booleans()) for k in ("stem", "block", "block_out", "shortcut")},
+        },
+        "norm": {
+            "epsilon": draw(st.sampled_from([1e-3, 1.001e-5])),
+            "momentum": draw(st.sampled_from([0.9, 0.99])),
+        },
+        "width_multiplier": draw(st.sampled_from([0.5, 1.0, 1.5])),
+        "keras": {"relu_layer": draw(st.sampled_from(["ReLU", "Activation"]))},
+    }
