@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format lock bench clean
+.PHONY: run test lint format lock torch bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	rm -f $(VENV)/.installed-*
@@ -19,6 +19,9 @@ run: $(STAMP)  ## set up, then build the seed's resnet22 and print its summary
 
 test: $(STAMP) lint  ## lint, then the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+torch: $(STAMP)  ## optional: add Keras's PyTorch backend (its tests run when torch is there)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-torch.lock
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -34,8 +37,9 @@ lock:  ## re-resolve requirements.lock from pyproject.toml in a scratch virtuale
 	/tmp/archspec-lock/bin/python -m pip install --quiet ".[tensorflow,jax,dev]" hatchling
 	/tmp/archspec-lock/bin/python -m pip freeze --exclude-editable | grep -v '^archspec' > requirements.lock
 
-bench: $(STAMP)  ## the benchmark scripts (slow; see benchmarks/RESULTS.md)
-	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
+bench: $(STAMP)  ## the CPU benchmark scripts (slow; see benchmarks/RESULTS.md)
+	cd benchmarks && for name in validate inspect build train_cpu memory; do \
+		../$(BIN)/python bench_$$name.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

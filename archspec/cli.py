@@ -394,6 +394,109 @@ def graph(spec_path: str, output_format: str, output: Path | None, limits: Limit
 
 
 @main.command()
+@click.argument("spec_path", metavar="SPEC")
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--steps", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Timed steps per repeat.")  # fmt: skip
+@click.option("--warmup", type=click.IntRange(min=0), default=3, show_default=True)
+@click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option(
+    "--precision",
+    type=click.Choice(["float32", "mixed_float16", "mixed_bfloat16"]),
+    default="float32",
+    show_default=True,
+)
+@click.option(
+    "--jit/--no-jit",
+    default=None,
+    help="Force XLA compilation on or off (default: the backend's own choice).",
+)
+@click.option(
+    "--phase",
+    "phases",
+    type=click.Choice(["train", "infer"]),
+    multiple=True,
+    help="What to time (default: both).",
+)
+@click.option("--distribute", is_flag=True, help="Data-parallel over every visible device.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@limit_options
+@fail_on_spec_error
+def bench(
+    spec_path: str,
+    batch_size: int,
+    steps: int,
+    warmup: int,
+    repeats: int,
+    precision: str,
+    jit: bool | None,
+    phases: tuple[str, ...],
+    distribute: bool,
+    output_format: str,
+    limits: Limits,
+) -> None:
+    """Time training and inference steps of SPEC's model on synthetic data.
+
+    The backend is Keras's (set KERAS_BACKEND=jax or torch to change it); the report says
+    which backend and device ran.
+    """
+    import json
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from archspec.bench import run_benchmark
+
+    graph = lower(load(spec_path), limits=limits)
+    import_keras_backend()
+    chosen = phases or ("train", "infer")
+    total = len(chosen) * (warmup + repeats * steps)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=stderr, transient=True) as progress:
+        task = progress.add_task(f"benchmarking {graph.name}", total=total)
+        try:
+            result = run_benchmark(
+                graph,
+                batch_size=batch_size,
+                steps=steps,
+                warmup=warmup,
+                repeats=repeats,
+                precision=precision,
+                jit=jit,
+                phases=chosen,  # type: ignore[arg-type]
+                distribute=distribute,
+                advance=lambda n: progress.advance(task, n),
+            )
+        except NotImplementedError as exc:
+            raise click.UsageError(str(exc)) from None
+    if output_format == "json":
+        click.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    from rich.table import Table
+
+    stdout.print(
+        f"{result.model}: {result.params:,} parameters on {result.backend}, {result.device}, "
+        f"{result.replicas} replica(s); batch {batch_size}, {precision}, "
+        f"jit {'default' if jit is None else jit}",
+        soft_wrap=True,
+    )
+    table = Table("phase", "images/s", "spread", "ms/step", box=None)
+    for phase in result.phases:
+        table.add_row(
+            phase.phase,
+            f"{phase.median:,.1f}",
+            f"±{100 * phase.spread:.1f}%",
+            f"{phase.milliseconds_per_step:.1f}",
+        )
+    stdout.print(table)
+
+
+@main.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
 def schema(output: Path | None) -> None:
     """Print (or write) the JSON Schema of specs, generated from the pydantic models."""

@@ -54,8 +54,8 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def report(title: str, rows: list[tuple[str, float, str]]) -> None:
-    """Print `name  seconds  note` rows under a title."""
+def report(title: str, rows: list[tuple[str, float, str]], unit: str = "s") -> None:
+    """Print `name  value unit  note` rows under a title."""
     print(f"# {title}  ({time.strftime('%Y-%m-%d')}, {machine()})")
-    for name, seconds, note in rows:
-        print(f"{name:<48} {seconds:8.3f} s  {note}")
+    for name, value, note in rows:
+        print(f"{name:<48} {value:10.3f} {unit}  {note}")

@@ -36,6 +36,12 @@ def test_v2_specs_equal_keras_applications(name, built_models):
     np.testing.assert_array_equal(model.predict_on_batch(images), peer.predict_on_batch(images))
 
 
+def test_the_timm_layout_has_timms_parameter_count_and_macs():
+    graph = archspec.lower(archspec.load("resnetv2_50_timm"))
+    assert graph.trainable_params == 25_549_352  # timm resnetv2_50 (ANCHORS.md)
+    assert abs(graph.macs - 4.11e9) / 4.11e9 < 0.01
+
+
 def test_presets_are_the_shipped_specs_and_load_by_name(tmp_path, monkeypatch):
     names = archspec.preset_names()
     assert names == sorted(p.stem for p in (ROOT / "specs").glob("*.yaml"))

@@ -6,7 +6,10 @@ plain `keras.saving.load_model` and no archspec installed.
 
 from __future__ import annotations
 
-from typing import Literal
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, Literal
 
 import keras
 
@@ -45,3 +48,99 @@ def build_model(
     return keras.Model(
         inputs=tensors[graph.input.name], outputs=tensors[graph.output], name=graph.name
     )
+
+
+# --- running: devices, distribution, timed steps ----------------------------------------------
+
+
+def backend_name() -> str:
+    """The Keras backend in use: 'tensorflow', 'jax' or 'torch'."""
+    return keras.backend.backend()
+
+
+def device_description() -> str:
+    """The device models run on by default, as the backend names it."""
+    backend = backend_name()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_logical_devices("GPU")
+        return f"{len(gpus)} x GPU ({gpus[0].name})" if gpus else "CPU"
+    if backend == "jax":
+        import jax
+
+        devices = jax.devices()
+        return f"{len(devices)} x {devices[0].platform.upper()} ({devices[0].device_kind})"
+    if backend == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            return f"{torch.cuda.device_count()} x GPU ({torch.cuda.get_device_name(0)})"
+        return "CPU"
+    return "unknown"
+
+
+@contextlib.contextmanager
+def data_parallel() -> Iterator[int]:
+    """Build and compile inside this to train data-parallel on every visible device.
+
+    TensorFlow: tf.distribute.MirroredStrategy. JAX: keras.distribution.DataParallel. Yields
+    the number of replicas.
+    """
+    backend = backend_name()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        strategy = tf.distribute.MirroredStrategy()
+        with strategy.scope():
+            yield strategy.num_replicas_in_sync
+    elif backend == "jax":
+        distribution = keras.distribution.DataParallel()
+        previous = keras.distribution.distribution()
+        keras.distribution.set_distribution(distribution)
+        try:
+            yield len(distribution.device_mesh.devices.flatten())
+        finally:
+            keras.distribution.set_distribution(previous)
+    else:
+        raise NotImplementedError(f"data-parallel benchmarks are not supported on {backend}")
+
+
+def compile_for_training(model: keras.Model, *, jit: bool | None) -> None:
+    """SGD with momentum on sparse categorical cross-entropy (the anchors' harness).
+
+    `jit` None keeps the backend's default (XLA on JAX, graph mode on TensorFlow).
+    """
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=0.01, momentum=0.9),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        jit_compile="auto" if jit is None else jit,
+    )
+
+
+def synthetic_batch(model: keras.Model, batch_size: int, seed: int = 0) -> tuple[Any, Any]:
+    """Random images and labels, created on the device as backend tensors."""
+    shape = (batch_size, *model.input_shape[1:])
+    generator = keras.random.SeedGenerator(seed)
+    images = keras.random.uniform(shape, seed=generator)
+    classes = model.output_shape[-1]
+    labels = keras.random.randint((batch_size,), 0, max(classes, 1), seed=generator)
+    return images, labels
+
+
+def timed_steps(step: Callable[[], object], count: int) -> float:
+    """Seconds for `count` calls of `step`; each call returns host values, so it has finished."""
+    start = time.perf_counter()
+    for _ in range(count):
+        step()
+    return time.perf_counter() - start
+
+
+def train_step(model: keras.Model, images: Any, labels: Any) -> Callable[[], object]:
+    """One optimizer step on the batch."""
+    return lambda: model.train_on_batch(images, labels)
+
+
+def inference_step(model: keras.Model, images: Any) -> Callable[[], object]:
+    """One forward pass on the batch."""
+    return lambda: model.predict_on_batch(images)
