@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,12 +49,12 @@ class SourceMap:
                 return self.values[prefix]
         return None
 
-    def subtree(self, prefix: FieldPath) -> Iterator[FieldPath]:
-        """Every recorded path at or below `prefix`."""
+    def forget(self, prefix: FieldPath) -> None:
+        """Drop every recorded location at or below `prefix` (its value is being replaced)."""
         n = len(prefix)
-        for path in {*self.values, *self.keys}:
-            if path[:n] == prefix:
-                yield path
+        for table in (self.values, self.keys):
+            for path in [p for p in table if p[:n] == prefix]:
+                del table[path]
 
 
 @dataclass(frozen=True)
@@ -114,6 +113,20 @@ def parse_document(text: str, file: str = "<string>", *, json_syntax: bool = Fal
 
 def _error(file: str, line: int, column: int, message: str, **kwargs: Any) -> SpecError:
     return SpecError([Diagnostic(message, location=Location(file, line, column), **kwargs)])
+
+
+def _duplicate_key(key: str, first: Location, again: Location) -> SpecError:
+    """A key given twice is an error, not "last one wins"."""
+    return SpecError(
+        [
+            Diagnostic(
+                f"duplicate key {key!r} (first given at line {first.line})",
+                location=again,
+                hint="each key may appear once; remove one of them",
+                code="duplicate-key",
+            )
+        ]
+    )
 
 
 # --- YAML -------------------------------------------------------------------------------------
@@ -214,6 +227,7 @@ def _yaml_error(exc: yaml.MarkedYAMLError, file: str) -> SpecError:
     return _error(file, line, column, message, hint=hint, code="syntax")
 
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 _PLAIN_COLLECTION_TAGS = {
     yaml.MappingNode: "tag:yaml.org,2002:map",
     yaml.SequenceNode: "tag:yaml.org,2002:seq",
@@ -246,7 +260,7 @@ class _NodeConverter:
                 hint="anchors and aliases (&a / *a) multiply; a spec needs only a few",
                 code="too-large",
             )
-        self.source.values.setdefault(path, self.location(node))
+        self.source.values[path] = self.location(node)
         plain_tag = _PLAIN_COLLECTION_TAGS.get(type(node))
         if plain_tag is not None and node.tag != plain_tag:
             raise self.error(
@@ -271,9 +285,15 @@ class _NodeConverter:
         return value
 
     def mapping(self, node: yaml.MappingNode, path: FieldPath) -> dict[str, Any]:
-        self.loader.flatten_mapping(node)  # resolves YAML merge keys (<<: *anchor)
+        # YAML merge keys (<<: *anchor): PyYAML puts the merged pairs first. They are
+        # defaults: a later merged pair or any pair written here overrides them silently,
+        # while a key written twice here is an error.
+        written = sum(1 for key_node, _ in node.value if key_node.tag != _MERGE_TAG)
+        self.loader.flatten_mapping(node)
+        merged = len(node.value) - written
         result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
+        written_here: set[FieldPath] = set()
+        for index, (key_node, value_node) in enumerate(node.value):
             if not isinstance(key_node, yaml.ScalarNode):
                 raise self.error(key_node, "a mapping key must be a plain name", code="key")
             key = self.loader.construct_object(key_node)
@@ -284,16 +304,15 @@ class _NodeConverter:
                     hint=f'quote it: "{key_node.value}"',
                     code="key",
                 )
+            where = (*path, key)
             if key in result:
-                first = self.source.keys[(*path, key)]
-                raise self.error(
-                    key_node,
-                    f"duplicate key {key!r} (first given at line {first.line})",
-                    hint="each key may appear once; remove one of them",
-                    code="duplicate-key",
-                )
-            self.source.keys[(*path, key)] = self.location(key_node)
-            result[key] = self.convert(value_node, (*path, key))
+                if index >= merged and where in written_here:
+                    raise _duplicate_key(key, self.source.keys[where], self.location(key_node))
+                self.source.forget(where)
+            if index >= merged:
+                written_here.add(where)
+            self.source.keys[where] = self.location(key_node)
+            result[key] = self.convert(value_node, where)
         return result
 
 
@@ -386,13 +405,7 @@ class _JsonReader:
                 raise self.error(pos, "expected a quoted key")
             key, end = json.decoder.scanstring(self.text, pos + 1)
             if key in result:
-                first = self.source.keys[(*path, key)]
-                raise self.error(
-                    pos,
-                    f"duplicate key {key!r} (first given at line {first.line})",
-                    code="duplicate-key",
-                    hint="each key may appear once; remove one of them",
-                )
+                raise _duplicate_key(key, self.source.keys[(*path, key)], self.location(pos))
             self.source.keys[(*path, key)] = self.location(pos)
             pos = self.expect(end, ":")
             result[key], pos = self.value(pos, (*path, key), depth + 1)

@@ -132,3 +132,16 @@ def test_a_byte_order_mark_is_accepted(tmp_path):
     path = tmp_path / "bom.yaml"
     path.write_bytes(b"\xef\xbb\xbfname: x\n")
     assert read_document(path).data == {"name": "x"}
+
+
+def test_merge_keys_are_overridden_by_keys_written_here():
+    text = "base: &b {filters: 16, depth: 2}\nstage:\n  <<: *b\n  depth: 3\n"
+    doc = parse_document(text, "f.yaml")
+    assert doc.data["stage"] == {"filters": 16, "depth": 3}
+    assert doc.source.values[("stage", "depth")].line == 4
+    assert doc.source.values[("stage", "filters")].line == 1
+    many = "a: &a {x: 1, y: 1}\nb: &b {y: 2, z: 2}\nc:\n  <<: [*a, *b]\n"
+    assert parse_document(many, "f.yaml").data["c"] == {"x": 1, "y": 1, "z": 2}  # first wins
+    with pytest.raises(SpecError) as info:
+        parse_document("stage:\n  <<: {a: 1}\n  depth: 3\n  depth: 4\n", "f.yaml")
+    assert "duplicate key 'depth' (first given at line 3)" in info.value.diagnostics[0].message
