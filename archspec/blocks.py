@@ -26,9 +26,22 @@ class ConvStep:
     groups: int = 1
 
 
+def _conv(b: BlockBuilder, number: int, x: str, step: ConvStep, *, last: bool) -> str:
+    """conv<number>; its bias by role: the block's last conv, or one inside it."""
+    bias = b.spec.conv.bias
+    return b.conv(
+        f"conv{number}",
+        x,
+        step.filters,
+        step.kernel,
+        step.stride,
+        bias=bias.block_out if last else bias.block,
+        groups=step.groups,
+    )
+
+
 def preactivation_block(b: BlockBuilder, x: str, convs: list[ConvStep]) -> str:
     """BN -> ReLU -> conv for each conv; the shortcut reads the input or the first BN -> ReLU."""
-    bias = b.spec.conv.bias
     branch = "preact" if b.preact_shared else "main"
     h = b.batch_norm("preact_bn", x, branch)
     preact = b.relu("preact_relu", h, branch)
@@ -36,19 +49,10 @@ def preactivation_block(b: BlockBuilder, x: str, convs: list[ConvStep]) -> str:
         shortcut = b.shortcut(x, preact)
     h = preact
     for i, step in enumerate(convs, start=1):
-        last = i == len(convs)
         if i > 1:
             h = b.batch_norm(f"bn{i - 1}", h)
             h = b.relu(f"relu{i - 1}", h)
-        h = b.conv(
-            f"conv{i}",
-            h,
-            step.filters,
-            step.kernel,
-            step.stride,
-            bias=bias.block_out if last else bias.block,
-            groups=step.groups,
-        )
+        h = _conv(b, i, h, step, last=i == len(convs))
     if not b.shortcut_first:
         shortcut = b.shortcut(x, preact)
     return b.add(h, shortcut)
@@ -56,21 +60,12 @@ def preactivation_block(b: BlockBuilder, x: str, convs: list[ConvStep]) -> str:
 
 def postactivation_block(b: BlockBuilder, x: str, convs: list[ConvStep]) -> str:
     """Conv -> BN (-> ReLU between convs), add, ReLU; a projection gets its own BN."""
-    bias = b.spec.conv.bias
     if b.shortcut_first:
         shortcut = b.shortcut(x, None, norm=True)
     h = x
     for i, step in enumerate(convs, start=1):
         last = i == len(convs)
-        h = b.conv(
-            f"conv{i}",
-            h,
-            step.filters,
-            step.kernel,
-            step.stride,
-            bias=bias.block_out if last else bias.block,
-            groups=step.groups,
-        )
+        h = _conv(b, i, h, step, last=last)
         h = b.batch_norm(f"bn{i}", h)
         if not last:
             h = b.relu(f"relu{i}", h)

@@ -7,27 +7,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from archspec.errors import Diagnostic, SpecError
+from archspec.errors import Diagnosed, Diagnostic, SpecError
 from archspec.loader import SPEC_SUFFIXES, load
 from archspec.lower import Limits, analyze
 
 
 @dataclass(frozen=True)
-class FileReport:
+class FileReport(Diagnosed):
     """What checking one file found."""
 
     file: str
     diagnostics: tuple[Diagnostic, ...]
-
-    @property
-    def errors(self) -> tuple[Diagnostic, ...]:
-        """Diagnostics of severity error."""
-        return tuple(d for d in self.diagnostics if d.severity == "error")
-
-    @property
-    def warnings(self) -> tuple[Diagnostic, ...]:
-        """Diagnostics of severity warning."""
-        return tuple(d for d in self.diagnostics if d.severity == "warning")
 
     def ok(self, *, strict: bool = False) -> bool:
         """Valid: no errors (and, when strict, no warnings)."""

@@ -111,6 +111,25 @@ def fail_on_spec_error(function: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def check_output(output: Path | None, spec_path: str | None) -> None:
+    """Before any work: refuse an output that would overwrite the input or has no folder."""
+    from archspec.files import check_output_path
+
+    if output is not None:
+        check_output_path(output, [spec_path] if spec_path else [])
+
+
+def emit(text: str, output: Path | None) -> None:
+    """Print `text`, or write it atomically to `output` and say so on stderr."""
+    from archspec.files import write_atomic
+
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(output, text)
+        stderr.print(f"wrote {output}", soft_wrap=True)
+
+
 def import_keras_backend() -> Any:
     """Import the Keras backend, keeping TensorFlow's native start-up log off the terminal.
 
@@ -203,12 +222,11 @@ def build(
 ) -> None:
     """Compile SPEC into a Keras model and print its per-stage summary."""
     from archspec import render
-    from archspec.files import check_output_path, write_atomic
+    from archspec.files import write_atomic
 
-    if output is not None:
-        if output.suffix != ".keras":
-            raise click.UsageError("the output file must end in .keras")
-        check_output_path(output, [spec_path])
+    if output is not None and output.suffix != ".keras":
+        raise click.UsageError("the output file must end in .keras")
+    check_output(output, spec_path)
     graph = lower(load(spec_path), limits=limits)
     stdout.print(render.summary_table(graph))
     backend = import_keras_backend()
@@ -236,16 +254,9 @@ def build(
 def codegen(spec_path: str, output: Path | None, limits: Limits) -> None:
     """Write SPEC as a self-contained Keras module: block functions and build_model()."""
     from archspec.backends.python import generate
-    from archspec.files import check_output_path, write_atomic
 
-    if output is not None:
-        check_output_path(output, [spec_path])
-    source = generate(lower(load(spec_path), limits=limits))
-    if output is None:
-        click.echo(source, nl=False)
-    else:
-        write_atomic(output, source)
-        stdout.print(f"wrote {output}", soft_wrap=True)
+    check_output(output, spec_path)
+    emit(generate(lower(load(spec_path), limits=limits)), output)
 
 
 def _input_size(text: str | None) -> tuple[int, int] | None:
@@ -382,15 +393,10 @@ def diff(
 def graph(spec_path: str, output_format: str, output: Path | None, limits: Limits) -> None:
     """A block-level diagram of SPEC: stem, each block with its shortcut, head; shapes on edges."""
     from archspec.diagram import render_diagram
-    from archspec.files import check_output_path, write_atomic
 
-    if output is not None:
-        check_output_path(output, [spec_path])
-    text = render_diagram(lower(load(spec_path), limits=limits), output_format)  # type: ignore[arg-type]
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        write_atomic(output, text)
+    check_output(output, spec_path)
+    graph = lower(load(spec_path), limits=limits)
+    emit(render_diagram(graph, output_format), output)  # type: ignore[arg-type]
 
 
 @main.command()
@@ -500,14 +506,10 @@ def bench(
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
 def schema(output: Path | None) -> None:
     """Print (or write) the JSON Schema of specs, generated from the pydantic models."""
-    from archspec.files import write_atomic
     from archspec.schema import schema_text
 
-    text = schema_text()
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        write_atomic(output, text)
+    check_output(output, None)
+    emit(schema_text(), output)
 
 
 @main.command()

@@ -65,7 +65,23 @@ class Diagnostic:
         }
 
 
-class SpecError(Exception):
+class Diagnosed:
+    """Something that holds diagnostics, split by severity."""
+
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        """The diagnostics of severity error."""
+        return tuple(d for d in self.diagnostics if d.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        """The diagnostics of severity warning."""
+        return tuple(d for d in self.diagnostics if d.severity == "warning")
+
+
+class SpecError(Exception, Diagnosed):
     """A spec is unreadable or invalid. Carries every diagnostic found, not only the first."""
 
     def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
@@ -73,11 +89,6 @@ class SpecError(Exception):
         if not self.diagnostics:
             raise ValueError("SpecError needs at least one diagnostic")
         super().__init__("\n".join(d.format() for d in self.diagnostics))
-
-    @property
-    def errors(self) -> tuple[Diagnostic, ...]:
-        """The diagnostics of severity error."""
-        return tuple(d for d in self.diagnostics if d.severity == "error")
 
 
 def format_path(parts: Iterable[str | int]) -> str:

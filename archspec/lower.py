@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from archspec.blocks import BLOCK_BUILDERS
 from archspec.cost import human_bytes
-from archspec.errors import Diagnostic, SpecError, format_path
+from archspec.errors import Diagnosed, Diagnostic, SpecError, format_path
 from archspec.io import FieldPath, SourceMap
 from archspec.ir import BYTES_PER_VALUE, Block, Branch, Graph, Layer, StageInfo, frozen_mapping
 from archspec.spec import Spec, StageBase
@@ -39,21 +39,11 @@ class Limits:
 
 
 @dataclass(frozen=True)
-class Analysis:
+class Analysis(Diagnosed):
     """What lowering found: the graph (None when an error stopped it) and every diagnostic."""
 
     graph: Graph | None
     diagnostics: tuple[Diagnostic, ...]
-
-    @property
-    def errors(self) -> tuple[Diagnostic, ...]:
-        """Diagnostics of severity error."""
-        return tuple(d for d in self.diagnostics if d.severity == "error")
-
-    @property
-    def warnings(self) -> tuple[Diagnostic, ...]:
-        """Diagnostics of severity warning."""
-        return tuple(d for d in self.diagnostics if d.severity == "warning")
 
 
 class _Stop(Exception):
@@ -477,31 +467,27 @@ class GraphBuilder:
         """
         now = self.totals()
         params, values, layers = (n + repeats * (n - s) for n, s in zip(now, since, strict=True))
-        activation_bytes = BYTES_PER_VALUE * values
-        if layers > self.limits.max_layers:
-            raise self.fail(
-                self.path,
-                f"the model would have {layers:,} layers, over the limit of "
-                f"{self.limits.max_layers:,}",
-                hint="reduce the depth of the stages, or raise --max-layers",
-                code="too-many-layers",
-            )
-        if params > self.limits.max_params:
-            raise self.fail(
-                self.path,
-                f"the model would have {params:,} parameters, over the limit of "
-                f"{self.limits.max_params:,}",
-                hint="reduce filters, depth or the dense layers, or raise --max-params",
-                code="too-many-params",
-            )
-        if activation_bytes > self.limits.max_activation_bytes:
-            raise self.fail(
-                self.path,
-                f"one sample's activations would take {human_bytes(activation_bytes)}, over "
-                f"the limit of {human_bytes(self.limits.max_activation_bytes)}",
-                hint="reduce the input size or the widths, or raise --max-activation-memory",
-                code="too-much-memory",
-            )
+        limits = self.limits
+        checks = (
+            (layers, limits.max_layers, f"{layers:,} layers", f"{limits.max_layers:,}",
+             "reduce the depth of the stages, or raise --max-layers", "too-many-layers"),
+            (params, limits.max_params, f"{params:,} parameters", f"{limits.max_params:,}",
+             "reduce filters, depth or the dense layers, or raise --max-params",
+             "too-many-params"),
+            (BYTES_PER_VALUE * values, limits.max_activation_bytes,
+             f"{human_bytes(BYTES_PER_VALUE * values)} of activations per sample",
+             human_bytes(limits.max_activation_bytes),
+             "reduce the input size or the widths, or raise --max-activation-memory",
+             "too-much-memory"),
+        )  # fmt: skip
+        for amount, limit, what, shown_limit, hint, code in checks:
+            if amount > limit:
+                raise self.fail(
+                    self.path,
+                    f"the model would have {what}, over the limit of {shown_limit}",
+                    hint=hint,
+                    code=code,
+                )
 
     def check_settings(self) -> None:
         """Warnings for legal but suspicious choices, errors for contradictory ones."""

@@ -29,14 +29,15 @@ DOCUMENTS = st.recursive(
 )
 
 
-def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
+def paths(node: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every path (keys and indices) into a document, parents before children."""
     found = [prefix] if prefix else []
     if isinstance(node, dict):
         for key, value in node.items():
-            found += _paths(value, (*prefix, key))
+            found += paths(value, (*prefix, key))
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            found += _paths(value, (*prefix, index))
+            found += paths(value, (*prefix, index))
     return found
 
 
@@ -49,7 +50,7 @@ def mutated_specs(draw: st.DrawFn) -> dict:
     data = copy.deepcopy(draw(st.sampled_from(SHIPPED)))
     data.pop("extends", None)
     for _ in range(draw(st.integers(1, 4))):
-        path = draw(st.sampled_from(_paths(data)))
+        path = draw(st.sampled_from(paths(data)))
         parent = data
         for part in path[:-1]:
             parent = parent[part]

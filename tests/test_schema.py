@@ -18,6 +18,7 @@ from archspec.loader import read_resolved
 from archspec.schema import REGENERATE, schema_text
 from archspec.spec import Spec
 from tests.conftest import ROOT, SPECS
+from tests.strategies import paths
 
 SCHEMA_FILE = ROOT / "schemas" / "archspec.schema.json"
 VALIDATOR = jsonschema.Draft202012Validator(json.loads(SCHEMA_FILE.read_text()))
@@ -94,17 +95,6 @@ VALUES = st.one_of(
     st.lists(st.integers(-2, 300), max_size=4),
     st.dictionaries(st.sampled_from(["filters", "block", "depth", "bogus"]), st.integers(0, 9)),
 )
-
-
-def paths(node: object, prefix: tuple = ()) -> list[tuple]:
-    found = [prefix] if prefix else []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found += paths(value, (*prefix, index))
-    return found
 
 
 def mutate(data: dict, draw) -> dict:
