@@ -64,11 +64,11 @@ def build(
     return build_model(graph, precision=precision, seed=seed)
 
 
-def codegen(spec: Spec | str | Path) -> str:
+def codegen(spec: Spec | str | Path, *, limits: Limits | None = None) -> str:
     """Python source of a self-contained module whose `build_model()` builds the spec's model.
 
     The module imports only Keras; it is generated from the same IR as `build`.
     """
     from archspec.backends.python import generate
 
-    return generate(lower(_as_spec(spec)))
+    return generate(lower(_as_spec(spec), limits=limits))

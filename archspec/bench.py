@@ -90,10 +90,31 @@ def run_benchmark(
 
     from archspec.backends import keras as backend
 
+    # The whole run stays in the data-parallel scope: JAX's trainer reads the distribution
+    # at every step, not only when the model is built.
     scope = backend.data_parallel() if distribute else contextlib.nullcontext(1)
     with scope as replicas:
-        model = backend.build_model(graph, precision=precision, seed=0)  # type: ignore[arg-type]
-        backend.compile_for_training(model, jit=jit)
+        return _run_phases(
+            graph, replicas, batch_size, steps, warmup, repeats, precision, jit, phases, advance
+        )
+
+
+def _run_phases(
+    graph: Graph,
+    replicas: int,
+    batch_size: int,
+    steps: int,
+    warmup: int,
+    repeats: int,
+    precision: str,
+    jit: bool | None,
+    phases: Sequence[Phase],
+    advance: Callable[[int], None],
+) -> BenchResult:
+    from archspec.backends import keras as backend
+
+    model = backend.build_model(graph, precision=precision, seed=0)  # type: ignore[arg-type]
+    backend.compile_for_training(model, jit=jit)
     images, labels = backend.synthetic_batch(model, batch_size)
     result = BenchResult(
         model=graph.name,

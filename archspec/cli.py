@@ -6,6 +6,7 @@ that cannot be read or written. No command prints a traceback for bad input.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -35,6 +36,15 @@ stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 stderr = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
 
 
+def _whole_number(value: float, text: str, example: str) -> int:
+    """A finite value of at least 1, as an int; a usage error otherwise."""
+    if not math.isfinite(value) or value < 1:
+        raise click.BadParameter(
+            f"{text!r} is not a finite amount of at least 1, such as {example}"
+        )
+    return int(value)
+
+
 def _parse_size(text: str) -> int:
     units = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
     cleaned = text.strip().lower().removesuffix("ib").removesuffix("b")
@@ -45,9 +55,7 @@ def _parse_size(text: str) -> int:
         value = float(number) * units[unit]
     except ValueError:
         raise click.BadParameter(f"{text!r} is not a size such as 512M or 4G") from None
-    if value <= 0:
-        raise click.BadParameter("must be positive")
-    return int(value)
+    return _whole_number(value, text, "512M or 4G")
 
 
 def _parse_count(text: str) -> int:
@@ -55,9 +63,7 @@ def _parse_count(text: str) -> int:
         value = float(text.replace("_", "").replace(",", ""))
     except ValueError:
         raise click.BadParameter(f"{text!r} is not a number such as 25000000 or 2.5e7") from None
-    if value <= 0:
-        raise click.BadParameter("must be positive")
-    return int(value)
+    return _whole_number(value, text, "25000000 or 2.5e7")
 
 
 def limit_options(function: Callable[..., Any]) -> Callable[..., Any]:

@@ -169,6 +169,11 @@ def graph_json(graph: Graph) -> dict[str, Any]:
     }
 
 
+def format_shape(shape: Sequence[int]) -> str:
+    """(56, 56, 256) -> '56x56x256'."""
+    return "x".join(str(size) for size in shape)
+
+
 def human_count(value: int) -> str:
     """3482255360 -> '3.48 G'; 1751924 -> '1.75 M'."""
     for unit, size in (("T", 10**12), ("G", 10**9), ("M", 10**6), ("k", 10**3)):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from archspec.cost import describe_layers
+from archspec.cost import describe_layers, format_shape
 from archspec.ir import Graph, Layer
 
 Format = Literal["mermaid", "dot"]
@@ -45,10 +45,6 @@ class Diagram:
     """(id, label, node ids)."""
 
 
-def _shape(shape: tuple[int, ...]) -> str:
-    return "x".join(map(str, shape))
-
-
 def _path(layers: list[Layer]) -> str:
     return describe_layers(layers).replace(" -> ", " → ")
 
@@ -57,11 +53,11 @@ def block_diagram(graph: Graph) -> Diagram:
     """The diagram of a lowered graph."""
     diagram = Diagram(graph.name)
     source = graph.input
-    diagram.nodes.append(Node("input", ("input", _shape(source.shape))))
+    diagram.nodes.append(Node("input", ("input", format_shape(source.shape))))
     stem = graph.scope_layers("stem")
     diagram.nodes.append(Node("stem", ("stem", _path(stem))))
-    diagram.edges.append(Edge("input", "stem", _shape(source.shape)))
-    previous, shape = "stem", _shape(stem[-1].shape)
+    diagram.edges.append(Edge("input", "stem", format_shape(source.shape)))
+    previous, shape = "stem", format_shape(stem[-1].shape)
     blocks = {block.name: block for block in graph.blocks}
     for stage in graph.stages:
         members: list[str] = []
@@ -69,21 +65,27 @@ def block_diagram(graph: Graph) -> Diagram:
             block = blocks[name]
             layers = [graph[layer] for layer in block.layers]
             add_index = next(i for i, layer in enumerate(layers) if layer.op == "add")
-            main = [layer for layer in layers[:add_index] if layer.branch != "shortcut"]
+            main = [layer for layer in layers[:add_index] if layer.branch == "main"]
+            preact = [layer for layer in layers if layer.branch == "preact"]
             shortcut = [layer for layer in layers if layer.branch == "shortcut"]
             after_add = layers[add_index + 1 :]
             add_label = "+" + "".join(f" → {_path([layer])}" for layer in after_add)
-            out_shape = _shape(layers[-1].shape)
+            out_shape = format_shape(layers[-1].shape)
+            if preact:  # a pre-activation shared by the main path and the projection
+                diagram.nodes.append(Node(f"{name}_preact", ("pre-activation", _path(preact))))
+                diagram.edges.append(Edge(previous, f"{name}_preact", shape))
+                members.append(f"{name}_preact")
+                previous, shape = f"{name}_preact", format_shape(preact[-1].shape)
             diagram.nodes.append(Node(name, (name, _path(main))))
             diagram.nodes.append(Node(f"{name}_add", (add_label,), round=True))
             diagram.edges.append(Edge(previous, name, shape))
-            diagram.edges.append(Edge(name, f"{name}_add", _shape(main[-1].shape)))
+            diagram.edges.append(Edge(name, f"{name}_add", format_shape(main[-1].shape)))
             members += [name, f"{name}_add"]
             if shortcut:
                 diagram.nodes.append(Node(f"{name}_shortcut", ("shortcut", _path(shortcut))))
                 diagram.edges.append(Edge(previous, f"{name}_shortcut", shape))
                 diagram.edges.append(
-                    Edge(f"{name}_shortcut", f"{name}_add", _shape(shortcut[-1].shape))
+                    Edge(f"{name}_shortcut", f"{name}_add", format_shape(shortcut[-1].shape))
                 )
                 members.append(f"{name}_shortcut")
             else:
@@ -97,8 +99,8 @@ def block_diagram(graph: Graph) -> Diagram:
     head = graph.scope_layers("head")
     diagram.nodes.append(Node("head", ("head", _path(head))))
     diagram.edges.append(Edge(previous, "head", shape))
-    diagram.nodes.append(Node("output", ("output", _shape(head[-1].shape))))
-    diagram.edges.append(Edge("head", "output", _shape(head[-1].shape)))
+    diagram.nodes.append(Node("output", ("output", format_shape(head[-1].shape))))
+    diagram.edges.append(Edge("head", "output", format_shape(head[-1].shape)))
     return diagram
 
 

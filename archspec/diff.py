@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from archspec.cost import CostRow, cost_rows, human_bytes, human_count, total_row
+from archspec.cost import CostRow, cost_rows, format_shape, human_bytes, human_count, total_row
 from archspec.errors import format_path
 from archspec.ir import Graph
 from archspec.spec import Spec
@@ -48,9 +48,7 @@ def spec_changes(a: Spec, b: Spec) -> list[Change]:
 
     def walk(x: Any, y: Any, path: tuple[str | int, ...]) -> None:
         if isinstance(x, dict) and isinstance(y, dict):
-            keys = [*x, *(k for k in y if k not in x)]
-            keys.sort(key=lambda k: k != "block")  # a stage's block type first
-            for key in keys:
+            for key in [*x, *(k for k in y if k not in x)]:
                 if key not in y:
                     changes.append(Change(format_path((*path, key)), "removed", before=x[key]))
                 elif key not in x:
@@ -147,7 +145,7 @@ def _grouped(value: int) -> str:
 
 
 def _shape(row: CostRow | None) -> str:
-    return "x".join(map(str, row.shape)) if row else "-"
+    return format_shape(row.shape) if row else "-"
 
 
 def diff_markdown(a: Spec, b: Spec, changes: list[Change], deltas: list[PartDelta]) -> str:

@@ -349,7 +349,9 @@ class _JsonReader:
         column = pos - (self.text.rfind("\n", 0, pos) + 1) + 1
         return Location(self.file, line, column)
 
-    def error(self, pos: int, message: str, *, code: str = "syntax", hint: str | None = None):
+    def error(
+        self, pos: int, message: str, *, code: str = "syntax", hint: str | None = None
+    ) -> SpecError:
         return SpecError([Diagnostic(message, location=self.location(pos), code=code, hint=hint)])
 
     def trailing_comma(self, pos: int) -> SpecError:
@@ -373,7 +375,7 @@ class _JsonReader:
     def value(self, pos: int, path: FieldPath, depth: int) -> tuple[Any, int]:
         pos = self.skip(pos)
         self.count += 1
-        if depth > MAX_DEPTH:
+        if depth >= MAX_DEPTH:  # the root is depth 0 here, 1 in the YAML composer
             raise self.error(pos, f"nesting is deeper than {MAX_DEPTH} levels", code="too-deep")
         if self.count > MAX_VALUES:
             raise self.error(
@@ -386,11 +388,14 @@ class _JsonReader:
         if char == "[":
             return self.array(pos + 1, path, depth)
         try:
-            return self._decoder.raw_decode(self.text, pos)
+            value, end = self._decoder.raw_decode(self.text, pos)
         except json.JSONDecodeError as exc:
             raise self.error(exc.pos, f"not valid JSON: {exc.msg}") from None
         except _NonStandardConstant as exc:
             raise self.error(pos, f"{exc.name} is not allowed in JSON") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.error(pos, f"{self.text[pos:end]} is too large to be a finite number")
+        return value, end
 
     def object(self, pos: int, path: FieldPath, depth: int) -> tuple[dict[str, Any], int]:
         result: dict[str, Any] = {}

@@ -99,7 +99,6 @@ class StageInfo:
     name: str
     block: str
     filters: int
-    out_channels: int
     stride: int
     depth: int
     blocks: tuple[str, ...]

@@ -117,29 +117,17 @@ def merge_documents(base: Document, override: Document) -> Document:
 
     Each value keeps the location of the file it came from.
     """
-    replaced: list[FieldPath] = []
+    source = SourceMap(dict(base.source.values), dict(base.source.keys))
 
     def merge(a: Any, b: Any, path: FieldPath) -> Any:
         if isinstance(a, dict) and isinstance(b, dict):
-            out = dict(a)
-            for k, v in b.items():
-                out[k] = merge(a[k], v, (*path, k)) if k in a else v
-                if k not in a:
-                    replaced.append((*path, k))
-            return out
-        replaced.append(path)
+            return {**a, **{k: merge(a[k], v, (*path, k)) if k in a else v for k, v in b.items()}}
+        source.forget(path)  # replaced: the base's locations under it no longer apply
         return b
 
     data = merge(base.data, override.data, ())
-    source = SourceMap()
-    for table, base_table, over_table in (
-        (source.values, base.source.values, override.source.values),
-        (source.keys, base.source.keys, override.source.keys),
-    ):
-        for path, location in base_table.items():
-            if not any(path[: len(r)] == r for r in replaced):
-                table[path] = location
-        table.update(over_table)
+    source.values.update(override.source.values)
+    source.keys.update(override.source.keys)
     return Document(data, source, override.file)
 
 
@@ -190,7 +178,7 @@ def explain(exc: ValidationError, data: Any, source: SourceMap) -> list[Diagnost
         diagnostics.append(_explain_one(error, loc, data, source))
     return sorted(
         dict.fromkeys(diagnostics),
-        key=lambda d: (d.location.line, d.location.column) if d.location else (0, 0),
+        key=lambda d: (d.file or "", d.location.line, d.location.column) if d.location else ("",),
     )
 
 

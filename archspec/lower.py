@@ -2,13 +2,7 @@
 
 No framework is imported. Semantic problems (a spatial size that collapses, an identity add
 whose channels differ, a budget exceeded) are found here and located in the spec's file.
-
-Costs, by rule (documented in the README):
-- parameters: as Keras counts them (BatchNormalization has 4 per channel, 2 trainable);
-- MACs: multiply-accumulates of conv (k*k*C_in/groups per output value) and dense
-  (inputs per output value) layers; biases, BN, activations, adds and pooling count zero.
-  FLOPs are 2 x MACs.
-- activation memory: every layer output of one sample, float32.
+Parameters and MACs are counted by the rules stated in `archspec.cost`.
 """
 
 from __future__ import annotations
@@ -16,12 +10,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from archspec.blocks import BLOCK_BUILDERS
 from archspec.cost import human_bytes
-from archspec.errors import Diagnosed, Diagnostic, SpecError, format_path
+from archspec.errors import Diagnosed, Diagnostic, Severity, SpecError, format_path
 from archspec.io import FieldPath, SourceMap
-from archspec.ir import BYTES_PER_VALUE, Block, Branch, Graph, Layer, StageInfo, frozen_mapping
+from archspec.ir import BYTES_PER_VALUE, Block, Branch, Graph, Layer, Op, StageInfo, frozen_mapping
 from archspec.spec import Spec, StageBase
 
 DEFAULT_MAX_PARAMS = 2_000_000_000
@@ -97,10 +92,13 @@ def analyze(
 
 
 def scaled_width(filters: int, multiplier: float, groups: int = 1) -> int:
-    """Apply the width multiplier: round to a multiple of `groups`, never below `groups`."""
+    """Apply the width multiplier: the nearest multiple of `groups`, at least `groups`.
+
+    Halves round up (7 x 0.5 -> 4), unlike Python's round(), which rounds them to even.
+    """
     if multiplier == 1.0:
         return filters
-    return max(groups, round(filters * multiplier / groups) * groups)
+    return max(groups, math.floor(filters * multiplier / groups + 0.5) * groups)
 
 
 class GraphBuilder:
@@ -133,7 +131,7 @@ class GraphBuilder:
         message: str,
         *,
         hint: str | None = None,
-        severity: str = "error",
+        severity: Severity = "error",
         code: str = "semantic",
         key: bool = False,
     ) -> None:
@@ -145,14 +143,14 @@ class GraphBuilder:
                 path=format_path(path),
                 location=location,
                 hint=hint,
-                severity=severity,  # type: ignore[arg-type]
+                severity=severity,
                 code=code,
             )
         )
 
-    def fail(self, path: FieldPath, message: str, **kwargs: object) -> _Stop:
+    def fail(self, path: FieldPath, message: str, *, hint: str, code: str) -> _Stop:
         """Record an error that stops lowering; raise what this returns."""
-        self.report(path, message, **kwargs)  # type: ignore[arg-type]
+        self.report(path, message, hint=hint, code=code)
         return _Stop()
 
     # --- layers ---------------------------------------------------------------------------
@@ -160,7 +158,7 @@ class GraphBuilder:
     def add(
         self,
         name: str,
-        op: str,
+        op: Op,
         inputs: tuple[str, ...],
         attrs: Mapping[str, object],
         shape: tuple[int, ...],
@@ -176,7 +174,7 @@ class GraphBuilder:
         """Append a layer whose figures the caller computed; return its name."""
         layer = Layer(
             name=name,
-            op=op,  # type: ignore[arg-type]
+            op=op,
             inputs=inputs,
             attrs=frozen_mapping(attrs),
             shape=shape,
@@ -195,16 +193,19 @@ class GraphBuilder:
         self.activation_values += layer.activation_values
         return name
 
-    def spatial(self, name: str, x: str, size: int, stride: int, padding: str) -> tuple[int, int]:
+    def spatial(
+        self, name: str, x: str, size: int, stride: int, padding: str, pad: int = 0
+    ) -> tuple[int, int]:
         """Output height and width of a window op; stop if the image would shrink below 1.
 
         'same' rounds up, so Keras would silently keep a 1x1 map at 1x1 under any stride: that
         is reported as the collapse it is, and a stride that does not divide the size evenly
-        is a warning.
+        is a warning. Both are judged on the size before any explicit `pad` around `x`.
         """
         out = []
-        for axis, extent in zip(("height", "width"), self.shapes[x][:2], strict=True):
-            window = extent if padding == "same" else extent - size + 1
+        for axis, padded in zip(("height", "width"), self.shapes[x][:2], strict=True):
+            extent = padded - 2 * pad
+            window = padded if padding == "same" else padded - size + 1
             if window < 1 or (stride > 1 and extent < stride):
                 raise self.fail(
                     self.path,
@@ -221,9 +222,9 @@ class GraphBuilder:
                     code="uneven-stride",
                 )
             if padding == "same":
-                out.append(math.ceil(extent / stride))
+                out.append(math.ceil(padded / stride))
             else:
-                out.append((extent - size) // stride + 1)
+                out.append((padded - size) // stride + 1)
         return out[0], out[1]
 
     def warn_once(self, message: str, *, hint: str, code: str) -> None:
@@ -232,12 +233,27 @@ class GraphBuilder:
         if not any(d.code == code and d.path == path for d in self.diagnostics):
             self.report(self.path, message, hint=hint, severity="warning", code=code)
 
-    def zero_pad(self, name: str, x: str, pad: int, **meta: object) -> str:
+    def zero_pad(self, name: str, x: str, pad: int, **meta: Any) -> str:
         """ZeroPadding2D with `pad` on every side."""
         h, w, c = self.shapes[x]
-        return self.add(
-            name, "zero_pad", (x,), {"padding": pad}, (h + 2 * pad, w + 2 * pad, c), **meta
-        )  # type: ignore[arg-type]
+        shape = (h + 2 * pad, w + 2 * pad, c)
+        return self.add(name, "zero_pad", (x,), {"padding": pad}, shape, **meta)
+
+    def window_input(
+        self, x: str, size: int, pad_name: str, pad_meta: Mapping[str, Any] | None
+    ) -> tuple[str, str, int]:
+        """The input of a conv or pool in the spec's padding style: (input, Keras padding, pad).
+
+        'same' leaves the input as it is. 'explicit' pads size // 2 zeros on every side first
+        (a layer named `pad_name`), then the window is 'valid': symmetric, as
+        keras.applications pads.
+        """
+        if self.spec.conv.padding != "explicit":
+            return x, "same", 0
+        if size == 1:
+            return x, "valid", 0
+        pad = size // 2
+        return self.zero_pad(pad_name, x, pad, **(pad_meta or {})), "valid", pad
 
     def conv(
         self,
@@ -249,11 +265,13 @@ class GraphBuilder:
         *,
         bias: bool,
         groups: int = 1,
-        padding: str = "same",
-        **meta: object,
+        pad_meta: Mapping[str, Any] | None = None,
+        **meta: Any,
     ) -> str:
-        """Conv2D; `padding` is Keras's, 'same' or 'valid'."""
-        h, w = self.spatial(name, x, kernel, stride, padding)
+        """Conv2D in the spec's padding style; a pad layer is named like it, 'pad' for 'conv'."""
+        head, _, tail = name.rpartition("conv")
+        x, padding, pad = self.window_input(x, kernel, f"{head}pad{tail}", pad_meta)
+        h, w = self.spatial(name, x, kernel, stride, padding, pad)
         c_in = self.shapes[x][2]
         per_output = kernel * kernel * (c_in // groups)
         params = per_output * filters + (filters if bias else 0)
@@ -266,11 +284,10 @@ class GraphBuilder:
             "groups": groups,
         }
         macs = h * w * filters * per_output
-        return self.add(
-            name, "conv2d", (x,), attrs, (h, w, filters), params=params, macs=macs, **meta
-        )  # type: ignore[arg-type]
+        shape = (h, w, filters)
+        return self.add(name, "conv2d", (x,), attrs, shape, params=params, macs=macs, **meta)
 
-    def batch_norm(self, name: str, x: str, **meta: object) -> str:
+    def batch_norm(self, name: str, x: str, **meta: Any) -> str:
         """BatchNormalization over the channels."""
         norm = self.spec.norm
         channels = self.shapes[x][-1]
@@ -283,30 +300,38 @@ class GraphBuilder:
             self.shapes[x],
             params=4 * channels,
             trainable=2 * channels,
-            **meta,  # type: ignore[arg-type]
+            **meta,
         )
 
-    def relu(self, name: str, x: str, **meta: object) -> str:
+    def relu(self, name: str, x: str, **meta: Any) -> str:
         """ReLU, in the layer class the spec asks for."""
         attrs = {"layer": self.spec.keras.relu_layer}
-        return self.add(name, "relu", (x,), attrs, self.shapes[x], **meta)  # type: ignore[arg-type]
+        return self.add(name, "relu", (x,), attrs, self.shapes[x], **meta)
 
     def pool(
-        self, name: str, x: str, kind: str, size: int, stride: int, padding: str, **meta: object
+        self,
+        name: str,
+        x: str,
+        kind: str,
+        size: int,
+        stride: int,
+        padding: str,
+        pad: int = 0,
+        **meta: Any,
     ) -> str:
-        """MaxPooling2D or AveragePooling2D."""
-        h, w = self.spatial(name, x, size, stride, padding)
+        """MaxPooling2D or AveragePooling2D; `pad` is explicit padding already around `x`."""
+        h, w = self.spatial(name, x, size, stride, padding, pad)
         attrs = {"size": size, "strides": stride, "padding": padding}
-        return self.add(name, f"{kind}_pool", (x,), attrs, (h, w, self.shapes[x][2]), **meta)  # type: ignore[arg-type]
+        op: Op = "max_pool" if kind == "max" else "avg_pool"
+        return self.add(name, op, (x,), attrs, (h, w, self.shapes[x][2]), **meta)
 
-    def dense(self, name: str, x: str, units: int, activation: str, **meta: object) -> str:
+    def dense(self, name: str, x: str, units: int, activation: str, **meta: Any) -> str:
         """Dense on a flat input."""
         (features,) = self.shapes[x]
         params = features * units + units
         attrs = {"units": units, "activation": activation}
-        return self.add(
-            name, "dense", (x,), attrs, (units,), params=params, macs=features * units, **meta
-        )  # type: ignore[arg-type]
+        macs = features * units
+        return self.add(name, "dense", (x,), attrs, (units,), params=params, macs=macs, **meta)
 
     # --- the network ----------------------------------------------------------------------
 
@@ -335,32 +360,6 @@ class GraphBuilder:
             output=x,
         )
 
-    def padded_conv(
-        self,
-        name: str,
-        x: str,
-        filters: int,
-        kernel: int,
-        stride: int,
-        *,
-        bias: bool,
-        groups: int = 1,
-        pad_meta: Mapping[str, object] | None = None,
-        **meta: object,
-    ) -> str:
-        """A conv in the spec's padding style: 'same', or ZeroPadding2D(k // 2) then 'valid'.
-
-        The pad layer is named like the conv with 'conv' replaced by 'pad'.
-        """
-        padding = "same"
-        if self.spec.conv.padding == "explicit":
-            padding = "valid"
-            if kernel > 1:
-                x = self.zero_pad(name.replace("conv", "pad"), x, kernel // 2, **(pad_meta or {}))
-        return self.conv(
-            name, x, filters, kernel, stride, bias=bias, groups=groups, padding=padding, **meta
-        )
-
     def stem(self, x: str) -> str:
         """The stem convs, their BN -> ReLU, and the optional pool."""
         stem = self.spec.stem
@@ -372,19 +371,23 @@ class GraphBuilder:
             stride = stem.stride if i == 1 else 1
             self.path = ("stem", "stride") if stride > 1 else ("stem", "filters")
             width = scaled_width(filters, self.spec.width_multiplier)
-            x = self.padded_conv(f"stem_conv{suffix}", x, width, stem.kernel, stride, bias=bias)
+            x = self.conv(f"stem_conv{suffix}", x, width, stem.kernel, stride, bias=bias)
             if i < count or stem.norm:
                 x = self.batch_norm(f"stem_bn{suffix}", x)
                 x = self.relu(f"stem_relu{suffix}", x)
         if stem.pool is not None:
             pool = stem.pool
             self.path = ("stem", "pool")
-            if self.spec.conv.padding == "explicit":
-                if pool.size > 1:
-                    x = self.zero_pad("stem_pool_pad", x, pool.size // 2)
-                x = self.pool("stem_pool", x, pool.kind, pool.size, pool.stride, "valid")
-            else:
-                x = self.pool("stem_pool", x, pool.kind, pool.size, pool.stride, "same")
+            if self.spec.conv.padding == "explicit" and pool.size % 2 == 0:
+                raise self.fail(
+                    ("stem", "pool", "size"),
+                    f"explicit padding pads size // 2 on every side, which over-pads an even "
+                    f"pool of {pool.size}",
+                    hint="use an odd pool size, or conv.padding: same",
+                    code="even-window",
+                )
+            x, padding, pad = self.window_input(x, pool.size, "stem_pool_pad", None)
+            x = self.pool("stem_pool", x, pool.kind, pool.size, pool.stride, padding, pad)
         self.check_budget()
         return x
 
@@ -392,17 +395,17 @@ class GraphBuilder:
         """Every block of one stage; the budget is checked after each block."""
         number = index + 1
         self.scope = f"stage{number}"
-        builder = BLOCK_BUILDERS[stage.block]  # type: ignore[attr-defined]
+        builder = BLOCK_BUILDERS[stage.block]
         groups = getattr(stage, "groups", 1)
-        filters = scaled_width(stage.filters, self.spec.width_multiplier, groups)
-        if filters % groups:
-            self.report(
+        if stage.filters % groups:
+            raise self.fail(
                 ("stages", index, "groups"),
-                f"groups={groups} does not divide the stage's {filters} filters",
-                hint=f"use a divisor of {filters}, such as {_nearest_divisor(filters, groups)}",
+                f"groups={groups} does not divide the stage's {stage.filters} filters",
+                hint=f"use a divisor of {stage.filters}, such as "
+                f"{_nearest_divisor(stage.filters, groups)}",
                 code="groups",
             )
-            raise _Stop()
+        filters = scaled_width(stage.filters, self.spec.width_multiplier, groups)
         stride_block = 0 if self.spec.residual.stride_at == "first" else stage.depth - 1
         names = []
         for j in range(stage.depth):
@@ -421,9 +424,8 @@ class GraphBuilder:
             StageInfo(
                 index=number,
                 name=self.scope,
-                block=stage.block,  # type: ignore[attr-defined]
+                block=stage.block,
                 filters=filters,
-                out_channels=self.shapes[x][-1],
                 stride=stage.stride,
                 depth=stage.depth,
                 blocks=tuple(names),
@@ -510,7 +512,8 @@ class GraphBuilder:
             self.report(
                 ("residual", "shortcut", "downsample"),
                 "no block downsamples without projecting, so this setting has no effect",
-                hint="it matters with stride_at: last, or when: shape_change",
+                hint="it applies to strided blocks without a projection: stride_at: last "
+                "with when: first_block, or kind: identity",
                 severity="warning",
                 code="unused",
                 key=True,
@@ -567,7 +570,7 @@ class BlockBuilder:
         # An unstrided block writes no stride at all (like the seed's res_identity).
         self.stride: int | Arg = Arg("stride", stride) if stride > 1 else 1
         self.spec = graph.spec
-        self.layer_names: list[str] = []
+        self.first_layer = len(graph.layers)
         self.in_channels = graph.shapes[x][-1]
         expansion = getattr(stage, "expansion", 1)
         self.out_channels = self.filters * expansion
@@ -592,39 +595,32 @@ class BlockBuilder:
         stride = self.stride_value
         channels_change = self.in_channels != self.out_channels.value
         changes = stride > 1 or channels_change
-        chosen = self.index == 0 if settings.when == "first_block" else changes
-        if chosen:
-            kind = settings.kind
-        elif stride > 1:
-            kind = "maxpool" if settings.downsample == "maxpool" else settings.kind
-        else:
-            kind = "identity"
-        if kind == "identity" and stride > 1 and settings.downsample == "maxpool":
+        projects = self.index == 0 if settings.when == "first_block" else changes
+        kind = settings.kind if projects or stride > 1 else "identity"
+        # A strided block without a projection subsamples with MaxPooling2D(1, stride).
+        if stride > 1 and settings.downsample == "maxpool" and (not projects or kind == "identity"):
             kind = "maxpool"
         if kind in ("identity", "maxpool") and channels_change:
-            self.graph.report(
+            raise self.graph.fail(
                 ("stages", self.stage_index, "filters"),
                 f"{self.name} changes channels from {self.in_channels} to "
                 f"{self.out_channels.value}, but its shortcut is {kind}, so the add cannot match",
                 hint="use residual.shortcut.kind: conv, or keep the channels equal",
                 code="channel-mismatch",
             )
-            raise _Stop()
         if kind == "identity" and stride > 1:
-            self.graph.report(
+            raise self.graph.fail(
                 ("stages", self.stage_index, "stride"),
                 f"{self.name} downsamples by {stride} but its shortcut is identity, so the add "
                 "cannot match",
                 hint="use residual.shortcut.kind: conv, or downsample: maxpool",
                 code="shape-mismatch",
             )
-            raise _Stop()
         return kind
 
     # helpers: each creates one layer named f"{block}_{local}" with Args bound to expressions
 
-    def _meta(self, local: str, branch: Branch, bindings: dict[str, str]) -> dict[str, object]:
-        self.layer_names.append(f"{self.name}_{local}")
+    def _meta(self, local: str, branch: Branch, bindings: dict[str, str]) -> dict[str, Any]:
         return {"block": self.name, "local": local, "branch": branch, "bindings": bindings}
 
     def conv(
@@ -643,8 +639,8 @@ class BlockBuilder:
         bindings = {
             k: v.expr for k, v in (("filters", filters), ("strides", stride)) if isinstance(v, Arg)
         }
-        pad_local = local.replace("conv", "pad")
-        return self.graph.padded_conv(
+        head, _, tail = local.rpartition("conv")
+        return self.graph.conv(
             f"{self.name}_{local}",
             x,
             _value(filters),
@@ -652,13 +648,9 @@ class BlockBuilder:
             _value(stride),
             bias=bias,
             groups=groups,
-            pad_meta=self._meta(pad_local, branch, {}) if self.pads(kernel) else None,
+            pad_meta=self._meta(f"{head}pad{tail}", branch, {}),
             **self._meta(local, branch, bindings),
         )
-
-    def pads(self, kernel: int) -> bool:
-        """Whether a conv of this kernel gets a ZeroPadding2D layer before it."""
-        return self.spec.conv.padding == "explicit" and kernel > 1
 
     def batch_norm(self, local: str, x: str, branch: Branch = "main") -> str:
         """BatchNormalization."""
@@ -681,9 +673,8 @@ class BlockBuilder:
                 hint="use 'same' padding or sizes the strides divide evenly",
                 code="shape-mismatch",
             )
-        return self.graph.add(
-            name, "add", inputs, {}, self.graph.shapes[main], **self._meta("add", "main", {})
-        )  # type: ignore[arg-type]
+        shape = self.graph.shapes[main]
+        return self.graph.add(name, "add", inputs, {}, shape, **self._meta("add", "main", {}))
 
     def shortcut(self, x: str, preact: str | None, *, norm: bool = False) -> str:
         """The shortcut branch; `norm` adds BN after a projection (post-activation blocks)."""
@@ -730,14 +721,14 @@ class BlockBuilder:
         self.graph.blocks.append(
             Block(
                 name=self.name,
-                kind=self.stage.block,  # type: ignore[attr-defined]
+                kind=self.stage.block,
                 shortcut=self.shortcut_kind,
                 stage=self.stage_index + 1,
                 index=self.index + 1,
-                args=frozen_mapping({"filters": self.filters.value, "stride": self.stride_value}),  # type: ignore[arg-type]
+                args=frozen_mapping({"filters": self.filters.value, "stride": self.stride_value}),
                 input=self.input,
                 output=output,
-                layers=tuple(self.layer_names),
+                layers=tuple(layer.name for layer in self.graph.layers[self.first_layer :]),
             )
         )
         return output

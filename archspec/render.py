@@ -10,16 +10,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from archspec.check import FileReport
-from archspec.cost import Depth, cost_rows, human_bytes, human_count, total_row
+from archspec.cost import Depth, cost_rows, format_shape, human_bytes, human_count, total_row
 from archspec.diff import METRICS, PartDelta, format_metric
 from archspec.ir import Graph
 
 JSON_FORMAT_VERSION = 1
-
-
-def format_shape(shape: Sequence[int]) -> str:
-    """(56, 56, 256) -> '56x56x256'."""
-    return "x".join(str(size) for size in shape)
 
 
 # --- diagnostics ------------------------------------------------------------------------------

@@ -4,12 +4,13 @@ A spec says which network it is, down to the choices where real ResNets differ (
 stride sits, what the shortcut is, which convs carry a bias). Nothing in the compiler adds
 a default of its own: what is not in the file is what these models say.
 
-Block types form a discriminated union on `block`; a new block type is one model here and
-one builder in `archspec.blocks`.
+Block types form a discriminated union on `block`: a new block type is one model here (listed
+in STAGE_MODELS and the `Stage` union) and one builder in `archspec.blocks`.
 """
 
 from __future__ import annotations
 
+import typing
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -53,7 +54,8 @@ def Int(ge: int, le: int, description: str | None = None, **extra: Any) -> Any:
 StrictFloat = Annotated[float, Strict()]
 Size = Int(1, 8192, "Spatial size in pixels.")
 Channels = Int(1, 4096, "Number of input channels.")
-Filters = Int(1, 16384, "Number of conv filters.")
+MAX_FILTERS = 16384
+Filters = Int(1, MAX_FILTERS, "Number of conv filters.")
 Stride = Int(1, 8)
 Kernel = Annotated[Int(1, 15, **{"not": {"multipleOf": 2}}), AfterValidator(_odd)]
 Flag = Annotated[bool, Strict()]
@@ -77,19 +79,21 @@ def _one_or_many(value: Any) -> Any:
     return [value] if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
+MAX_STEM_CONVS = 4
+_FILTERS_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_FILTERS}
 StemFilters = Annotated[
     tuple[Filters, ...],
     BeforeValidator(_one_or_many),
-    Field(min_length=1, max_length=4),
+    Field(min_length=1, max_length=MAX_STEM_CONVS),
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "integer", "minimum": 1, "maximum": 16384},
+                _FILTERS_SCHEMA,
                 {
                     "type": "array",
-                    "items": {"type": "integer", "minimum": 1, "maximum": 16384},
+                    "items": _FILTERS_SCHEMA,
                     "minItems": 1,
-                    "maxItems": 4,
+                    "maxItems": MAX_STEM_CONVS,
                 },
             ],
             "description": "Filters of the stem conv; a list gives a deep stem, one conv each.",
@@ -150,37 +154,25 @@ Groups = Int(1, 1024, "Groups of the 3x3 conv (ResNeXt); must divide filters.")
 
 
 class StageBase(Model):
-    """What every stage has: how wide, how many blocks, how much it downsamples."""
+    """What every stage has: its block type, width, number of blocks and downsampling."""
 
     preactivation: ClassVar[bool]
-    bottleneck: ClassVar[bool]
 
+    block: str = Field(description="The block type; each block type narrows it to its name.")
     filters: Filters = Field(description="Width of the block's convs (the bottleneck width).")
     depth: Depth = 1
     stride: Stride = Field(1, description="Downsampling factor of the stage.")
 
-    @property
-    def out_channels(self) -> int:
-        """Channels the stage's blocks output, before any width multiplier."""
-        return self.filters
-
 
 class _BottleneckStage(StageBase):
-    bottleneck: ClassVar[bool] = True
     expansion: Expansion = 4
     groups: Groups = 1
-
-    @property
-    def out_channels(self) -> int:
-        """Channels the stage's blocks output, before any width multiplier."""
-        return self.filters * self.expansion
 
 
 class PreactBasicStage(StageBase):
     """Full pre-activation basic block: (BN -> ReLU -> 3x3 conv) x 2, plus the shortcut."""
 
     preactivation: ClassVar[bool] = True
-    bottleneck: ClassVar[bool] = False
     block: Literal["preact_basic"]
 
 
@@ -195,7 +187,6 @@ class BasicStage(StageBase):
     """Original (post-activation, v1) basic block: conv -> BN -> ReLU -> conv -> BN, add, ReLU."""
 
     preactivation: ClassVar[bool] = False
-    bottleneck: ClassVar[bool] = False
     block: Literal["basic"]
 
 
@@ -206,11 +197,20 @@ class BottleneckStage(_BottleneckStage):
     block: Literal["bottleneck"]
 
 
+STAGE_MODELS: tuple[type[StageBase], ...] = (
+    PreactBasicStage,
+    PreactBottleneckStage,
+    BasicStage,
+    BottleneckStage,
+)
+"""One model per block type; add a block type here and its builder in `archspec.blocks`."""
 Stage = Annotated[
     PreactBasicStage | PreactBottleneckStage | BasicStage | BottleneckStage,
     Field(discriminator="block"),
 ]
-BLOCK_TYPES: tuple[str, ...] = ("preact_basic", "preact_bottleneck", "basic", "bottleneck")
+BLOCK_TYPES: tuple[str, ...] = tuple(
+    typing.get_args(model.model_fields["block"].annotation)[0] for model in STAGE_MODELS
+)
 
 
 # --- network-wide choices ---------------------------------------------------------------------
@@ -231,8 +231,9 @@ class Shortcut(Model):
     )
     downsample: Literal["projection", "maxpool"] = Field(
         "projection",
-        description="Shortcut of a strided block that `when` does not pick (stride on the last "
-        "block): the projection, or MaxPooling2D(1, stride) (keras.applications V2).",
+        description="Shortcut of a strided block that has no projection (not picked by "
+        "`when`, or `kind: identity`): the projection kind, or MaxPooling2D(1, stride) "
+        "(keras.applications V2).",
     )
     source: Literal["input", "preact"] = Field(
         "input",

@@ -168,3 +168,10 @@ def test_graph_shows_shortcuts_and_shapes():
     assert 'stage1_block3_shortcut["shortcut<br/>max pool 1x1/2"]' in mermaid
     assert 'stage1_block1_add -.->|"identity"| stage1_block2_add' in mermaid
     assert 'stem -->|"56x56x64"| stage1_block1' in mermaid
+
+
+def test_graph_draws_a_shared_pre_activation_as_its_own_node():
+    mermaid = run("graph", "resnet50v2").output
+    assert 'stage1_block1_preact["pre-activation<br/>BN → ReLU"]' in mermaid
+    assert 'stage1_block1_preact -->|"56x56x64"| stage1_block1_shortcut' in mermaid
+    assert 'stage1_block1_preact -->|"56x56x64"| stage1_block1\n' in mermaid

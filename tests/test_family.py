@@ -346,3 +346,13 @@ def test_extends_cycles_and_unknown_targets_are_located(tmp_path):
     (error,) = info.value.diagnostics
     assert (error.path, error.location.line) == ("extends", 2)
     assert error.hint == "did you mean 'resnet50v2'?"
+
+
+def test_width_multiplier_rounds_halves_up():
+    from archspec.lower import scaled_width
+
+    assert [scaled_width(f, m) for f, m in ((7, 0.5), (5, 0.5), (14, 0.25), (6, 0.75))] == [
+        4, 3, 4, 5
+    ]  # fmt: skip
+    assert scaled_width(20, 0.5, groups=4) == 12  # 10 -> 2.5 groups -> 3 groups
+    assert scaled_width(3, 0.1, groups=4) == 4  # never below one group

@@ -145,3 +145,13 @@ def test_merge_keys_are_overridden_by_keys_written_here():
     with pytest.raises(SpecError) as info:
         parse_document("stage:\n  <<: {a: 1}\n  depth: 3\n  depth: 4\n", "f.yaml")
     assert "duplicate key 'depth' (first given at line 3)" in info.value.diagnostics[0].message
+
+
+def test_json_and_yaml_share_the_nesting_limit_and_refuse_infinity():
+    inside = "[" * MAX_DEPTH + "]" * MAX_DEPTH
+    beyond = "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1)
+    for json_syntax in (False, True):
+        parse_document(inside, "f", json_syntax=json_syntax)
+        with pytest.raises(SpecError):
+            parse_document(beyond, "f", json_syntax=json_syntax)
+    assert "too large to be a finite number" in error_of('{"a": 1e999}', json_syntax=True).message

@@ -183,3 +183,38 @@ def test_errors_in_an_extended_file_point_into_that_file(tmp_path: Path):
     (d,) = info.value.diagnostics
     assert d.location.file == str(tmp_path / "base.yaml")
     assert d.location.line == 7
+
+
+EXPLICIT = GOOD + "conv: {padding: explicit}\n"
+
+
+def test_stride_checks_judge_the_size_before_explicit_padding():
+    def stem_warnings(side: int, stride: int) -> list[str]:
+        text = EXPLICIT.replace("[32, 32, 3]", f"[{side}, {side}, 3]")
+        text = text.replace("kernel: 3, stride: 1}", f"kernel: 3, stride: {stride}}}")
+        analysis = archspec.analyze(archspec.loads(text))
+        return [w.message for w in analysis.warnings if w.path == "stem.stride"]
+
+    assert stem_warnings(9, 3) == []  # 9 is divisible by 3 (the padded 11 is not)
+    assert stem_warnings(10, 4) == [
+        "the height 10 is not divisible by the stride 4; stem_conv rounds it down"
+    ]
+    one = EXPLICIT.replace("[32, 32, 3]", "[1, 1, 3]").replace(
+        "kernel: 3, stride: 1}", "stride: 2}"
+    )
+    assert only(one).code == "collapse"
+
+
+def test_even_stem_pool_with_explicit_padding_is_an_error():
+    text = EXPLICIT.replace("stride: 1}\nstages", "stride: 1, pool: {size: 2}}\nstages")
+    d = only(text)
+    assert (d.path, d.code) == ("stem.pool.size", "even-window")
+    same = GOOD.replace("stride: 1}\nstages", "stride: 1, pool: {size: 2}}\nstages")
+    assert archspec.lower(archspec.loads(same))["stem_pool"].shape == (16, 16, 8)
+
+
+def test_groups_must_divide_the_written_filters_whatever_the_multiplier():
+    stage = "{block: preact_bottleneck, filters: 10, groups: 4, stride: 2, depth: 2}"
+    text = GOOD.replace("{block: preact_basic, filters: 16, stride: 2, depth: 2}", stage)
+    for multiplier in ("1.0", "1.0001", "2.0"):
+        assert only(text + f"width_multiplier: {multiplier}\n").path == "stages[1].groups"

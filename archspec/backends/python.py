@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from archspec.backends.calls import CallArg, layer_call
 from archspec.ir import Block, Graph, Layer, StageInfo
-from archspec.spec import BasicStage, BottleneckStage, PreactBasicStage, PreactBottleneckStage
+from archspec.spec import BLOCK_TYPES, STAGE_MODELS
 
 LINE_LENGTH = 88
 INDENT = "    "
@@ -28,8 +28,8 @@ BLOCK_ARGUMENTS = ("filters", "stride")
 """Block arguments in the order generated functions take them."""
 
 _BLOCK_DOCS = {
-    model.model_fields["block"].annotation.__args__[0]: (model.__doc__ or "").strip()  # type: ignore[union-attr]
-    for model in (PreactBasicStage, PreactBottleneckStage, BasicStage, BottleneckStage)
+    block: (model.__doc__ or "").strip()
+    for block, model in zip(BLOCK_TYPES, STAGE_MODELS, strict=True)
 }
 _SHORTCUT_DOCS = {
     "identity": "Identity shortcut.",
@@ -109,7 +109,7 @@ def call_lines(indent: str, head: str, arguments: Sequence[str], tail: str = "")
 
 @dataclass
 class _Function:
-    """A generated block function: its name, the blocks it serves, its template block."""
+    """A generated block function: its name, the block it is written from, its parameters."""
 
     name: str
     template: Block

@@ -86,3 +86,11 @@ def test_cli_limits_are_configurable(tmp_path):
     result = runner.invoke(main, ["build", "--max-params", "1e5", str(spec)])
     assert result.exit_code == 1
     assert "over the limit of 100,000" in result.output
+
+
+@pytest.mark.parametrize("value", ["1e400", "nan", "inf", "-5", "0.5", "0"])
+def test_limit_values_that_are_not_finite_amounts_are_usage_errors(value):
+    for option in ("--max-params", "--max-activation-memory"):
+        result = CliRunner().invoke(main, ["validate", option, value, "resnet22"])
+        assert result.exit_code == 2, (option, value, result.output)
+        assert "Traceback" not in result.output
