@@ -139,8 +139,9 @@ def emit(text: str, output: Path | None) -> None:
 def import_keras_backend() -> Any:
     """Import the Keras backend, keeping TensorFlow's native start-up log off the terminal.
 
-    TensorFlow writes its C++ log lines before any setting can silence them, so the process's
-    stderr is pointed at /dev/null for the duration of the import only.
+    TensorFlow writes its C++ log lines before any setting can silence them, on import and
+    when it first looks for devices, so the process's stderr is pointed at /dev/null for the
+    import and one tiny operation only.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     sys.stderr.flush()
@@ -149,6 +150,8 @@ def import_keras_backend() -> Any:
     os.dup2(devnull, 2)
     try:
         from archspec.backends import keras as backend
+
+        backend.keras.ops.zeros((1,))  # initialises the devices while the log is muted
     except ImportError as exc:
         raise click.ClickException(
             f"building models needs Keras 3 and a backend ({exc.name} is missing): "

@@ -356,3 +356,11 @@ def test_width_multiplier_rounds_halves_up():
     ]  # fmt: skip
     assert scaled_width(20, 0.5, groups=4) == 12  # 10 -> 2.5 groups -> 3 groups
     assert scaled_width(3, 0.1, groups=4) == 4  # never below one group
+
+
+def test_every_block_type_has_exactly_one_builder():
+    from archspec.blocks import BLOCK_BUILDERS
+    from archspec.spec import BLOCK_TYPES
+
+    assert set(BLOCK_BUILDERS) == set(BLOCK_TYPES)
+    assert BLOCK_TYPES == ("preact_basic", "preact_bottleneck", "basic", "bottleneck")
