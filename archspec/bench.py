@@ -8,7 +8,7 @@ repeated to show the spread. Keras itself is imported through `archspec.backends
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -72,17 +72,23 @@ class BenchResult:
         return out
 
 
+@dataclass(frozen=True)
+class BenchSettings:
+    """How to benchmark: batch, step counts, precision, compilation, phases, distribution."""
+
+    batch_size: int = 32
+    steps: int = 10
+    warmup: int = 3
+    repeats: int = 3
+    precision: str = "float32"
+    jit: bool | None = None
+    phases: tuple[Phase, ...] = ("train", "infer")
+    distribute: bool = False
+
+
 def run_benchmark(
     graph: Graph,
-    *,
-    batch_size: int = 32,
-    steps: int = 10,
-    warmup: int = 3,
-    repeats: int = 3,
-    precision: str = "float32",
-    jit: bool | None = None,
-    phases: Sequence[Phase] = ("train", "infer"),
-    distribute: bool = False,
+    settings: BenchSettings = BenchSettings(),
     advance: Callable[[int], None] = lambda steps: None,
 ) -> BenchResult:
     """Build the model and time its phases; `advance(n)` reports progress in steps."""
@@ -92,52 +98,42 @@ def run_benchmark(
 
     # The whole run stays in the data-parallel scope: JAX's trainer reads the distribution
     # at every step, not only when the model is built.
-    scope = backend.data_parallel() if distribute else contextlib.nullcontext(1)
+    scope = backend.data_parallel() if settings.distribute else contextlib.nullcontext(1)
     with scope as replicas:
-        return _run_phases(
-            graph, replicas, batch_size, steps, warmup, repeats, precision, jit, phases, advance
-        )
+        return _run_phases(graph, settings, replicas, advance)
 
 
 def _run_phases(
-    graph: Graph,
-    replicas: int,
-    batch_size: int,
-    steps: int,
-    warmup: int,
-    repeats: int,
-    precision: str,
-    jit: bool | None,
-    phases: Sequence[Phase],
-    advance: Callable[[int], None],
+    graph: Graph, settings: BenchSettings, replicas: int, advance: Callable[[int], None]
 ) -> BenchResult:
     from archspec.backends import keras as backend
 
-    model = backend.build_model(graph, precision=precision, seed=0)  # type: ignore[arg-type]
-    backend.compile_for_training(model, jit=jit)
-    images, labels = backend.synthetic_batch(model, batch_size)
+    s = settings
+    model = backend.build_model(graph, precision=s.precision, seed=0)  # type: ignore[arg-type]
+    backend.compile_for_training(model, jit=s.jit)
+    images, labels = backend.synthetic_batch(model, s.batch_size)
     result = BenchResult(
         model=graph.name,
         backend=backend.backend_name(),
         device=backend.device_description(),
         replicas=replicas,
-        batch_size=batch_size,
-        precision=precision,
-        jit=jit,
+        batch_size=s.batch_size,
+        precision=s.precision,
+        jit=s.jit,
         params=graph.params,
     )
-    for phase in phases:
+    for phase in s.phases:
         step = (
             backend.train_step(model, images, labels)
             if phase == "train"
             else backend.inference_step(model, images)
         )
-        backend.timed_steps(step, warmup)
-        advance(warmup)
+        backend.timed_steps(step, s.warmup)
+        advance(s.warmup)
         rates = []
-        for _ in range(repeats):
-            seconds = backend.timed_steps(step, steps)
-            rates.append(steps * batch_size / seconds)
-            advance(steps)
-        result.phases.append(PhaseResult(phase, tuple(rates), steps, batch_size))
+        for _ in range(s.repeats):
+            seconds = backend.timed_steps(step, s.steps)
+            rates.append(s.steps * s.batch_size / seconds)
+            advance(s.steps)
+        result.phases.append(PhaseResult(phase, tuple(rates), s.steps, s.batch_size))
     return result

@@ -98,6 +98,27 @@ def limit_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def format_option(*choices: str, help: str | None = None) -> Callable[..., Any]:
+    """--format with the given choices, the first the default."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(choices),
+        default=choices[0],
+        show_default=True,
+        help=help,
+    )
+
+
+PRECISION_OPTION = click.option(
+    "--precision",
+    type=click.Choice(["float32", "mixed_float16", "mixed_bfloat16"]),
+    default="float32",
+    show_default=True,
+    help="Dtype policy of every layer; the classifier's output stays float32.",
+)
+
+
 def fail_on_spec_error(function: Callable[..., Any]) -> Callable[..., Any]:
     """Turn a SpecError into its located messages and exit 1; unreadable files exit 2."""
 
@@ -172,12 +193,10 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "github"]),
-    default="text",
-    show_default=True,
+@format_option(
+    "text",
+    "json",
+    "github",
     help="text for people, json for tools, github for workflow annotations on a PR's diff.",
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
@@ -216,13 +235,7 @@ def validate(paths: tuple[str, ...], output_format: str, strict: bool, limits: L
     type=click.Path(dir_okay=False, path_type=Path),
     help="Save the model as a .keras file (written atomically).",
 )
-@click.option(
-    "--precision",
-    type=click.Choice(["float32", "mixed_float16", "mixed_bfloat16"]),
-    default="float32",
-    show_default=True,
-    help="Dtype policy of every layer; the classifier's output stays float32.",
-)
+@PRECISION_OPTION
 @click.option("--seed", type=int, help="Seed the initial weights: same seed, same weights.")
 @limit_options
 @fail_on_spec_error
@@ -300,13 +313,7 @@ INPUT_OPTION = click.option(
     show_default=True,
     help="One row per stage, per block, or per layer.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@format_option("text", "json")
 @INPUT_OPTION
 @limit_options
 @fail_on_spec_error
@@ -330,13 +337,8 @@ def inspect(
 @main.command()
 @click.argument("before", metavar="A")
 @click.argument("after", metavar="B")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="markdown gives a table to paste into a pull-request comment.",
+@format_option(
+    "text", "markdown", "json", help="markdown gives a table to paste into a pull-request comment."
 )
 @click.option(
     "--fail-on-increase",
@@ -388,13 +390,8 @@ def diff(
 
 @main.command()
 @click.argument("spec_path", metavar="SPEC")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["mermaid", "dot"]),
-    default="mermaid",
-    show_default=True,
-    help="mermaid renders in GitHub/GitLab markdown; dot renders with graphviz.",
+@format_option(
+    "mermaid", "dot", help="mermaid renders in GitHub/GitLab markdown; dot renders with graphviz."
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
 @limit_options
@@ -415,12 +412,7 @@ def graph(spec_path: str, output_format: str, output: Path | None, limits: Limit
               help="Timed steps per repeat.")  # fmt: skip
 @click.option("--warmup", type=click.IntRange(min=0), default=3, show_default=True)
 @click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True)
-@click.option(
-    "--precision",
-    type=click.Choice(["float32", "mixed_float16", "mixed_bfloat16"]),
-    default="float32",
-    show_default=True,
-)
+@PRECISION_OPTION
 @click.option(
     "--jit/--no-jit",
     default=None,
@@ -434,13 +426,7 @@ def graph(spec_path: str, output_format: str, output: Path | None, limits: Limit
     help="What to time (default: both).",
 )
 @click.option("--distribute", is_flag=True, help="Data-parallel over every visible device.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@format_option("text", "json")
 @limit_options
 @fail_on_spec_error
 def bench(
@@ -465,28 +451,19 @@ def bench(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from archspec.bench import run_benchmark
+    from archspec.bench import BenchSettings, run_benchmark
 
     graph = lower(load(spec_path), limits=limits)
     import_keras_backend()
-    chosen = phases or ("train", "infer")
-    total = len(chosen) * (warmup + repeats * steps)
+    settings = BenchSettings(
+        batch_size, steps, warmup, repeats, precision, jit, phases or ("train", "infer"), distribute
+    )  # type: ignore[arg-type]
+    total = len(settings.phases) * (warmup + repeats * steps)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=stderr, transient=True) as progress:
         task = progress.add_task(f"benchmarking {graph.name}", total=total)
         try:
-            result = run_benchmark(
-                graph,
-                batch_size=batch_size,
-                steps=steps,
-                warmup=warmup,
-                repeats=repeats,
-                precision=precision,
-                jit=jit,
-                phases=chosen,  # type: ignore[arg-type]
-                distribute=distribute,
-                advance=lambda n: progress.advance(task, n),
-            )
+            result = run_benchmark(graph, settings, lambda n: progress.advance(task, n))
         except NotImplementedError as exc:
             raise click.UsageError(str(exc)) from None
     if output_format == "json":
