@@ -110,6 +110,13 @@ def format_option(*choices: str, help: str | None = None) -> Callable[..., Any]:
     )
 
 
+def output_option(help: str) -> Callable[..., Any]:
+    """-o/--output FILE, written atomically."""
+    return click.option(
+        "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help=help
+    )
+
+
 PRECISION_OPTION = click.option(
     "--precision",
     type=click.Choice(["float32", "mixed_float16", "mixed_bfloat16"]),
@@ -229,12 +236,7 @@ def validate(paths: tuple[str, ...], output_format: str, strict: bool, limits: L
 
 @main.command()
 @click.argument("spec_path", metavar="SPEC")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Save the model as a .keras file (written atomically).",
-)
+@output_option("Save the model as a .keras file (written atomically).")
 @PRECISION_OPTION
 @click.option("--seed", type=int, help="Seed the initial weights: same seed, same weights.")
 @limit_options
@@ -265,12 +267,7 @@ def build(
 
 @main.command()
 @click.argument("spec_path", metavar="SPEC")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the module to this .py file (atomically) instead of stdout.",
-)
+@output_option("Write the module to this .py file (atomically) instead of stdout.")
 @limit_options
 @fail_on_spec_error
 def codegen(spec_path: str, output: Path | None, limits: Limits) -> None:
@@ -393,7 +390,7 @@ def diff(
 @format_option(
     "mermaid", "dot", help="mermaid renders in GitHub/GitLab markdown; dot renders with graphviz."
 )
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@output_option("Write the diagram to this file (atomically) instead of stdout.")
 @limit_options
 @fail_on_spec_error
 def graph(spec_path: str, output_format: str, output: Path | None, limits: Limits) -> None:
@@ -489,7 +486,7 @@ def bench(
 
 
 @main.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@output_option("Write the schema to this file (atomically) instead of stdout.")
 def schema(output: Path | None) -> None:
     """Print (or write) the JSON Schema of specs, generated from the pydantic models."""
     from archspec.schema import schema_text
