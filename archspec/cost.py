@@ -100,8 +100,7 @@ def cost_rows(graph: Graph, depth: Depth = "stage") -> list[CostRow]:
     blocks = {block.name: block for block in graph.blocks}
     for stage in graph.stages:
         layers = graph.scope_layers(stage.name)
-        what = f"{stage.block} x{stage.depth}, {stage.filters} filters, stride {stage.stride}"
-        rows.append(_row(stage.name, what, layers))
+        rows.append(_row(stage.name, stage.summary, layers))
         if depth == "stage":
             continue
         for name in stage.blocks:

@@ -91,11 +91,7 @@ def block_diagram(graph: Graph) -> Diagram:
             else:
                 diagram.edges.append(Edge(previous, f"{name}_add", "identity", dashed=True))
             previous, shape = f"{name}_add", out_shape
-        label = (
-            f"{stage.name}: {stage.block} x{stage.depth}, "
-            f"{stage.filters} filters, stride {stage.stride}"
-        )
-        diagram.clusters.append((stage.name, label, members))
+        diagram.clusters.append((stage.name, f"{stage.name}: {stage.summary}", members))
     head = graph.scope_layers("head")
     diagram.nodes.append(Node("head", ("head", _path(head))))
     diagram.edges.append(Edge(previous, "head", shape))

@@ -103,6 +103,11 @@ class StageInfo:
     depth: int
     blocks: tuple[str, ...]
 
+    @property
+    def summary(self) -> str:
+        """'preact_basic x2, 16 filters, stride 2', as reports, diagrams and code say it."""
+        return f"{self.block} x{self.depth}, {self.filters} filters, stride {self.stride}"
+
 
 @dataclass(frozen=True)
 class Graph:

@@ -86,7 +86,7 @@ def analyze(
         graph = builder.build(input_size)
     except _Stop:
         graph = None
-    if builder.has_errors:
+    if builder.errors:
         graph = None
     return Analysis(graph, tuple(builder.diagnostics))
 
@@ -101,7 +101,7 @@ def scaled_width(filters: int, multiplier: float, groups: int = 1) -> int:
     return max(groups, math.floor(filters * multiplier / groups + 0.5) * groups)
 
 
-class GraphBuilder:
+class GraphBuilder(Diagnosed):
     """Accumulates layers, computing each one's shape, parameters and MACs as it is added."""
 
     def __init__(self, spec: Spec, limits: Limits) -> None:
@@ -119,11 +119,6 @@ class GraphBuilder:
         self.path: FieldPath = ()
 
     # --- diagnostics ----------------------------------------------------------------------
-
-    @property
-    def has_errors(self) -> bool:
-        """Whether any error was recorded."""
-        return any(d.severity == "error" for d in self.diagnostics)
 
     def report(
         self,

@@ -305,11 +305,7 @@ class PythonWriter:
         if stage.name in seen_scopes:
             return []
         seen_scopes.add(stage.name)
-        comment = (
-            f"# {stage.name}: {stage.block} x{stage.depth}, "
-            f"{stage.filters} filters, stride {stage.stride}"
-        )
-        return ["", INDENT + comment]
+        return ["", f"{INDENT}# {stage.name}: {stage.summary}"]
 
     def block_call_lines(self, block: Block, variable: str) -> list[str]:
         """`x = <function>(x, filters=..., stride=..., name="stageN_blockM")`."""
