@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archspec.errors import Diagnosed, Diagnostic, SpecError
+from archspec.limits import Limits
 from archspec.loader import SPEC_SUFFIXES, load
-from archspec.lower import Limits, analyze
+from archspec.lower import analyze
 
 
 @dataclass(frozen=True)

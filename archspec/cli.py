@@ -19,14 +19,14 @@ from rich.console import Console
 
 from archspec.check import UnreadableError, check_file, expand_paths
 from archspec.errors import SpecError
-from archspec.loader import load
-from archspec.lower import (
+from archspec.limits import (
     DEFAULT_MAX_ACTIVATION_BYTES,
     DEFAULT_MAX_LAYERS,
     DEFAULT_MAX_PARAMS,
     Limits,
-    lower,
 )
+from archspec.loader import load
+from archspec.lower import lower
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2

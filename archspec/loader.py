@@ -17,9 +17,11 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from archspec.blocks import StageSpec, block_types, stage_models
+from archspec.blocks.base import block_type_of
 from archspec.errors import Diagnostic, Location, SpecError, format_path
 from archspec.io import Document, FieldPath, SourceMap, parse_document, read_document
-from archspec.spec import BLOCK_TYPES, Spec
+from archspec.spec import Spec
 
 PRESETS_DIR = Path(__file__).parent / "presets"
 MAX_EXTENDS_DEPTH = 8
@@ -206,7 +208,7 @@ def _explain_one(error: Any, loc: tuple[Any, ...], data: Any, source: SourceMap)
         hint = _did_you_mean(field, allowed, "allowed keys")
         at_key = True
     elif kind in ("union_tag_invalid", "union_tag_not_found"):
-        tags = _quoted(error["ctx"].get("expected_tags", "")) or list(BLOCK_TYPES)
+        tags = _quoted(error["ctx"].get("expected_tags", "")) or list(block_types())
         discriminator = error["ctx"]["discriminator"].strip("'")
         path = (*path, discriminator)
         if kind == "union_tag_invalid":
@@ -293,7 +295,9 @@ def _walk(data: Any, loc: tuple[Any, ...]) -> tuple[FieldPath, bool, Any]:
 
 
 def _unwrap(annotation: Any) -> list[Any]:
-    """The concrete types inside Annotated/Optional/Union."""
+    """The concrete types inside Annotated/Optional/Union; a stage is any block type's."""
+    if annotation is StageSpec:
+        return list(stage_models())
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
         return _unwrap(typing.get_args(annotation)[0])
@@ -315,7 +319,7 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
                 for item in _unwrap(typing.get_args(c)[0])
             ]
             continue
-        tagged = [m for m in models if _tag(m) == part]
+        tagged = [m for m in models if _is_stage(m) and block_type_of(m) == part]
         if tagged:
             candidates = tagged
             continue
@@ -328,12 +332,8 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     return models[0] if len(models) == 1 else None
 
 
-def _tag(model: Any) -> str | None:
-    info = getattr(model, "model_fields", {}).get("block")
-    if info is None:
-        return None
-    args = typing.get_args(info.annotation)
-    return args[0] if args else None
+def _is_stage(model: type[BaseModel]) -> bool:
+    return issubclass(model, StageSpec)
 
 
 def _field_names(model: type[BaseModel]) -> list[str]:

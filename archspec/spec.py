@@ -4,75 +4,40 @@ A spec says which network it is, down to the choices where real ResNets differ (
 stride sits, what the shortcut is, which convs carry a bias). Nothing in the compiler adds
 a default of its own: what is not in the file is what these models say.
 
-Block types form a discriminated union on `block`: a new block type is one model here (listed
-in STAGE_MODELS and the `Stage` union) and one builder in `archspec.blocks`.
+Stages form a discriminated union on `block` over the registered block types
+(`archspec.blocks`): a new block type defines its own stage model there and needs nothing here.
 """
 
 from __future__ import annotations
 
-import typing
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
+    GetCoreSchemaHandler,
     PrivateAttr,
     Strict,
     WithJsonSchema,
 )
+from pydantic_core import core_schema
 
+from archspec.blocks import StageSpec, stage_models
+from archspec.blocks.base import block_type_of, on_change
+from archspec.fields import (
+    MAX_FILTERS,
+    Channels,
+    Filters,
+    Flag,
+    Int,
+    Kernel,
+    Model,
+    Name,
+    Size,
+    StrictFloat,
+    Stride,
+)
 from archspec.io import SourceMap
-
-# --- value types ------------------------------------------------------------------------------
-
-
-def _odd(value: int) -> int:
-    if value % 2 == 0:
-        raise ValueError(f"must be odd so that 'same' padding is symmetric, got {value}")
-    return value
-
-
-def _integral(value: Any) -> Any:
-    # JSON Schema's "integer" includes 16.0; so does the spec language, for agreement.
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def Int(ge: int, le: int, description: str | None = None, **extra: Any) -> Any:
-    """A whole number in [ge, le]: no text, no booleans; 16.0 counts as 16.
-
-    The conversion wraps the constrained int, so the bounds still reach the JSON Schema.
-    """
-    field = Field(ge=ge, le=le, description=description, json_schema_extra=extra or None)
-    return Annotated[int, Strict(), field, BeforeValidator(_integral)]
-
-
-StrictFloat = Annotated[float, Strict()]
-Size = Int(1, 8192, "Spatial size in pixels.")
-Channels = Int(1, 4096, "Number of input channels.")
-MAX_FILTERS = 16384
-Filters = Int(1, MAX_FILTERS, "Number of conv filters.")
-Stride = Int(1, 8)
-Kernel = Annotated[Int(1, 15, **{"not": {"multipleOf": 2}}), AfterValidator(_odd)]
-Flag = Annotated[bool, Strict()]
-
-Name = Annotated[
-    str,
-    Strict(),
-    Field(
-        pattern=r"^[A-Za-z][A-Za-z0-9_-]*$",
-        max_length=64,
-        # Python's `$` also matches before a final newline; the lookahead keeps JSON Schema
-        # validators that use Python's re (jsonschema) as strict as pydantic.
-        json_schema_extra={"pattern": r"^[A-Za-z][A-Za-z0-9_-]*(?!\n)$"},
-        description="Model name: a letter, then letters, digits, '_' or '-'. "
-        "Becomes the Keras model's name.",
-    ),
-]
 
 
 def _one_or_many(value: Any) -> Any:
@@ -100,12 +65,6 @@ StemFilters = Annotated[
         }
     ),
 ]
-
-
-class Model(BaseModel):
-    """Base for every spec node: unknown keys are errors and nodes never change."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 # --- input and stem ---------------------------------------------------------------------------
@@ -146,71 +105,27 @@ class Stem(Model):
     pool: StemPool | None = Field(None, description="Pooling after the stem, or none.")
 
 
-# --- stages and block types -------------------------------------------------------------------
-
-Depth = Int(1, 1000, "Number of blocks in the stage.")
-Expansion = Int(1, 16, "Output channels = filters x expansion.")
-Groups = Int(1, 1024, "Groups of the 3x3 conv (ResNeXt); must divide filters.")
+# --- stages -----------------------------------------------------------------------------------
 
 
-class StageBase(Model):
-    """What every stage has: its block type, width, number of blocks and downsampling."""
+class RegisteredStages:
+    """The schema of a stage: a union over the registered block types, tagged by `block`.
 
-    preactivation: ClassVar[bool]
+    Built from the registry each time the Spec model is (re)built, so a block type defined
+    anywhere, even inside a test, is part of the language as soon as its class exists.
+    """
 
-    block: str = Field(description="The block type; each block type narrows it to its name.")
-    filters: Filters = Field(description="Width of the block's convs (the bottleneck width).")
-    depth: Depth = 1
-    stride: Stride = Field(1, description="Downsampling factor of the stage.")
-
-
-class _BottleneckStage(StageBase):
-    expansion: Expansion = 4
-    groups: Groups = 1
-
-
-class PreactBasicStage(StageBase):
-    """Full pre-activation basic block: (BN -> ReLU -> 3x3 conv) x 2, plus the shortcut."""
-
-    preactivation: ClassVar[bool] = True
-    block: Literal["preact_basic"]
+    @staticmethod
+    def __get_pydantic_core_schema__(
+        source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        choices: dict[Any, core_schema.CoreSchema] = {
+            block_type_of(model): handler.generate_schema(model) for model in stage_models()
+        }
+        return core_schema.tagged_union_schema(choices, discriminator="block")
 
 
-class PreactBottleneckStage(_BottleneckStage):
-    """Full pre-activation bottleneck: BN -> ReLU -> conv for 1x1, 3x3, 1x1 (x expansion)."""
-
-    preactivation: ClassVar[bool] = True
-    block: Literal["preact_bottleneck"]
-
-
-class BasicStage(StageBase):
-    """Original (post-activation, v1) basic block: conv -> BN -> ReLU -> conv -> BN, add, ReLU."""
-
-    preactivation: ClassVar[bool] = False
-    block: Literal["basic"]
-
-
-class BottleneckStage(_BottleneckStage):
-    """Original (post-activation, v1) bottleneck: 1x1, 3x3, 1x1 each conv -> BN, add, ReLU."""
-
-    preactivation: ClassVar[bool] = False
-    block: Literal["bottleneck"]
-
-
-STAGE_MODELS: tuple[type[StageBase], ...] = (
-    PreactBasicStage,
-    PreactBottleneckStage,
-    BasicStage,
-    BottleneckStage,
-)
-"""One model per block type; add a block type here and its builder in `archspec.blocks`."""
-Stage = Annotated[
-    PreactBasicStage | PreactBottleneckStage | BasicStage | BottleneckStage,
-    Field(discriminator="block"),
-]
-BLOCK_TYPES: tuple[str, ...] = tuple(
-    typing.get_args(model.model_fields["block"].annotation)[0] for model in STAGE_MODELS
-)
+Stage = Annotated[StageSpec, RegisteredStages()]
 
 
 # --- network-wide choices ---------------------------------------------------------------------
@@ -349,3 +264,10 @@ class Spec(Model):
 
     _source: SourceMap | None = PrivateAttr(None)
     """Where each value was written, so that later stages can locate their errors."""
+
+
+def _rebuild_spec() -> None:
+    Spec.model_rebuild(force=True)
+
+
+on_change(_rebuild_spec)

@@ -112,7 +112,7 @@ def test_shortcut_kind():
     identity = archspec.lower(
         archspec.Spec.model_validate({**flat, "residual": {"shortcut": {"kind": "identity"}}})
     )
-    assert [b.shortcut for b in identity.blocks] == ["identity", "identity"]
+    assert [b.variant for b in identity.blocks] == ["identity", "identity"]
 
 
 def test_identity_shortcut_where_the_shape_changes_is_a_located_error():
@@ -127,7 +127,7 @@ def test_identity_shortcut_where_the_shape_changes_is_a_located_error():
 
 def test_shortcut_when():
     first = graph_of()
-    assert [b.shortcut for b in first.blocks] == [
+    assert [b.variant for b in first.blocks] == [
         "conv",
         "identity",
         "conv",
@@ -135,7 +135,7 @@ def test_shortcut_when():
         "identity",
     ]
     changes = graph_of(residual={"shortcut": {"when": "shape_change"}})
-    assert [b.shortcut for b in changes.blocks][:3] == ["identity", "identity", "conv"]
+    assert [b.variant for b in changes.blocks][:3] == ["identity", "identity", "conv"]
     assert changes.params < first.params
 
 
@@ -356,11 +356,3 @@ def test_width_multiplier_rounds_halves_up():
     ]  # fmt: skip
     assert scaled_width(20, 0.5, groups=4) == 12  # 10 -> 2.5 groups -> 3 groups
     assert scaled_width(3, 0.1, groups=4) == 4  # never below one group
-
-
-def test_every_block_type_has_exactly_one_builder():
-    from archspec.blocks import BLOCK_BUILDERS
-    from archspec.spec import BLOCK_TYPES
-
-    assert set(BLOCK_BUILDERS) == set(BLOCK_TYPES)
-    assert BLOCK_TYPES == ("preact_basic", "preact_bottleneck", "basic", "bottleneck")

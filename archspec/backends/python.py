@@ -1,43 +1,60 @@
 """IR -> readable, self-contained Keras source: one function per kind of block, then build_model().
 
 Like torch.fx's code generator, this writes the graph out as Python lines; like the Keras
-backend, it reads the layer-call table of `archspec.backends.calls`, so the two cannot drift.
+backend, it reads the op table's Keras calls (`archspec.ops.keras_call`), so the two cannot
+drift.
 
 Blocks whose layers are the same up to the block's arguments (filters, stride) share one
 function: the IR's `bindings` say which attributes are arguments, everything else is a
-literal. The writer does its own line layout (88 columns, ruff/black style) so the output is
-stable under `ruff format` without depending on a formatter's version. Nothing from the spec
-reaches the output except through `python_literal` or the escaped docstring, so no spec can
-inject code.
+literal; the block's documentation comes with the IR too, so nothing here reads the spec
+models. Names are allocated by a namespace (as torch.fx's `_Namespace` does), so they are
+legal, unique and never shadow a builtin. The writer does its own line layout (88 columns,
+ruff/black style) so the output is stable under `ruff format` without depending on a
+formatter's version. Nothing from the spec reaches the output except through
+`python_literal` or the escaped docstring, so no spec can inject code.
 """
 
 from __future__ import annotations
 
+import builtins
 import json
+import keyword
+import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from archspec.backends.calls import CallArg, layer_call
-from archspec.ir import Block, Graph, Layer, StageInfo
-from archspec.spec import BLOCK_TYPES, STAGE_MODELS
+from archspec.ir import Binding, Block, Graph, Layer, StageInfo
+from archspec.ops import CallArg, keras_call
 
 LINE_LENGTH = 88
 INDENT = "    "
-BLOCK_ARGUMENTS = ("filters", "stride")
-"""Block arguments in the order generated functions take them."""
+MODULE_NAMES = ("keras", "layers", "build_model")
+"""Names the module itself defines or imports."""
 
-_BLOCK_DOCS = {
-    block: (model.__doc__ or "").strip()
-    for block, model in zip(BLOCK_TYPES, STAGE_MODELS, strict=True)
-}
-_SHORTCUT_DOCS = {
-    "identity": "Identity shortcut.",
-    "conv": "Shortcut: 1x1 conv projection.",
-    "avgpool_conv": "Shortcut: average pool by the stride, then a 1x1 conv (ResNet-D).",
-    "maxpool": "Shortcut: MaxPooling2D(1, stride), subsampling without weights.",
-}
-_VARIABLES = {"main": "x", "preact": "preact", "shortcut": "shortcut"}
+
+class Namespace:
+    """Allocates Python names: legal identifiers, unique, never a keyword or a builtin."""
+
+    def __init__(self, reserved: Iterable[str] = ()) -> None:
+        self.used = {*keyword.kwlist, *dir(builtins), *reserved}
+
+    def create(self, candidate: str) -> str:
+        """A new name like `candidate` (`candidate_2` if taken); other characters become `_`."""
+        base = re.sub(r"\W", "_", candidate, flags=re.ASCII) or "_"
+        if base[0].isdigit():
+            base = f"_{base}"
+        name, count = base, 1
+        while name in self.used:
+            count += 1
+            name = f"{base}_{count}"
+        self.used.add(name)
+        return name
+
+
+def render_binding(binding: Binding) -> str:
+    """A bound attribute as source: `filters`, `filters * 4`."""
+    return binding.arg if binding.factor == 1 else f"{binding.arg} * {binding.factor}"
 
 
 def python_literal(value: object) -> str:
@@ -121,6 +138,7 @@ class PythonWriter:
 
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
+        self.names = Namespace(MODULE_NAMES)
         self.functions: dict[tuple[object, ...], _Function] = {}
         self.function_of: dict[str, _Function] = {}
         self.plan_functions()
@@ -129,7 +147,7 @@ class PythonWriter:
 
     def signature(self, block: Block) -> tuple[object, ...]:
         """What a block's layers are, up to the block's arguments and its name."""
-        parts: list[object] = [block.kind, block.shortcut]
+        parts: list[object] = [block.kind, block.variant]
         for name in block.layers:
             layer = self.graph[name]
             parts.append(
@@ -138,8 +156,7 @@ class PythonWriter:
         return tuple(parts)
 
     def plan_functions(self) -> None:
-        """Give each distinct block signature a function, named after its kind and shortcut."""
-        names: dict[str, int] = {}
+        """Give each distinct block signature a function, named after its kind and variant."""
         kinds_with_variants = {
             kind
             for kind in {b.kind for b in self.graph.blocks}
@@ -148,20 +165,14 @@ class PythonWriter:
         for block in self.graph.blocks:
             key = self.signature(block)
             if key not in self.functions:
-                base = (
-                    f"{block.kind}_{block.shortcut}_block"
-                    if block.kind in kinds_with_variants
-                    else f"{block.kind}_block"
-                )
-                names[base] = names.get(base, 0) + 1
-                name = base if names[base] == 1 else f"{base}_{names[base]}"
-                # Binding expressions are an argument's name, maybe times a factor.
+                variant = f"_{block.variant}" if block.kind in kinds_with_variants else ""
+                name = self.names.create(f"{block.kind}{variant}_block")
                 bound = {
-                    expr.split()[0]
+                    binding.arg
                     for layer_name in block.layers
-                    for expr in self.graph[layer_name].bindings.values()
+                    for binding in self.graph[layer_name].bindings.values()
                 }
-                parameters = tuple(p for p in BLOCK_ARGUMENTS if p in bound)
+                parameters = tuple(arg for arg in block.args if arg in bound)
                 self.functions[key] = _Function(name, block, parameters)
             self.function_of[block.name] = self.functions[key]
 
@@ -176,11 +187,11 @@ class PythonWriter:
     @staticmethod
     def call_args(layer: Layer) -> tuple[str, ...]:
         """Positional and keyword arguments as source; bound attributes become expressions."""
-        call = layer_call(layer)
+        call = keras_call(layer)
 
         def render(arg: CallArg) -> str:
             if arg.attr is not None and arg.attr in layer.bindings:
-                return layer.bindings[arg.attr]
+                return render_binding(layer.bindings[arg.attr])
             return python_literal(arg.value)
 
         return (
@@ -222,9 +233,8 @@ class PythonWriter:
     def function_lines(self, function: _Function) -> list[str]:
         """One block function: docstring, the template block's layers, `return x`."""
         block = function.template
-        doc = f"{_BLOCK_DOCS[block.kind]}\n\n{_SHORTCUT_DOCS[block.shortcut]}"
         lines = [f"def {function.name}({', '.join(('x', *function.parameters, 'name'))}):"]
-        lines += [INDENT + line if line else "" for line in self.function_docstring(doc)]
+        lines += [INDENT + line if line else "" for line in self.function_docstring(block.doc)]
         body_layers = [self.graph[name] for name in block.layers]
         # The block input stays in `x` until the main path overwrites it; a later reader
         # (the identity shortcut, or a shortcut built after the main path) needs an alias.
@@ -234,14 +244,20 @@ class PythonWriter:
             if block.input in layer.inputs and main_started:
                 late_readers.append(layer)
             main_started = main_started or layer.branch == "main"
+        names = Namespace(("x", *function.parameters, "name"))
         holder: dict[str, str] = {"x": block.input}  # variable -> the IR layer whose value it holds
         if late_readers:
-            alias = "shortcut" if all(r.op == "add" for r in late_readers) else "inputs"
+            alias = names.create(
+                "shortcut" if all(r.op == "add" for r in late_readers) else "inputs"
+            )
             lines.append(f"{INDENT}{alias} = x")
             holder[alias] = block.input
+        variables = {"main": "x"}  # branch -> its variable
         for layer in body_layers:
             inputs = [self.variable_for(source, holder) for source in layer.inputs]
-            target = _VARIABLES[layer.branch]
+            if layer.branch not in variables:
+                variables[layer.branch] = names.create(layer.branch)
+            target = variables[layer.branch]
             lines += self.layer_lines(INDENT, layer, target, f'f"{{name}}_{layer.local}"', inputs)
             holder[target] = layer.name
         if holder["x"] != block.output:

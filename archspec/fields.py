@@ -1,0 +1,65 @@
+"""Value types of the spec language, shared by the network's sections and every block type.
+
+Each type states its bounds once; pydantic enforces them and they reach the JSON Schema.
+Numbers are strict (no text, no booleans); a float that is a whole number counts as one,
+as JSON Schema's "integer" does.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
+
+
+class Model(BaseModel):
+    """Base for every spec node: unknown keys are errors and nodes never change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _odd(value: int) -> int:
+    if value % 2 == 0:
+        raise ValueError(f"must be odd so that 'same' padding is symmetric, got {value}")
+    return value
+
+
+def _integral(value: Any) -> Any:
+    # JSON Schema's "integer" includes 16.0; so does the spec language, for agreement.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def Int(ge: int, le: int, description: str | None = None, **extra: Any) -> Any:
+    """A whole number in [ge, le]: no text, no booleans; 16.0 counts as 16.
+
+    The conversion wraps the constrained int, so the bounds still reach the JSON Schema.
+    """
+    field = Field(ge=ge, le=le, description=description, json_schema_extra=extra or None)
+    return Annotated[int, Strict(), field, BeforeValidator(_integral)]
+
+
+StrictFloat = Annotated[float, Strict()]
+Size = Int(1, 8192, "Spatial size in pixels.")
+Channels = Int(1, 4096, "Number of input channels.")
+MAX_FILTERS = 16384
+Filters = Int(1, MAX_FILTERS, "Number of conv filters.")
+Stride = Int(1, 8)
+Kernel = Annotated[Int(1, 15, **{"not": {"multipleOf": 2}}), AfterValidator(_odd)]
+Flag = Annotated[bool, Strict()]
+Depth = Int(1, 1000, "Number of blocks in the stage.")
+
+Name = Annotated[
+    str,
+    Strict(),
+    Field(
+        pattern=r"^[A-Za-z][A-Za-z0-9_-]*$",
+        max_length=64,
+        # Python's `$` also matches before a final newline; the lookahead keeps JSON Schema
+        # validators that use Python's re (jsonschema) as strict as pydantic.
+        json_schema_extra={"pattern": r"^[A-Za-z][A-Za-z0-9_-]*(?!\n)$"},
+        description="Model name: a letter, then letters, digits, '_' or '-'. "
+        "Becomes the Keras model's name.",
+    ),
+]

@@ -1,0 +1,240 @@
+"""Accumulating the IR: layers whose figures come from the op table, and located diagnostics.
+
+`GraphBuilder` appends layers in creation order, computing each one's shape, parameters and
+MACs from `archspec.ops`, and records every error and warning at the spec field being lowered.
+It also applies the spec's network-wide conventions to the common layers (padding style, BN
+settings, the ReLU class), so stems, heads and blocks get them the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from archspec.errors import Diagnosed, Diagnostic, Severity, format_path
+from archspec.io import FieldPath, SourceMap
+from archspec.ir import Binding, Block, Layer, StageInfo, frozen_mapping
+from archspec.ops import ShapeError, op_of
+from archspec.spec import Spec
+
+
+class Stop(Exception):
+    """Lowering cannot go on; the reason is already in the diagnostics."""
+
+
+class GraphBuilder(Diagnosed):
+    """Accumulates layers, computing each one's shape, parameters and MACs as it is added."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self.source: SourceMap | None = spec._source
+        self.layers: list[Layer] = []
+        self.shapes: dict[str, tuple[int, ...]] = {}
+        self.blocks: list[Block] = []
+        self.stages: list[StageInfo] = []
+        self.diagnostics: list[Diagnostic] = []
+        self.params = 0
+        self.activation_values = 0
+        self.scope = "stem"
+        self.path: FieldPath = ()
+
+    # --- diagnostics ----------------------------------------------------------------------
+
+    def report(
+        self,
+        path: FieldPath,
+        message: str,
+        *,
+        hint: str | None = None,
+        severity: Severity = "error",
+        code: str = "semantic",
+        key: bool = False,
+    ) -> None:
+        """Record a diagnostic located at `path` in the spec's file."""
+        location = self.source.locate(path, key=key) if self.source else None
+        self.diagnostics.append(
+            Diagnostic(
+                message,
+                path=format_path(path),
+                location=location,
+                hint=hint,
+                severity=severity,
+                code=code,
+            )
+        )
+
+    def fail(self, path: FieldPath, message: str, *, hint: str, code: str) -> Stop:
+        """Record an error that stops lowering; raise what this returns."""
+        self.report(path, message, hint=hint, code=code)
+        return Stop()
+
+    def warn_once(self, message: str, *, hint: str, code: str) -> None:
+        """A warning at the current path, unless that path already has one of this code."""
+        path = format_path(self.path)
+        if not any(d.code == code and d.path == path for d in self.diagnostics):
+            self.report(self.path, message, hint=hint, severity="warning", code=code)
+
+    def totals(self) -> tuple[int, int, int]:
+        """(parameters, activation values, layers) so far."""
+        return self.params, self.activation_values, len(self.layers)
+
+    # --- layers ---------------------------------------------------------------------------
+
+    def add(
+        self,
+        name: str,
+        op: str,
+        inputs: tuple[str, ...],
+        attrs: Mapping[str, Any],
+        *,
+        pad: int = 0,
+        block: str | None = None,
+        local: str = "",
+        branch: str = "main",
+        bindings: Mapping[str, Binding] | None = None,
+    ) -> str:
+        """Append a layer; its shape, parameters and MACs come from the op table.
+
+        `pad` is explicit padding already around a window op's input: the window's fit is
+        judged on the image before it.
+        """
+        definition = op_of(op)
+        input_shapes = [self.shapes[source] for source in inputs]
+        if definition.window is not None:
+            size, strides, padding = (attrs[key] for key in definition.window)
+            self.check_window(name, input_shapes[0], size, strides, padding, pad)
+        try:
+            shape = definition.shape(attrs, input_shapes)
+        except ShapeError as exc:
+            raise self.fail(
+                self.path,
+                f"{name}: {exc}",
+                hint="use 'same' padding or sizes the strides divide evenly",
+                code="shape-mismatch",
+            ) from None
+        params, trainable = definition.params(attrs, input_shapes, shape)
+        layer = Layer(
+            name=name,
+            op=op,
+            inputs=inputs,
+            attrs=frozen_mapping(attrs),
+            shape=shape,
+            params=params,
+            trainable_params=trainable,
+            macs=definition.macs(attrs, input_shapes, shape),
+            scope=self.scope,
+            block=block,
+            local=local or name,
+            branch=branch,
+            bindings=frozen_mapping(bindings),
+        )
+        self.layers.append(layer)
+        self.shapes[name] = shape
+        self.params += layer.params
+        self.activation_values += layer.activation_values
+        return name
+
+    def check_window(
+        self, name: str, shape: tuple[int, ...], size: int, stride: int, padding: str, pad: int
+    ) -> None:
+        """Stop if a window op would shrink the image below 1; warn if a stride is uneven.
+
+        'same' rounds up, so Keras would silently keep a 1x1 map at 1x1 under any stride: that
+        is reported as the collapse it is, and a stride that does not divide the size evenly
+        is a warning. Both are judged on the size before any explicit `pad`.
+        """
+        for axis, padded in zip(("height", "width"), shape[:2], strict=True):
+            extent = padded - 2 * pad
+            window = padded if padding == "same" else padded - size + 1
+            if window < 1 or (stride > 1 and extent < stride):
+                raise self.fail(
+                    self.path,
+                    f"{name}: the {axis} is {extent} here, so a {size}x{size} window with "
+                    f"stride {stride} would shrink it below 1",
+                    hint="use a larger input, or fewer or smaller strides before this layer",
+                    code="collapse",
+                )
+            if stride > 1 and extent % stride:
+                self.warn_once(
+                    f"the {axis} {extent} is not divisible by the stride {stride}; "
+                    f"{name} rounds it {'up' if padding == 'same' else 'down'}",
+                    hint="sizes that divide evenly keep every pixel and both branches aligned",
+                    code="uneven-stride",
+                )
+
+    # --- common layers in the spec's conventions ------------------------------------------
+
+    def window_input(
+        self, x: str, size: int, pad_name: str, pad_meta: Mapping[str, Any] | None
+    ) -> tuple[str, str, int]:
+        """The input of a conv or pool in the spec's padding style: (input, Keras padding, pad).
+
+        'same' leaves the input as it is. 'explicit' pads size // 2 zeros on every side first
+        (a layer named `pad_name`), then the window is 'valid': symmetric, as
+        keras.applications pads.
+        """
+        if self.spec.conv.padding != "explicit":
+            return x, "same", 0
+        if size == 1:
+            return x, "valid", 0
+        pad = size // 2
+        return self.zero_pad(pad_name, x, pad, **(pad_meta or {})), "valid", pad
+
+    def zero_pad(self, name: str, x: str, pad: int, **meta: Any) -> str:
+        """ZeroPadding2D with `pad` on every side."""
+        return self.add(name, "zero_pad", (x,), {"padding": pad}, **meta)
+
+    def conv(
+        self,
+        name: str,
+        x: str,
+        filters: int,
+        kernel: int,
+        stride: int,
+        *,
+        bias: bool,
+        groups: int = 1,
+        pad_meta: Mapping[str, Any] | None = None,
+        **meta: Any,
+    ) -> str:
+        """Conv2D in the spec's padding style; a pad layer is named like it, 'pad' for 'conv'."""
+        head, _, tail = name.rpartition("conv")
+        x, padding, pad = self.window_input(x, kernel, f"{head}pad{tail}", pad_meta)
+        attrs = {
+            "filters": filters,
+            "kernel": kernel,
+            "strides": stride,
+            "padding": padding,
+            "use_bias": bias,
+            "groups": groups,
+        }
+        return self.add(name, "conv2d", (x,), attrs, pad=pad, **meta)
+
+    def batch_norm(self, name: str, x: str, **meta: Any) -> str:
+        """BatchNormalization with the spec's settings."""
+        norm = self.spec.norm
+        attrs = {"epsilon": norm.epsilon, "momentum": norm.momentum}
+        return self.add(name, "batch_norm", (x,), attrs, **meta)
+
+    def relu(self, name: str, x: str, **meta: Any) -> str:
+        """ReLU, in the layer class the spec asks for."""
+        return self.add(name, "relu", (x,), {"layer": self.spec.keras.relu_layer}, **meta)
+
+    def pool(
+        self,
+        name: str,
+        x: str,
+        kind: str,
+        size: int,
+        stride: int,
+        padding: str,
+        pad: int = 0,
+        **meta: Any,
+    ) -> str:
+        """MaxPooling2D or AveragePooling2D; `pad` is explicit padding already around `x`."""
+        attrs = {"size": size, "strides": stride, "padding": padding}
+        return self.add(name, f"{kind}_pool", (x,), attrs, pad=pad, **meta)
+
+    def dense(self, name: str, x: str, units: int, activation: str, **meta: Any) -> str:
+        """Dense on a flat input."""
+        return self.add(name, "dense", (x,), {"units": units, "activation": activation}, **meta)
