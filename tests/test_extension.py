@@ -40,6 +40,14 @@ NEW_OPS = (
         lambda a: "sigmoid",
     ),
     ops.Op(
+        "concat",
+        ops.KerasCall("Concatenate"),
+        lambda a: "concat",
+        shape=lambda a, inputs: (*inputs[0][:-1], sum(shape[-1] for shape in inputs)),
+        merges=True,
+        symbol="⧺",
+    ),
+    ops.Op(
         "multiply",
         ops.KerasCall("Multiply"),
         lambda a: "multiply",
@@ -89,8 +97,28 @@ def se_block(monkeypatch):
             h = b.layer("multiply", "se_scale", (h, s))
             return residual.add(h, residual.build(x, None))
 
+    class PlainStage(StageSpec):
+        """Conv -> BN -> ReLU, no shortcut (a VGG-like or strided MobileNet-like block)."""
+
+        block: Literal["plain"]
+
+        def lower_block(self, b, x):
+            h = b.conv("conv", x, b.filters, 3, b.stride, bias=False)
+            return b.relu("relu", b.batch_norm("bn", h))
+
+    class DenseUnitStage(StageSpec):
+        """BN -> ReLU -> 3x3 conv of `filters` new channels, concatenated to the input."""
+
+        block: Literal["dense_unit"]
+
+        def lower_block(self, b, x):
+            h = b.relu("relu", b.batch_norm("bn", x))
+            h = b.conv("conv", h, b.filters, 3, bias=False)
+            return b.layer("concat", "concat", (x, h))
+
     yield SEBasicStage
-    unregister("se_basic")
+    for name in ("se_basic", "plain", "dense_unit"):
+        unregister(name)
 
 
 def write_spec(tmp_path):
@@ -151,17 +179,49 @@ def test_inspect_and_graph_handle_the_new_block_and_ops(se_block, tmp_path):
     assert 'stage1_block1_se_scale -->|"32x32x8"| stage1_block1_add' in mermaid
 
 
+MIXED = {
+    "name": "mixed",
+    "input": {"shape": [32, 32, 3]},
+    "stem": {"filters": 8, "norm": False},
+    "stages": [
+        {"block": "plain", "filters": 8, "stride": 2, "depth": 2},
+        {"block": "dense_unit", "filters": 4, "depth": 3},
+        {"block": "se_basic", "filters": 16, "stride": 2},
+    ],
+    "head": {"classes": 3},
+}
+
+
+def test_blocks_without_an_add_and_with_a_concatenation(se_block, tmp_path):
+    path = tmp_path / "mixed.yaml"
+    path.write_text(yaml.safe_dump(MIXED, sort_keys=False))
+    graph = archspec.lower(archspec.load(path))
+    assert graph["stage1_block2_relu"].shape == (16, 16, 8)
+    assert [graph[f"stage2_block{i}_concat"].shape[-1] for i in (1, 2, 3)] == [12, 16, 20]
+    assert graph["stage2_block1_concat"].inputs == ("stage1_block2_relu", "stage2_block1_conv")
+    assert [b.variant for b in graph.blocks[:5]] == [""] * 5
+    mermaid = run("graph", str(path)).output
+    assert 'stage1_block1["stage1_block1<br/>conv 3x3/2 8 (no bias) → BN → ReLU"]' in mermaid
+    assert 'stage2_block1_concat(("⧺"))' in mermaid
+    assert 'stage1_block2 -.->|"identity"| stage2_block1_concat' in mermaid
+    assert 'stage2_block1 -->|"16x16x4"| stage2_block1_concat' in mermaid
+    rows = run("inspect", str(path), "--depth", "block").output
+    assert "stage2_block3" in rows and "dense_unit" in rows
+
+
 @pytest.mark.keras
-def test_build_and_codegen_of_the_new_block_equal_the_ir(se_block, tmp_path):
-    spec_path = write_spec(tmp_path)
+@pytest.mark.parametrize("spec", [SPEC, MIXED], ids=["se", "mixed"])
+def test_build_and_codegen_of_the_new_blocks_equal_the_ir(se_block, tmp_path, spec):
+    spec_path = tmp_path / f"{spec['name']}.yaml"
+    spec_path.write_text(yaml.safe_dump(spec, sort_keys=False))
     graph = archspec.lower(archspec.load(spec_path))
     model = archspec.build(spec_path)
     assert model.count_params() == graph.params
     for layer in graph.layers[1:]:
         assert tuple(model.get_layer(layer.name).output.shape[1:]) == layer.shape, layer.name
     source = archspec.codegen(spec_path)
-    assert "layers.Multiply(" in source and "keepdims=True" in source
-    generated = generated_module(source, "se_net").build_model()
+    assert "layers.Multiply(" in source or "layers.Concatenate(" in source
+    generated = generated_module(source, spec["name"]).build_model()
     assert layer_sequence(generated) == layer_sequence(model)
     rng = np.random.default_rng(0)
     weights = [rng.normal(0, 0.2, w.shape).astype(w.dtype) for w in model.get_weights()]

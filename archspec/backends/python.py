@@ -165,7 +165,8 @@ class PythonWriter:
         for block in self.graph.blocks:
             key = self.signature(block)
             if key not in self.functions:
-                variant = f"_{block.variant}" if block.kind in kinds_with_variants else ""
+                variant = block.variant if block.kind in kinds_with_variants else ""
+                variant = f"_{variant}" if variant else ""
                 name = self.names.create(f"{block.kind}{variant}_block")
                 bound = {
                     binding.arg
@@ -231,39 +232,37 @@ class PythonWriter:
         return "\n".join(lines)
 
     def function_lines(self, function: _Function) -> list[str]:
-        """One block function: docstring, the template block's layers, `return x`."""
+        """One block function: docstring, the template block's layers, return its output."""
         block = function.template
         lines = [f"def {function.name}({', '.join(('x', *function.parameters, 'name'))}):"]
         lines += [INDENT + line if line else "" for line in self.function_docstring(block.doc)]
         body_layers = [self.graph[name] for name in block.layers]
-        # The block input stays in `x` until the main path overwrites it; a later reader
-        # (the identity shortcut, or a shortcut built after the main path) needs an alias.
-        late_readers = []
-        main_started = False
-        for layer in body_layers:
-            if block.input in layer.inputs and main_started:
-                late_readers.append(layer)
-            main_started = main_started or layer.branch == "main"
         names = Namespace(("x", *function.parameters, "name"))
         holder: dict[str, str] = {"x": block.input}  # variable -> the IR layer whose value it holds
-        if late_readers:
-            alias = names.create(
-                "shortcut" if all(r.op == "add" for r in late_readers) else "inputs"
-            )
-            lines.append(f"{INDENT}{alias} = x")
-            holder[alias] = block.input
         variables = {"main": "x"}  # branch -> its variable
-        for layer in body_layers:
+        for i, layer in enumerate(body_layers):
             inputs = [self.variable_for(source, holder) for source in layer.inputs]
             if layer.branch not in variables:
                 variables[layer.branch] = names.create(layer.branch)
             target = variables[layer.branch]
+            # A value still to be read must not be lost when its variable is overwritten: the
+            # block input for an identity shortcut or a late projection, a branch point.
+            kept = holder.get(target)
+            readers = [r for r in body_layers[i + 1 :] if kept in r.inputs]
+            if kept is not None and readers and list(holder.values()).count(kept) == 1:
+                alias = names.create(self.alias_name(block, kept, readers))
+                lines.append(f"{INDENT}{alias} = {target}")
+                holder[alias] = kept
             lines += self.layer_lines(INDENT, layer, target, f'f"{{name}}_{layer.local}"', inputs)
             holder[target] = layer.name
-        if holder["x"] != block.output:
-            raise AssertionError(f"{block.name}: the block's output is not in x")
-        lines.append(f"{INDENT}return x")
+        lines.append(f"{INDENT}return {self.variable_for(block.output, holder)}")
         return lines
+
+    def alias_name(self, block: Block, value: str, readers: Sequence[Layer]) -> str:
+        """A name for a value kept aside: the block input is the shortcut or the inputs."""
+        if value != block.input:
+            return self.graph[value].local
+        return "shortcut" if all(r.op == "add" for r in readers) else "inputs"
 
     @staticmethod
     def variable_for(source: str, holder: dict[str, str]) -> str:
