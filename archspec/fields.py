@@ -7,7 +7,7 @@ as JSON Schema's "integer" does.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
@@ -63,3 +63,21 @@ Name = Annotated[
         "Becomes the Keras model's name.",
     ),
 ]
+
+ActivationName = Literal[
+    "relu",
+    "relu6",
+    "swish",
+    "silu",
+    "gelu",
+    "hard_swish",
+    "hard_sigmoid",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "linear",
+    "elu",
+    "selu",
+    "mish",
+]
+"""Activation functions by their Keras names (relu6 is ReLU capped at 6, as in MobileNets)."""

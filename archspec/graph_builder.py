@@ -14,7 +14,7 @@ from typing import Any
 from archspec.errors import Diagnosed, Diagnostic, Severity, format_path
 from archspec.io import FieldPath, SourceMap
 from archspec.ir import Binding, Block, Layer, StageInfo, frozen_mapping
-from archspec.ops import ShapeError, op_of
+from archspec.ops import Pads, ShapeError, op_of
 from archspec.spec import Spec
 
 
@@ -87,7 +87,7 @@ class GraphBuilder(Diagnosed):
         inputs: tuple[str, ...],
         attrs: Mapping[str, Any],
         *,
-        pad: int = 0,
+        unpadded: str | None = None,
         block: str | None = None,
         local: str = "",
         branch: str = "main",
@@ -95,14 +95,15 @@ class GraphBuilder(Diagnosed):
     ) -> str:
         """Append a layer; its shape, parameters and MACs come from the op table.
 
-        `pad` is explicit padding already around a window op's input: the window's fit is
-        judged on the image before it.
+        `unpadded` names the layer before explicit padding of a window op's input: the
+        window's fit is judged on that image, not on the padded one.
         """
         definition = op_of(op)
         input_shapes = [self.shapes[source] for source in inputs]
         if definition.window is not None:
             size, strides, padding = (attrs[key] for key in definition.window)
-            self.check_window(name, input_shapes[0], size, strides, padding, pad)
+            extent = self.shapes[unpadded or inputs[0]]
+            self.check_window(name, input_shapes[0], extent, size, strides, padding)
         try:
             shape = definition.shape(attrs, input_shapes)
         except ShapeError as exc:
@@ -135,16 +136,21 @@ class GraphBuilder(Diagnosed):
         return name
 
     def check_window(
-        self, name: str, shape: tuple[int, ...], size: int, stride: int, padding: str, pad: int
+        self,
+        name: str,
+        shape: tuple[int, ...],
+        unpadded: tuple[int, ...],
+        size: int,
+        stride: int,
+        padding: str,
     ) -> None:
         """Stop if a window op would shrink the image below 1; warn if a stride is uneven.
 
         'same' rounds up, so Keras would silently keep a 1x1 map at 1x1 under any stride: that
         is reported as the collapse it is, and a stride that does not divide the size evenly
-        is a warning. Both are judged on the size before any explicit `pad`.
+        is a warning. Both are judged on the `unpadded` size, before any explicit padding.
         """
-        for axis, padded in zip(("height", "width"), shape[:2], strict=True):
-            extent = padded - 2 * pad
+        for axis, padded, extent in zip(("height", "width"), shape[:2], unpadded[:2], strict=True):
             window = padded if padding == "same" else padded - size + 1
             if window < 1 or (stride > 1 and extent < stride):
                 raise self.fail(
@@ -165,23 +171,29 @@ class GraphBuilder(Diagnosed):
     # --- common layers in the spec's conventions ------------------------------------------
 
     def window_input(
-        self, x: str, size: int, pad_name: str, pad_meta: Mapping[str, Any] | None
-    ) -> tuple[str, str, int]:
-        """The input of a conv or pool in the spec's padding style: (input, Keras padding, pad).
+        self,
+        x: str,
+        size: int,
+        pad_name: str,
+        pad_meta: Mapping[str, Any] | None,
+        style: str | None = None,
+    ) -> tuple[str, str, str | None]:
+        """The input of a conv or pool in a padding style: (input, Keras padding, unpadded).
 
-        'same' leaves the input as it is. 'explicit' pads size // 2 zeros on every side first
-        (a layer named `pad_name`), then the window is 'valid': symmetric, as
-        keras.applications pads.
+        `style` is the spec's `conv.padding` unless given. 'same' leaves the input as it is.
+        'explicit' pads size // 2 zeros on every side first (a layer named `pad_name`), then
+        the window is 'valid': symmetric, as keras.applications pads. `unpadded` is the layer
+        before the padding, if any, for the window's checks.
         """
-        if self.spec.conv.padding != "explicit":
-            return x, "same", 0
+        style = style or self.spec.conv.padding
+        if style != "explicit":
+            return x, "same", None
         if size == 1:
-            return x, "valid", 0
-        pad = size // 2
-        return self.zero_pad(pad_name, x, pad, **(pad_meta or {})), "valid", pad
+            return x, "valid", None
+        return self.zero_pad(pad_name, x, size // 2, **(pad_meta or {})), "valid", x
 
-    def zero_pad(self, name: str, x: str, pad: int, **meta: Any) -> str:
-        """ZeroPadding2D with `pad` on every side."""
+    def zero_pad(self, name: str, x: str, pad: int | Pads, **meta: Any) -> str:
+        """ZeroPadding2D: `pad` zeros on every side, or ((top, bottom), (left, right))."""
         return self.add(name, "zero_pad", (x,), {"padding": pad}, **meta)
 
     def conv(
@@ -199,7 +211,7 @@ class GraphBuilder(Diagnosed):
     ) -> str:
         """Conv2D in the spec's padding style; a pad layer is named like it, 'pad' for 'conv'."""
         head, _, tail = name.rpartition("conv")
-        x, padding, pad = self.window_input(x, kernel, f"{head}pad{tail}", pad_meta)
+        x, padding, unpadded = self.window_input(x, kernel, f"{head}pad{tail}", pad_meta)
         attrs = {
             "filters": filters,
             "kernel": kernel,
@@ -208,17 +220,25 @@ class GraphBuilder(Diagnosed):
             "use_bias": bias,
             "groups": groups,
         }
-        return self.add(name, "conv2d", (x,), attrs, pad=pad, **meta)
+        return self.add(name, "conv2d", (x,), attrs, unpadded=unpadded, **meta)
 
-    def batch_norm(self, name: str, x: str, **meta: Any) -> str:
-        """BatchNormalization with the spec's settings."""
+    def norm(self, name: str, x: str, **meta: Any) -> str:
+        """The spec's normalization: BatchNormalization, or LayerNormalization over channels."""
         norm = self.spec.norm
+        if norm.kind == "layer":
+            return self.add(name, "layer_norm", (x,), {"epsilon": norm.epsilon}, **meta)
         attrs = {"epsilon": norm.epsilon, "momentum": norm.momentum}
         return self.add(name, "batch_norm", (x,), attrs, **meta)
 
-    def relu(self, name: str, x: str, **meta: Any) -> str:
-        """ReLU, in the layer class the spec asks for."""
-        return self.add(name, "relu", (x,), {"layer": self.spec.keras.relu_layer}, **meta)
+    def activation(self, name: str, x: str, function: str, **meta: Any) -> str:
+        """An activation layer; ReLU (and ReLU6) in the layer class the spec asks for."""
+        relu = function in ("relu", "relu6")
+        layer = self.spec.keras.relu_layer if relu else "Activation"
+        return self.add(name, "activation", (x,), {"function": function, "layer": layer}, **meta)
+
+    def act(self, name: str, x: str, **meta: Any) -> str:
+        """The network's activation (`activation` of the spec)."""
+        return self.activation(name, x, self.spec.activation, **meta)
 
     def pool(
         self,
@@ -228,13 +248,17 @@ class GraphBuilder(Diagnosed):
         size: int,
         stride: int,
         padding: str,
-        pad: int = 0,
+        unpadded: str | None = None,
         **meta: Any,
     ) -> str:
-        """MaxPooling2D or AveragePooling2D; `pad` is explicit padding already around `x`."""
+        """MaxPooling2D or AveragePooling2D; `unpadded` is the layer before explicit padding."""
         attrs = {"size": size, "strides": stride, "padding": padding}
-        return self.add(name, f"{kind}_pool", (x,), attrs, pad=pad, **meta)
+        return self.add(name, f"{kind}_pool", (x,), attrs, unpadded=unpadded, **meta)
 
     def dense(self, name: str, x: str, units: int, activation: str, **meta: Any) -> str:
-        """Dense on a flat input."""
+        """Dense on the last axis."""
         return self.add(name, "dense", (x,), {"units": units, "activation": activation}, **meta)
+
+    def global_pool(self, name: str, x: str, kind: str, *, keepdims: bool = False) -> str:
+        """Global average or max pooling; `keepdims` keeps a 1x1 map."""
+        return self.add(name, f"global_{kind}_pool", (x,), {"keepdims": keepdims})

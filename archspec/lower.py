@@ -109,8 +109,8 @@ class NetworkLowering:
             width = scaled_width(filters, spec.width_multiplier)
             x = graph.conv(f"stem_conv{suffix}", x, width, stem.kernel, stride, bias=bias)
             if i < count or stem.norm:
-                x = graph.batch_norm(f"stem_bn{suffix}", x)
-                x = graph.relu(f"stem_relu{suffix}", x)
+                x = graph.norm(f"stem_bn{suffix}", x)
+                x = graph.act(f"stem_relu{suffix}", x)
         if stem.pool is not None:
             pool = stem.pool
             graph.path = ("stem", "pool")
@@ -122,8 +122,8 @@ class NetworkLowering:
                     hint="use an odd pool size, or conv.padding: same",
                     code="even-window",
                 )
-            x, padding, pad = graph.window_input(x, pool.size, "stem_pool_pad", None)
-            x = graph.pool("stem_pool", x, pool.kind, pool.size, pool.stride, padding, pad)
+            x, padding, unpadded = graph.window_input(x, pool.size, "stem_pool_pad", None)
+            x = graph.pool("stem_pool", x, pool.kind, pool.size, pool.stride, padding, unpadded)
         self.budget.check(graph)
         return x
 
@@ -146,23 +146,55 @@ class NetworkLowering:
         return x
 
     def head(self, x: str) -> str:
-        """Final norm, pooling, hidden dense layers, dropout and the classifier."""
-        graph = self.graph
-        head = self.spec.head
+        """Top conv, final norm, pooling, hidden layers, dropout and the classifier."""
+        spec, graph = self.spec, self.graph
+        head = spec.head
         graph.scope, graph.path = "head", ("head",)
+        if head.conv is not None:
+            top = head.conv
+            graph.path = ("head", "conv")
+            x = graph.conv("head_conv", x, top.filters, 1, 1, bias=top.bias)
+            if top.norm:
+                x = graph.norm("head_conv_bn", x)
+            x = graph.activation("head_conv_act", x, top.activation or spec.activation)
+            graph.path = ("head",)
         if head.norm:
-            x = graph.batch_norm("head_bn", x)
-            x = graph.relu("head_relu", x)
+            x = graph.norm("head_bn", x)
+            x = graph.act("head_relu", x)
+        as_map = head.classifier == "conv"
         if head.pool == "flatten":
             x = graph.add("head_flatten", "flatten", (x,), {})
         else:
-            x = graph.add("head_pool", f"global_{head.pool}_pool", (x,), {})
+            x = graph.global_pool("head_pool", x, head.pool, keepdims=as_map)
+        if head.pool_norm:
+            x = graph.norm("head_pool_norm", x)
         for i, units in enumerate(head.dense, start=1):
             graph.path = ("head", "dense", i - 1)
-            x = graph.dense(f"head_dense{i}", x, units, head.dense_activation)
+            if as_map:
+                x = graph.conv(f"head_dense{i}", x, units, 1, 1, bias=True)
+                x = graph.activation(f"head_dense{i}_act", x, head.dense_activation)
+            else:
+                x = graph.dense(f"head_dense{i}", x, units, head.dense_activation)
         if head.dropout > 0:
-            x = graph.add("head_dropout", "dropout", (x,), {"rate": head.dropout})
+            graph.path = ("head", "dropout")
+            x = graph.add(
+                "head_dropout", "dropout", (x,), {"rate": head.dropout, "noise_shape": None}
+            )
         graph.path = ("head", "classes")
-        x = graph.dense("classifier", x, head.classes, head.activation)
+        separate = head.activation_layer or as_map
+        if as_map:
+            x = graph.conv("classifier", x, head.classes, 1, 1, bias=True)
+            if head.flatten == "reshape":
+                x = graph.add(
+                    "classifier_reshape", "reshape", (x,), {"target_shape": (head.classes,)}
+                )
+            else:
+                x = graph.add("classifier_flatten", "flatten", (x,), {})
+        else:
+            x = graph.dense(
+                "classifier", x, head.classes, "linear" if separate else head.activation
+            )
+        if separate:
+            x = graph.activation("classifier_activation", x, head.activation)
         self.budget.check(graph)
         return x

@@ -24,6 +24,15 @@ from archspec.ir import Layer
 
 Shape = tuple[int, ...]
 Attrs = Mapping[str, Any]
+Pads = tuple[tuple[int, int], tuple[int, int]]
+"""Zero padding as ((top, bottom), (left, right))."""
+
+
+def pad_amounts(padding: int | Pads) -> Pads:
+    """ZeroPadding2D's `padding` (one number for every side, or per side) per side."""
+    if isinstance(padding, int):
+        return (padding, padding), (padding, padding)
+    return padding
 
 
 class ShapeError(ValueError):
@@ -191,6 +200,28 @@ def _conv_text(attrs: Attrs) -> str:
     return text + ("" if attrs["use_bias"] else " (no bias)")
 
 
+def _depthwise_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
+    channels = output[-1]
+    count = attrs["kernel"] ** 2 * channels + (channels if attrs["use_bias"] else 0)
+    return count, count
+
+
+def _depthwise_macs(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> int:
+    h, w, channels = output
+    return h * w * channels * attrs["kernel"] ** 2
+
+
+def _depthwise_text(attrs: Attrs) -> str:
+    text = f"depthwise {attrs['kernel']}x{attrs['kernel']}"
+    text += f"/{attrs['strides']}" if attrs["strides"] != 1 else ""
+    text += f" x{attrs['depth_multiplier']}" if attrs["depth_multiplier"] != 1 else ""
+    return text + ("" if attrs["use_bias"] else " (no bias)")
+
+
+def _layer_norm_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
+    return 2 * inputs[0][-1], 2 * inputs[0][-1]  # gamma, beta
+
+
 def _batch_norm_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
     channels = inputs[0][-1]
     return 4 * channels, 2 * channels  # gamma, beta; moving mean and variance
@@ -199,6 +230,32 @@ def _batch_norm_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> 
 def _dense_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
     count = inputs[0][-1] * attrs["units"] + attrs["units"]
     return count, count
+
+
+def _broadcast_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    # Multiply scales a map by per-channel factors (1x1xC), or two equal maps.
+    out = []
+    for sizes in zip(*inputs, strict=False):
+        if len(set(sizes) - {1}) > 1:
+            shown = " and ".join(str(shape) for shape in inputs)
+            raise ShapeError(f"its inputs have shapes that do not broadcast: {shown}")
+        out.append(max(sizes))
+    if len({len(shape) for shape in inputs}) > 1:
+        raise ShapeError("its inputs have different ranks")
+    return tuple(out)
+
+
+def _concatenated_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    if len({shape[:-1] for shape in inputs}) > 1:
+        shown = " and ".join(str(shape) for shape in inputs)
+        raise ShapeError(f"its inputs differ in more than their channels: {shown}")
+    return (*inputs[0][:-1], sum(shape[-1] for shape in inputs))
+
+
+def _padded_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    (top, bottom), (left, right) = pad_amounts(attrs["padding"])
+    h, w, c = inputs[0]
+    return h + top + bottom, w + left + right, c
 
 
 def _merged_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
@@ -221,8 +278,8 @@ def _flat_size(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return (math.prod(inputs[0]),)
 
 
-def _channels_only(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
-    return (inputs[0][-1],)
+def _pooled_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    return (1, 1, inputs[0][-1]) if attrs["keepdims"] else (inputs[0][-1],)
 
 
 # --- the table ----------------------------------------------------------------------------------
@@ -250,35 +307,85 @@ define(
 )
 define(
     Op(
+        "depthwise_conv2d",
+        KerasCall(
+            "DepthwiseConv2D",
+            ("kernel",),
+            (
+                Keyword("strides", 1),
+                Keyword("padding", "valid"),
+                Keyword("depth_multiplier", 1),
+                Keyword("use_bias", True),
+            ),
+        ),
+        _depthwise_text,
+        shape=_window_shape("kernel", lambda a, shape: shape[-1] * a["depth_multiplier"]),
+        params=_depthwise_params,
+        macs=_depthwise_macs,
+        window=("kernel", "strides", "padding"),
+    )
+)
+define(
+    Op(
+        "layer_norm",
+        KerasCall("LayerNormalization", (), (Keyword("epsilon", 1e-3),)),
+        lambda a: "LN",
+        params=_layer_norm_params,
+    )
+)
+define(
+    Op(
         "batch_norm",
         KerasCall("BatchNormalization", (), (Keyword("momentum", 0.99), Keyword("epsilon", 1e-3))),
         lambda a: "BN",
         params=_batch_norm_params,
     )
 )
+ACTIVATION_NAMES = {"relu": "ReLU", "relu6": "ReLU6"}
+"""How descriptions name activations, where not by their Keras name."""
+
+
+def _activation_call(attrs: Attrs) -> KerasCall:
+    if attrs["layer"] == "ReLU" and attrs["function"] in ("relu", "relu6"):
+        return KerasCall("ReLU", (Const(6.0),) if attrs["function"] == "relu6" else ())
+    return KerasCall("Activation", ("function",))
+
+
 define(
     Op(
-        "relu",
-        lambda a: (
-            KerasCall("Activation", (Const("relu"),))
-            if a["layer"] == "Activation"
-            else KerasCall("ReLU")
-        ),
-        lambda a: "ReLU",
+        "activation",
+        _activation_call,
+        lambda a: ACTIVATION_NAMES.get(a["function"], a["function"]),
     )
 )
 define(Op("add", KerasCall("Add"), lambda a: "add", shape=_merged_shape, merges=True, symbol="+"))
+define(
+    Op(
+        "multiply",
+        KerasCall("Multiply"),
+        lambda a: "multiply",
+        shape=_broadcast_shape,
+        merges=True,
+        symbol="×",
+    )
+)
+define(
+    Op(
+        "concatenate",
+        KerasCall("Concatenate"),
+        lambda a: "concatenate",
+        shape=_concatenated_shape,
+        merges=True,
+        symbol="concat",
+    )
+)
 define(
     Op(
         "zero_pad",
         KerasCall("ZeroPadding2D", ("padding",)),
         lambda a: f"zero pad {a['padding']}",
         summarized=False,
-        shape=lambda a, inputs: (
-            inputs[0][0] + 2 * a["padding"],
-            inputs[0][1] + 2 * a["padding"],
-            inputs[0][2],
-        ),
+        shape=_padded_shape,
     )
 )
 for _kind in ("max", "avg"):
@@ -294,9 +401,13 @@ for _kind in ("max", "avg"):
     define(
         Op(
             f"global_{_kind}_pool",
-            KerasCall(f"Global{'Max' if _kind == 'max' else 'Average'}Pooling2D"),
+            KerasCall(
+                f"Global{'Max' if _kind == 'max' else 'Average'}Pooling2D",
+                (),
+                (Keyword("keepdims", False),),
+            ),
             lambda a, kind=_kind: f"global {kind} pool",
-            shape=_channels_only,
+            shape=_pooled_shape,
         )
     )
 define(Op("flatten", KerasCall("Flatten"), lambda a: "flatten", shape=_flat_size))
@@ -312,7 +423,21 @@ define(
         macs=lambda a, inputs, output: inputs[0][-1] * a["units"],
     )
 )
-define(Op("dropout", KerasCall("Dropout", ("rate",)), lambda a: f"dropout {a['rate']}"))
+define(
+    Op(
+        "dropout",
+        KerasCall("Dropout", ("rate",), (Keyword("noise_shape", None),)),
+        lambda a: f"dropout {a['rate']}" + (" per sample" if a["noise_shape"] else ""),
+    )
+)
+define(
+    Op(
+        "reshape",
+        KerasCall("Reshape", ("target_shape",)),
+        lambda a: "reshape",
+        shape=lambda a, inputs: tuple(a["target_shape"]),
+    )
+)
 
 
 # --- reading the table --------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from archspec.blocks import StageSpec, stage_models
 from archspec.blocks.base import block_type_of, on_change
 from archspec.fields import (
     MAX_FILTERS,
+    ActivationName,
     Channels,
     Filters,
     Flag,
@@ -194,10 +195,16 @@ class Conv(Model):
 
 
 class Norm(Model):
-    """BatchNormalization settings (Keras defaults unless given)."""
+    """The normalization layers: which kind, and their settings (Keras defaults unless given)."""
 
+    kind: Literal["batch", "layer"] = Field(
+        "batch",
+        description="BatchNormalization, or LayerNormalization over the channels (ConvNeXt).",
+    )
     epsilon: Annotated[StrictFloat, Field(gt=0, le=1)] = 1e-3
-    momentum: Annotated[StrictFloat, Field(ge=0, lt=1)] = 0.99
+    momentum: Annotated[StrictFloat, Field(ge=0, lt=1)] = Field(
+        0.99, description="Moving-average momentum of BatchNormalization's statistics."
+    )
 
 
 class KerasOptions(Model):
@@ -215,24 +222,55 @@ class KerasOptions(Model):
 Units = Int(1, 65536)
 
 
+class HeadConv(Model):
+    """A 1x1 conv on the last feature map, before pooling (MobileNet's and EfficientNet's top)."""
+
+    filters: Filters
+    bias: Flag = Field(False, description="Whether the conv has a bias.")
+    norm: Flag = Field(True, description="A norm layer after the conv.")
+    activation: ActivationName | None = Field(
+        None, description="The activation after it; the network's `activation` if not given."
+    )
+
+
 class Head(Model):
     """From the last stage to the class scores."""
 
+    conv: HeadConv | None = Field(None, description="A 1x1 conv before pooling, or none.")
     norm: Flag = Field(
-        False, description="A final BN -> ReLU before pooling (pre-activation networks)."
+        False,
+        description="A final norm -> activation before pooling (pre-activation networks).",
     )
     pool: Literal["avg", "max", "flatten"] = Field(
         "avg", description="Global average or max pooling, or Flatten (seed)."
     )
+    pool_norm: Flag = Field(
+        False, description="A norm layer after pooling (ConvNeXt's LayerNormalization)."
+    )
     dense: tuple[Units, ...] = Field(
         (), max_length=16, description="Sizes of the hidden dense layers, in order."
     )
-    dense_activation: Literal["relu", "gelu", "swish", "tanh", "sigmoid", "linear"] = "relu"
+    dense_activation: ActivationName = "relu"
     dropout: Annotated[StrictFloat, Field(ge=0, lt=1)] = Field(
         0.0, description="Dropout rate before the classifier; 0 adds no layer."
     )
+    classifier: Literal["dense", "conv"] = Field(
+        "dense",
+        description="Dense layers on the pooled features, or 1x1 convs on them kept as a 1x1 "
+        "map (MobileNets), flattened at the end.",
+    )
+    flatten: Literal["flatten", "reshape"] = Field(
+        "flatten",
+        description="How a conv classifier's 1x1 map becomes a vector: Flatten (MobileNetV3) or "
+        "Reshape (MobileNet).",
+    )
     classes: Int(1, 100_000)
     activation: Literal["softmax", "sigmoid", "linear"] = "softmax"
+    activation_layer: Flag = Field(
+        False,
+        description="The classifier's activation as a layer of its own after it, rather than "
+        "inside it (always so for a conv classifier).",
+    )
 
 
 class Spec(Model):
@@ -255,6 +293,11 @@ class Spec(Model):
     residual: Residual = Residual()
     conv: Conv = Conv()
     norm: Norm = Norm()
+    activation: ActivationName = Field(
+        "relu",
+        description="The activation of the stem, the blocks and the head, unless they say "
+        "otherwise.",
+    )
     width_multiplier: Annotated[StrictFloat, Field(gt=0, le=8)] = Field(
         1.0,
         description="Scales every stem and stage width (rounded, at least 1, a multiple of "

@@ -1,7 +1,8 @@
 """The extension point: a block type and new ops defined here, nowhere else, work everywhere.
 
 The block is a squeeze-and-excitation basic block written against the block-authoring API,
-with three ops the table does not have (a keep-dims global pool, a sigmoid and a multiply).
+with ops the table does not have (a keep-dims global pool, a sigmoid, a scaling multiply and a
+concatenation), each defined here under a name of its own.
 Validation, the schema, inspect, build, codegen and the diagram must all handle it with no
 change to archspec.
 """
@@ -48,9 +49,9 @@ NEW_OPS = (
         symbol="⧺",
     ),
     ops.Op(
-        "multiply",
+        "scale",
         ops.KerasCall("Multiply"),
-        lambda a: "multiply",
+        lambda a: "scale",
         shape=lambda a, inputs: inputs[0],
         merges=True,
         symbol="×",
@@ -71,7 +72,8 @@ SPEC = {
 
 @pytest.fixture
 def se_block(monkeypatch):
-    """Define the new ops and the block type; remove them afterwards."""
+    """Define the new ops and the block types; remove them afterwards."""
+    assert not {op.name for op in NEW_OPS} & set(ops.OPS), "the test's ops must be new"
     for op in NEW_OPS:
         monkeypatch.setitem(ops.OPS, op.name, op)
 
@@ -84,17 +86,17 @@ def se_block(monkeypatch):
 
         def lower_block(self, b, x):
             residual = Shortcut(b, b.filters)
-            h = b.relu("preact_relu", b.batch_norm("preact_bn", x))
+            h = b.act("preact_relu", b.norm("preact_bn", x))
             h = b.conv("conv1", h, b.filters, 3, b.stride, bias=False)
-            h = b.relu("relu1", b.batch_norm("bn1", h))
+            h = b.act("relu1", b.norm("bn1", h))
             h = b.conv("conv2", h, b.filters, 3, bias=False)
             s = b.layer("squeeze", "se_pool", (h,), {"keepdims": True}, branch="se")
             width = max(1, b.filters.value // self.reduction)
             s = b.conv("se_conv1", s, width, 1, bias=True, branch="se")
-            s = b.relu("se_relu", s, branch="se")
+            s = b.activation("se_relu", s, "relu", branch="se")
             s = b.conv("se_conv2", s, b.filters, 1, bias=True, branch="se")
             s = b.layer("sigmoid", "se_gate", (s,), branch="se")
-            h = b.layer("multiply", "se_scale", (h, s))
+            h = b.layer("scale", "se_scale", (h, s))
             return residual.add(h, residual.build(x, None))
 
     class PlainStage(StageSpec):
@@ -104,7 +106,7 @@ def se_block(monkeypatch):
 
         def lower_block(self, b, x):
             h = b.conv("conv", x, b.filters, 3, b.stride, bias=False)
-            return b.relu("relu", b.batch_norm("bn", h))
+            return b.act("relu", b.norm("bn", h))
 
     class DenseUnitStage(StageSpec):
         """BN -> ReLU -> 3x3 conv of `filters` new channels, concatenated to the input."""
@@ -112,7 +114,7 @@ def se_block(monkeypatch):
         block: Literal["dense_unit"]
 
         def lower_block(self, b, x):
-            h = b.relu("relu", b.batch_norm("bn", x))
+            h = b.act("relu", b.norm("bn", x))
             h = b.conv("conv", h, b.filters, 3, bias=False)
             return b.layer("concat", "concat", (x, h))
 
@@ -168,7 +170,7 @@ def test_inspect_and_graph_handle_the_new_block_and_ops(se_block, tmp_path):
     assert graph["stage1_block1_se_conv1"].attrs["filters"] == 2  # 8 / reduction 4
     assert graph["stage2_block1_se_conv1"].attrs["filters"] == 8  # 16 / default 2
     layers = run("inspect", spec_path, "--depth", "layer").output
-    assert "squeeze" in layers and "multiply" in layers
+    assert "squeeze" in layers and "scale" in layers
     mermaid = run("graph", spec_path).output
     assert 'stage1_block1_se["se<br/>squeeze → conv 1x1 2 → ReLU → conv 1x1 8 → sigmoid"]' in (
         mermaid

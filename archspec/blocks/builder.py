@@ -104,20 +104,15 @@ class BlockBuilder:
         attrs: Mapping[str, object] | None = None,
         *,
         branch: str = "main",
-        pad: int = 0,
+        unpadded: str | None = None,
     ) -> str:
         """Any op of the table; attribute values that are `Arg`s become bindings."""
         attrs = attrs or {}
         values = {key: value_of(v) if isinstance(v, Arg) else v for key, v in attrs.items()}
         bindings = {key: v.binding for key, v in attrs.items() if isinstance(v, Arg)}
-        return self.graph.add(
-            f"{self.name}_{local}",
-            op,
-            inputs,
-            values,
-            pad=pad,
-            **self.meta(local, branch, bindings),
-        )
+        name = f"{self.name}_{local}"
+        meta = self.meta(local, branch, bindings)
+        return self.graph.add(name, op, inputs, values, unpadded=unpadded, **meta)
 
     def conv(
         self,
@@ -150,13 +145,18 @@ class BlockBuilder:
             **self.meta(local, branch, bindings),
         )
 
-    def batch_norm(self, local: str, x: str, branch: str = "main") -> str:
-        """BatchNormalization with the spec's settings."""
-        return self.graph.batch_norm(f"{self.name}_{local}", x, **self.meta(local, branch, {}))
+    def norm(self, local: str, x: str, branch: str = "main") -> str:
+        """The spec's normalization layer (BatchNormalization unless `norm.kind` says)."""
+        return self.graph.norm(f"{self.name}_{local}", x, **self.meta(local, branch, {}))
 
-    def relu(self, local: str, x: str, branch: str = "main") -> str:
-        """ReLU in the spec's layer class."""
-        return self.graph.relu(f"{self.name}_{local}", x, **self.meta(local, branch, {}))
+    def activation(self, local: str, x: str, function: str, branch: str = "main") -> str:
+        """An activation layer (ReLU and ReLU6 in the spec's layer class)."""
+        meta = self.meta(local, branch, {})
+        return self.graph.activation(f"{self.name}_{local}", x, function, **meta)
+
+    def act(self, local: str, x: str, branch: str = "main") -> str:
+        """The network's activation (`activation` of the spec)."""
+        return self.activation(local, x, self.spec.activation, branch)
 
     def pool(
         self,

@@ -94,7 +94,7 @@ class Shortcut:
             "shortcut_conv", source, self.out_channels, 1, stride, bias=bias, branch="shortcut"
         )
         if norm:
-            out = b.batch_norm("shortcut_bn", out, branch="shortcut")
+            out = b.norm("shortcut_bn", out, branch="shortcut")
         return out
 
     def add(self, main: str, shortcut: str) -> str:

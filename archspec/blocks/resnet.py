@@ -50,15 +50,15 @@ def preactivation_block(b: BlockBuilder, x: str, convs: list[ConvStep], out: Arg
     """BN -> ReLU -> conv for each conv; the shortcut reads the input or the first BN -> ReLU."""
     residual = Shortcut(b, out)
     branch = "preact" if residual.reads_preact else "main"
-    h = b.batch_norm("preact_bn", x, branch)
-    preact = b.relu("preact_relu", h, branch)
+    h = b.norm("preact_bn", x, branch)
+    preact = b.act("preact_relu", h, branch)
     if residual.first:
         shortcut = residual.build(x, preact)
     h = preact
     for i, step in enumerate(convs, start=1):
         if i > 1:
-            h = b.batch_norm(f"bn{i - 1}", h)
-            h = b.relu(f"relu{i - 1}", h)
+            h = b.norm(f"bn{i - 1}", h)
+            h = b.act(f"relu{i - 1}", h)
         h = _conv(b, i, h, step, last=i == len(convs))
     if not residual.first:
         shortcut = residual.build(x, preact)
@@ -74,12 +74,12 @@ def postactivation_block(b: BlockBuilder, x: str, convs: list[ConvStep], out: Ar
     for i, step in enumerate(convs, start=1):
         last = i == len(convs)
         h = _conv(b, i, h, step, last=last)
-        h = b.batch_norm(f"bn{i}", h)
+        h = b.norm(f"bn{i}", h)
         if not last:
-            h = b.relu(f"relu{i}", h)
+            h = b.act(f"relu{i}", h)
     if not residual.first:
         shortcut = residual.build(x, None, norm=True)
-    return b.relu("out_relu", residual.add(h, shortcut))
+    return b.act("out_relu", residual.add(h, shortcut))
 
 
 class _BasicStage(StageSpec):
