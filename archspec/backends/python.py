@@ -327,7 +327,7 @@ class PythonWriter:
         function = self.function_of[block.name]
         arguments = [
             variable,
-            *(f"{p}={block.args[p]}" for p in function.parameters),
+            *(f"{p}={python_literal(block.args[p])}" for p in function.parameters),
             f"name={python_literal(block.name)}",
         ]
         return call_lines(INDENT, f"x = {function.name}", arguments)
