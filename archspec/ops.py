@@ -278,6 +278,10 @@ def _flat_size(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return (math.prod(inputs[0]),)
 
 
+def _global_pool_text(kind: str) -> Callable[[Attrs], str]:
+    return lambda a: f"global {kind} pool"
+
+
 def _pooled_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return (1, 1, inputs[0][-1]) if attrs["keepdims"] else (inputs[0][-1],)
 
@@ -351,11 +355,16 @@ def _activation_call(attrs: Attrs) -> KerasCall:
     return KerasCall("Activation", ("function",))
 
 
+def _activation_text(attrs: Attrs) -> str:
+    function: str = attrs["function"]
+    return ACTIVATION_NAMES.get(function, function)
+
+
 define(
     Op(
         "activation",
         _activation_call,
-        lambda a: ACTIVATION_NAMES.get(a["function"], a["function"]),
+        _activation_text,
     )
 )
 define(Op("add", KerasCall("Add"), lambda a: "add", shape=_merged_shape, merges=True, symbol="+"))
@@ -406,7 +415,7 @@ for _kind in ("max", "avg"):
                 (),
                 (Keyword("keepdims", False),),
             ),
-            lambda a, kind=_kind: f"global {kind} pool",
+            _global_pool_text(_kind),
             shape=_pooled_shape,
         )
     )
