@@ -16,7 +16,7 @@ layers; everything else costs zero.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -452,8 +452,12 @@ define(
 # --- reading the table --------------------------------------------------------------------------
 
 
-def keras_call(layer: Layer) -> LayerCall:
-    """The Keras layer call for an IR layer (not the input, which is `keras.Input`)."""
+def keras_call(layer: Layer, written: Collection[str] = ()) -> LayerCall:
+    """The Keras layer call for an IR layer (not the input, which is `keras.Input`).
+
+    A keyword equal to Keras's default is left out unless its attribute is bound to a block
+    argument or named in `written`.
+    """
     template = op_of(layer.op).call(layer.attrs)
     if template is None:
         raise ValueError(f"op {layer.op!r} has no Keras layer")
@@ -468,6 +472,7 @@ def keras_call(layer: Layer) -> LayerCall:
         if keyword.default is ALWAYS
         or attrs[keyword.source] != keyword.default
         or keyword.source in layer.bindings
+        or keyword.source in written
     )
     return LayerCall(template.cls, tuple(argument(item) for item in template.args), kwargs)
 
