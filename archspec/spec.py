@@ -32,7 +32,6 @@ from archspec.fields import (
     Channels,
     Filters,
     Flag,
-    Int,
     Kernel,
     Model,
     Name,
@@ -40,6 +39,7 @@ from archspec.fields import (
     Size,
     StrictFloat,
     Stride,
+    Whole,
 )
 from archspec.io import SourceMap
 
@@ -86,8 +86,8 @@ class StemPool(Model):
     """A pooling layer after the stem convs (the 3x3/2 max-pool of ImageNet ResNets)."""
 
     kind: Literal["max", "avg"] = "max"
-    size: Int(1, 7) = 3
-    stride: Int(1, 4) = 2
+    size: Annotated[int, Whole(1, 7)] = 3
+    stride: Annotated[int, Whole(1, 4)] = 2
     padding: PaddingStyle | None = Field(
         None, description="The pool's padding; the stem's if not given. " + PADDING_DESCRIPTION
     )
@@ -243,7 +243,7 @@ class KerasOptions(Model):
 
 # --- head and the whole spec ------------------------------------------------------------------
 
-Units = Int(1, 65536)
+Units = Annotated[int, Whole(1, 65536)]
 
 
 class HeadConv(Model):
@@ -288,7 +288,7 @@ class Head(Model):
         description="How a conv classifier's 1x1 map becomes a vector: Flatten (MobileNetV3) or "
         "Reshape (MobileNet).",
     )
-    classes: Int(1, 100_000)
+    classes: Annotated[int, Whole(1, 100_000)]
     activation: Literal["softmax", "sigmoid", "linear"] = "softmax"
     activation_layer: Flag = Field(
         False,

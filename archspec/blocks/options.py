@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
-from archspec.fields import ActivationName, Filters, Flag, Int, Model, StrictFloat
+from archspec.fields import ActivationName, Filters, Flag, Model, StrictFloat, Whole
 
 if TYPE_CHECKING:
     from archspec.blocks.builder import Arg, BlockBuilder
@@ -57,7 +57,9 @@ class SqueezeExcite(Model):
         "(timm's and MobileNetV3's make_divisible), or rounded down (EfficientNet's int()); "
         "never below `divisor`.",
     )
-    divisor: Int(1, 256) = Field(1, description="The width is a multiple of this.")
+    divisor: Annotated[int, Whole(1, 256)] = Field(
+        1, description="The width is a multiple of this."
+    )
     round_limit: Annotated[StrictFloat, Field(ge=0, lt=1)] = Field(
         0.0,
         description="With nearest rounding: a width below round_limit x the exact value goes "
