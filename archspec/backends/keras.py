@@ -7,6 +7,7 @@ plain `keras.saving.load_model` and no archspec installed.
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
@@ -45,9 +46,27 @@ def build_model(
         )
         inputs = [tensors[name] for name in layer.inputs]
         tensors[layer.name] = instance(inputs if len(inputs) > 1 else inputs[0])
-    return keras.Model(
-        inputs=tensors[graph.input.name], outputs=tensors[graph.output], name=graph.name
-    )
+    with recursion_headroom(graph.recursion_limit):
+        return keras.Model(
+            inputs=tensors[graph.input.name], outputs=tensors[graph.output], name=graph.name
+        )
+
+
+@contextlib.contextmanager
+def recursion_headroom(limit: int) -> Iterator[None]:
+    """Raise Python's recursion limit to at least `limit` while Keras maps a deep graph.
+
+    Keras walks a functional model's graph recursively, one call per layer on its longest
+    path, so past about 900 layers (keras.applications never goes past 566; ResNet-1001 has
+    over 3,000) Python's default limit of 1,000 stops it. Building, saving and running need
+    no more; loading a saved deep model does (`load_weights` uses this too).
+    """
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
 
 
 # --- running: devices, distribution, timed steps ----------------------------------------------
