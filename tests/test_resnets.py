@@ -279,3 +279,21 @@ def test_preact_resnet1001_builds_past_pythons_recursion_limit(built_models):
     assert len(model.layers) == len(graph) == 3339
     assert model.count_params() == graph.params
     assert "sys.setrecursionlimit(max(sys.getrecursionlimit(), " in archspec.codegen(graph.name)
+
+
+# --- the README's preset table ----------------------------------------------------------------
+
+
+def test_the_readme_lists_every_preset_with_its_figures():
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("| preset | parameters | MACs | equals | tested by |") :]
+    table = table[: table.index("\n\n")]
+    rows = {}
+    for line in table.splitlines()[2:]:
+        name, params, macs, peer, tested = (cell.strip() for cell in line.strip("|").split("|"))
+        rows[name.strip("`")] = (params, macs, peer, tested)
+    assert sorted(rows) == archspec.preset_names()
+    for name, (params, macs, peer, tested) in rows.items():
+        graph = archspec.lower(archspec.load(name))
+        assert (params, macs) == (f"{graph.params:,}", f"{graph.macs / 1e9:.2f} G"), name
+        assert peer and tested, name
