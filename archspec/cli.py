@@ -266,6 +266,8 @@ def build(
     if output is not None and output.suffix != ".keras":
         raise click.UsageError("the output file must end in .keras")
     check_output(output, spec_path)
+    if output is not None and weights_path is not None:
+        check_output(output, str(weights_path))
     graph = lower(load(spec_path), limits=limits)
     stdout.print(render.summary_table(graph))
     backend = import_keras_backend()
