@@ -370,7 +370,7 @@ def read_keras_weights(path: str | Path) -> dict[str, list[np.ndarray]]:
                 return _layer_weights(store)
         with h5py.File(path, "r") as store:
             return _layer_weights(store)
-    except (OSError, KeyError, zipfile.BadZipFile) as exc:
+    except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile) as exc:
         raise WeightsError(f"{path}: not a readable Keras weights file ({exc})") from None
 
 
@@ -384,7 +384,8 @@ def _layer_weights(store: object) -> dict[str, list[np.ndarray]]:
         if not (isinstance(node, h5py.Group) and name.rsplit("/", 1)[-1] == "vars"):
             return
         layer = node.attrs.get("name")
-        arrays = [node[key][()] for key in sorted(node, key=int)]
+        numbered = [key for key in node if key.isdigit() and isinstance(node[key], h5py.Dataset)]
+        arrays = [node[key][()] for key in sorted(numbered, key=int)]
         if isinstance(layer, str) and arrays:
             if layer in found:
                 repeated.add(layer)
