@@ -60,8 +60,9 @@ def recursion_headroom(limit: int) -> Iterator[None]:
 
     Keras walks a functional model's graph recursively, one call per layer on its longest
     path, so past about 900 layers (keras.applications never goes past 566; ResNet-1001 has
-    over 3,000) Python's default limit of 1,000 stops it. Building, saving and running need
-    no more; loading a saved deep model does (`load_weights` uses this too).
+    over 3,000) Python's default limit of 1,000 stops it. Building needs this, and so does
+    `keras.saving.load_model` of a saved deep model (wrap the call in it); saving, running
+    and training do not.
     """
     previous = sys.getrecursionlimit()
     sys.setrecursionlimit(max(previous, limit))
