@@ -239,10 +239,25 @@ def validate(paths: tuple[str, ...], output_format: str, strict: bool, limits: L
 @output_option("Save the model as a .keras file (written atomically).")
 @PRECISION_OPTION
 @click.option("--seed", type=int, help="Seed the initial weights: same seed, same weights.")
+@click.option(
+    "--weights",
+    "weights_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Load a .weights.h5 or .keras file by layer name; print what loaded and what not.",
+)
+@click.option(
+    "--weights-strict", is_flag=True, help="Exit 1 if any layer's weights were not loaded."
+)
 @limit_options
 @fail_on_spec_error
 def build(
-    spec_path: str, output: Path | None, precision: str, seed: int | None, limits: Limits
+    spec_path: str,
+    output: Path | None,
+    precision: str,
+    seed: int | None,
+    weights_path: Path | None,
+    weights_strict: bool,
+    limits: Limits,
 ) -> None:
     """Compile SPEC into a Keras model and print its per-stage summary."""
     from archspec import render
@@ -251,6 +266,8 @@ def build(
     if output is not None and output.suffix != ".keras":
         raise click.UsageError("the output file must end in .keras")
     check_output(output, spec_path)
+    if output is not None and weights_path is not None:
+        check_output(output, str(weights_path))
     graph = lower(load(spec_path), limits=limits)
     stdout.print(render.summary_table(graph))
     backend = import_keras_backend()
@@ -260,9 +277,28 @@ def build(
         f"{model.count_params():,} parameters",
         soft_wrap=True,
     )
+    if weights_path is not None:
+        load_weights_into(backend, model, weights_path, strict=weights_strict)
     if output is not None:
         write_atomic(output, model.save)
         stdout.print(f"saved {output}", soft_wrap=True)
+
+
+def load_weights_into(backend: Any, model: Any, path: Path, *, strict: bool) -> None:
+    """`build --weights`: load by layer name, print the table; exit 1 if strict and not all."""
+    from archspec import render
+    from archspec.weights import WeightsError
+
+    try:
+        report = backend.load_weights(model, path)
+    except WeightsError as exc:
+        stderr.print(f"error: {exc}", soft_wrap=True, markup=False)
+        sys.exit(EXIT_USAGE)
+    stdout.print(render.load_report_table(report))
+    if strict and not report.complete:
+        left = len(report.missing) + len(report.mismatched)
+        stderr.print(f"error: {left} layers were not loaded from {path}", soft_wrap=True)
+        sys.exit(EXIT_INVALID)
 
 
 @main.command()
@@ -492,6 +528,75 @@ def schema(output: Path | None) -> None:
 
     check_output(output, None)
     emit(schema_text(), output)
+
+
+@main.group()
+def weights() -> None:
+    """Weights from other libraries, for archspec's models."""
+
+
+@weights.command("import")
+@click.option(
+    "--from",
+    "source",
+    type=click.Choice(["torchvision", "timm"]),
+    required=True,
+    help="The library whose model the state dict is from (its names and layouts).",
+)
+@click.argument(
+    "state_path", metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.argument("spec_path", metavar="SPEC")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The Keras weights to write, a .weights.h5 file (atomically).",
+)
+@limit_options
+@fail_on_spec_error
+def import_weights(
+    source: str, state_path: Path, spec_path: str, output: Path, limits: Limits
+) -> None:
+    """Convert a PyTorch state dict (FILE) into Keras weights for SPEC's model.
+
+    FILE is a .safetensors file (read without PyTorch) or a .pth file (where PyTorch is
+    installed) of the torchvision or timm model that SPEC equals. Every tensor must find its
+    layer and every layer its tensors, with the right shapes; otherwise nothing is written
+    and the table says what did not fit (exit 1). Load the result with `archspec build SPEC
+    --weights OUT`, also into a spec changed from SPEC.
+    """
+    from archspec import render
+    from archspec.files import check_output_path, write_atomic
+    from archspec.weights import WeightsError, convert, read_state_dict
+
+    if not output.name.endswith(".weights.h5"):
+        raise click.UsageError("the output file must end in .weights.h5")
+    check_output_path(output, [spec_path, state_path])
+    graph = lower(load(spec_path), limits=limits)
+    # Keras first: importing PyTorch's CUDA build before TensorFlow can crash the process.
+    backend = import_keras_backend()
+    try:
+        state = read_state_dict(state_path)
+    except WeightsError as exc:
+        stderr.print(f"error: {exc}", soft_wrap=True, markup=False)
+        sys.exit(EXIT_USAGE)
+    try:
+        conversion = convert(graph, cast(Any, source), state)
+    except WeightsError as exc:
+        stderr.print(f"error: {exc}", soft_wrap=True, markup=False)
+        sys.exit(EXIT_INVALID)
+    stdout.print(render.conversion_table(conversion, source))
+    if not conversion.complete:
+        stderr.print(
+            f"error: {state_path} does not fit {graph.name}; nothing was written", soft_wrap=True
+        )
+        sys.exit(EXIT_INVALID)
+    model = backend.build_model(graph)
+    backend.assign_weights(model, conversion.weights)
+    write_atomic(output, model.save_weights)
+    stdout.print(f"wrote {output}", soft_wrap=True)
 
 
 @main.command()
