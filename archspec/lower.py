@@ -19,9 +19,15 @@ from archspec.io import FieldPath, SourceMap
 from archspec.ir import BYTES_PER_VALUE, Block, Branch, Graph, Layer, Op, StageInfo, frozen_mapping
 from archspec.spec import Spec, StageBase
 
-DEFAULT_MAX_PARAMS = 2_000_000_000
+DEFAULT_MAX_PARAMS = 100_000_000
+"""Building needs up to about 20 bytes per parameter at its peak (saving included), so 100M
+parameters stay under 3 GB of memory and a 400 MB .keras file: what a CI runner survives."""
 DEFAULT_MAX_ACTIVATION_BYTES = 16 << 30
 DEFAULT_MAX_LAYERS = 20_000
+MAX_LAYER_CHAIN = 800
+"""Keras builds and loads a functional model by recursing once per layer along its longest
+path; past about 950 layers that exceeds Python's default recursion limit (1000), so the
+model could not be loaded. Longer chains are refused, with room for the caller's own stack."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,19 @@ def analyze(
     return Analysis(graph, tuple(builder.diagnostics))
 
 
+def _collapse_hint(padding: str, extent: int, stride: int) -> str:
+    """Why a collapsing stride is refused, and what to change."""
+    if padding == "same":
+        why = (
+            f"with 'same' padding Keras would not fail: it rounds {extent}/{stride} up to "
+            f"{math.ceil(extent / stride)}, so the stride does nothing and later layers see a "
+            "map of almost no pixels; archspec refuses that instead of building it silently"
+        )
+    else:
+        why = "Keras would fail to build it: the window is larger than the map"
+    return f"{why}. Use a larger input, or fewer or smaller strides before this layer"
+
+
 def scaled_width(filters: int, multiplier: float, groups: int = 1) -> int:
     """Apply the width multiplier: the nearest multiple of `groups`, at least `groups`.
 
@@ -115,6 +134,8 @@ class GraphBuilder(Diagnosed):
         self.diagnostics: list[Diagnostic] = []
         self.params = 0
         self.activation_values = 0
+        self.chain: dict[str, int] = {}  # layers on the longest path from the input, per layer
+        self.longest_chain = 0
         self.scope = "stem"
         self.path: FieldPath = ()
 
@@ -183,6 +204,8 @@ class GraphBuilder(Diagnosed):
             bindings=frozen_mapping(bindings),
         )
         self.layers.append(layer)
+        self.chain[name] = 1 + max((self.chain[i] for i in inputs), default=0)
+        self.longest_chain = max(self.longest_chain, self.chain[name])
         self.shapes[name] = shape
         self.params += layer.params
         self.activation_values += layer.activation_values
@@ -204,9 +227,9 @@ class GraphBuilder(Diagnosed):
             if window < 1 or (stride > 1 and extent < stride):
                 raise self.fail(
                     self.path,
-                    f"{name}: the {axis} is {extent} here, so a {size}x{size} window with "
-                    f"stride {stride} would shrink it below 1",
-                    hint="use a larger input, or fewer or smaller strides before this layer",
+                    f"{name}: the {axis} is {extent} here, too small for a {size}x{size} window "
+                    f"with stride {stride}",
+                    hint=_collapse_hint(padding, extent, stride),
                     code="collapse",
                 )
             if stride > 1 and extent % stride:
@@ -452,18 +475,22 @@ class GraphBuilder(Diagnosed):
 
     # --- checks ---------------------------------------------------------------------------
 
-    def totals(self) -> tuple[int, int, int]:
-        """(parameters, activation values, layers) so far."""
-        return self.params, self.activation_values, len(self.layers)
+    def totals(self) -> tuple[int, int, int, int]:
+        """(parameters, activation values, layers, longest chain of layers) so far."""
+        return self.params, self.activation_values, len(self.layers), self.longest_chain
 
-    def check_budget(self, repeats: int = 0, since: tuple[int, int, int] = (0, 0, 0)) -> None:
+    def check_budget(
+        self, repeats: int = 0, since: tuple[int, int, int, int] = (0, 0, 0, 0)
+    ) -> None:
         """Stop if the model is over a limit.
 
         The model counted is what exists so far plus `repeats` more copies of what was added
         since the totals `since`.
         """
         now = self.totals()
-        params, values, layers = (n + repeats * (n - s) for n, s in zip(now, since, strict=True))
+        params, values, layers, chain = (
+            n + repeats * (n - s) for n, s in zip(now, since, strict=True)
+        )
         limits = self.limits
         checks = (
             (layers, limits.max_layers, f"{layers:,} layers", f"{limits.max_layers:,}",
@@ -476,6 +503,9 @@ class GraphBuilder(Diagnosed):
              human_bytes(limits.max_activation_bytes),
              "reduce the input size or the widths, or raise --max-activation-memory",
              "too-much-memory"),
+            (chain, MAX_LAYER_CHAIN, f"a chain of {chain:,} layers from input to output",
+             f"{MAX_LAYER_CHAIN:,}, beyond which Keras cannot load it (it recurses once per "
+             "layer, and Python stops it)", "reduce the depth of the stages", "too-deep-for-keras"),
         )  # fmt: skip
         for amount, limit, what, shown_limit, hint, code in checks:
             if amount > limit:

@@ -80,7 +80,14 @@ def test_validate_json_format(bad_spec):
     first = entry["diagnostics"][0]
     assert set(first) == {"file", "line", "column", "path", "message", "hint", "severity", "code"}
     assert (first["line"], first["column"], first["path"]) == (3, 20, "stem.strid")
-    assert document["summary"] == {"files": 1, "invalid": 1, "errors": 3, "warnings": 0}
+    assert document["summary"] == {
+        "files": 1,
+        "invalid": 1,
+        "errors": 3,
+        "warnings": 0,
+        "not_checked": 0,
+        "skipped": 0,
+    }
 
 
 def test_validate_github_format(bad_spec):
@@ -141,7 +148,7 @@ def test_build_refuses_to_overwrite_its_input(tmp_path):
     spec.write_text((ROOT / "specs" / "resnet22.yaml").read_text())
     result = CliRunner().invoke(main, ["build", str(spec), "-o", str(spec)])
     assert result.exit_code == 2
-    assert "refusing to overwrite the input file" in result.output
+    assert "refusing to overwrite a file this command reads" in result.output
     assert spec.read_text().startswith("# yaml-language-server")
 
 

@@ -46,7 +46,7 @@ def test_locate_falls_back_to_the_nearest_written_parent():
         ("a: 1\na: 2\n", "duplicate key 'a' (first given at line 1)"),
         ("a:\n\t- 1\n", "cannot start any token"),
         ("a: [1, 2\n", "expected ',' or ']'"),
-        ("a: !!python/object:os.system {}\n", "could not determine a constructor"),
+        ("a: !!python/object:os.system {}\n", "the tag '!!python/object:os.system' is not allowed"),
         ("a: *missing\n", "found undefined alias"),
         ("1: a\n", "key '1' is read as int, not a name"),
         ("", "the file is empty"),

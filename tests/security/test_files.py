@@ -40,7 +40,7 @@ def test_commands_refuse_to_overwrite_their_input(tmp_path, command):
     spec.write_text(RESNET22.read_text())
     result = CliRunner().invoke(main, [*command, str(spec), "-o", str(spec)])
     assert result.exit_code == 2
-    assert "refusing to overwrite the input file" in result.output
+    assert "refusing to overwrite a file this command reads" in result.output
     assert spec.read_text() == RESNET22.read_text()
 
 
