@@ -92,9 +92,11 @@ class Document:
     source: SourceMap
     file: str
     files: tuple[Path, ...] = ()
+    values: int = 0
+    """How many values reading it took (aliases and merges expanded), across `files`."""
 
 
-def read_document(path: str | Path) -> Document:
+def read_document(path: str | Path, *, max_values: int = MAX_VALUES) -> Document:
     """Read a YAML (`.yaml`, `.yml`) or JSON (`.json`) spec file.
 
     Raises `UnreadableError` when the file cannot be read (missing, not a regular file such
@@ -114,9 +116,12 @@ def read_document(path: str | Path) -> Document:
             code="file-too-large",
         )
     document = parse_document(
-        decode_text(raw, name), name, json_syntax=path.suffix.lower() == ".json"
+        decode_text(raw, name),
+        name,
+        json_syntax=path.suffix.lower() == ".json",
+        max_values=max_values,
     )
-    return Document(document.data, document.source, name, (path.resolve(),))
+    return Document(document.data, document.source, name, (path.resolve(),), document.values)
 
 
 def read_regular_file(path: Path, limit: int) -> bytes:
@@ -193,8 +198,14 @@ def decode_text(raw: bytes, file: str) -> str:
         ) from None
 
 
-def parse_document(text: str, file: str = "<string>", *, json_syntax: bool = False) -> Document:
-    """Parse spec text. JSON syntax is parsed strictly as JSON; otherwise as YAML."""
+def parse_document(
+    text: str, file: str = "<string>", *, json_syntax: bool = False, max_values: int = MAX_VALUES
+) -> Document:
+    """Parse spec text. JSON syntax is parsed strictly as JSON; otherwise as YAML.
+
+    `max_values` bounds the values the document may expand to (what is left of the bound
+    when other files of an `extends` chain have used some).
+    """
     if len(text) > MAX_FILE_BYTES:
         raise _error(
             file,
@@ -205,8 +216,8 @@ def parse_document(text: str, file: str = "<string>", *, json_syntax: bool = Fal
             code="file-too-large",
         )
     if json_syntax:
-        return _JsonReader(text, file).read()
-    return _read_yaml(text, file)
+        return _JsonReader(text, file, max_values).read()
+    return _read_yaml(text, file, max_values)
 
 
 def _error(file: str, line: int, column: int, message: str, **kwargs: Any) -> SpecError:
@@ -232,11 +243,12 @@ def _shown(text: str) -> str:
     return repr(shorten(printable(text)))
 
 
-def _too_many_values(location: Location) -> SpecError:
+def _too_many_values(location: Location, limit: int = MAX_VALUES) -> SpecError:
+    what = "the document" if limit == MAX_VALUES else "with the specs that extend it, it"
     return SpecError(
         [
             Diagnostic(
-                f"the document expands to more than {MAX_VALUES} values",
+                f"{what} expands to more than {MAX_VALUES} values",
                 location=location,
                 hint="anchors and aliases (&a / *a) multiply; a spec needs only a few",
                 code="too-large",
@@ -261,6 +273,7 @@ _INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
 _FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
 _INFINITY = re.compile(r"[-+]?\.(?:inf|Inf|INF)")
 _NAN = re.compile(r"\.(?:nan|NaN|NAN)")
+_NUMBER_STARTS = frozenset("-+.0123456789")
 _NULL = {"", "~", "null", "Null", "NULL"}
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 
@@ -366,13 +379,14 @@ _HINTS = {
 }
 
 
-def _read_yaml(text: str, file: str) -> Document:
-    root = _Composer(text, file).compose()
+def _read_yaml(text: str, file: str, max_values: int) -> Document:
+    root = _Composer(text, file, max_values).compose()
     if root is None:
         raise _error(file, 1, 1, "the file is empty", code="empty")
     source = SourceMap()
-    data = _NodeConverter(file, source).convert(root, (), 1)
-    return Document(data, source, file)
+    converter = _NodeConverter(file, source, max_values)
+    data = converter.convert(root, (), 1)
+    return Document(data, source, file, values=converter.count)
 
 
 class _Composer:
@@ -382,9 +396,10 @@ class _Composer:
     names (`a: &a [*a]`) is refused instead of making a cycle.
     """
 
-    def __init__(self, text: str, file: str) -> None:
+    def __init__(self, text: str, file: str, max_values: int) -> None:
         self.text = text
         self.file = file
+        self.max_values = max_values
 
     def location(self, mark: yaml.Mark) -> Location:
         return Location(self.file, mark.line + 1, mark.column + 1)
@@ -442,12 +457,12 @@ class _Composer:
                     )
                 node = anchors[event.anchor]
             elif isinstance(event, yaml.ScalarEvent):
-                count += 1
+                count += not self.is_key(stack)
                 node = _Node(yaml.ScalarNode, event.tag, at, event.value, plain=event.implicit[0])
                 if event.anchor is not None:
                     anchors[event.anchor] = node
             elif isinstance(event, yaml.CollectionStartEvent):
-                count += 1
+                count += not self.is_key(stack)
                 if len(stack) >= MAX_DEPTH:
                     raise _too_deep(at)
                 kind = (
@@ -473,8 +488,8 @@ class _Composer:
                 anchor = open_anchors.pop()
                 if anchor is not None:
                     anchors[anchor] = node
-            if count > MAX_VALUES:
-                raise _too_many_values(at)
+            if count > self.max_values:
+                raise _too_many_values(at, self.max_values)
             if node is not None:
                 if stack:
                     stack[-1].items.append(node)
@@ -493,6 +508,11 @@ class _Composer:
                 code="syntax",
             )
         return root
+
+    @staticmethod
+    def is_key(stack: list[_Node]) -> bool:
+        """Whether the next node is a mapping key (keys are not counted as values)."""
+        return bool(stack) and stack[-1].kind is yaml.MappingNode and len(stack[-1].items) % 2 == 0
 
     def reader_error(self, exc: yaml.reader.ReaderError, *, byte_offsets: bool) -> SpecError:
         """A character YAML does not allow (libyaml counts its position in UTF-8 bytes)."""
@@ -557,9 +577,10 @@ class _NodeConverter:
     a chain of aliases can nest deeper, and repeat more, than the text shows.
     """
 
-    def __init__(self, file: str, source: SourceMap) -> None:
+    def __init__(self, file: str, source: SourceMap, max_values: int) -> None:
         self.file = file
         self.source = source
+        self.max_values = max_values
         self.count = 0
         self.merged = 0
 
@@ -568,8 +589,8 @@ class _NodeConverter:
 
     def convert(self, node: _Node, path: FieldPath, depth: int) -> Any:
         self.count += 1
-        if self.count > MAX_VALUES:
-            raise _too_many_values(node.location)
+        if self.count > self.max_values:
+            raise _too_many_values(node.location, self.max_values)
         if depth > MAX_DEPTH:
             raise _too_deep(node.location)
         self.source.values[path] = node.location
@@ -595,6 +616,8 @@ class _NodeConverter:
                 return None
             if text in _BOOL:
                 return _BOOL[text]
+            if text[0] not in _NUMBER_STARTS:
+                return text
             if _INT.fullmatch(text):
                 return _int(_number_length_checked(text))
             if _FLOAT.fullmatch(text) or _INFINITY.fullmatch(text) or _NAN.fullmatch(text):
@@ -677,8 +700,8 @@ class _NodeConverter:
         for source in sources:
             for key, pair in self.pairs(source, merges + 1).items():
                 self.merged += 1
-                if self.merged > MAX_VALUES:
-                    raise _too_many_values(source.location)
+                if self.merged > self.max_values:
+                    raise _too_many_values(source.location, self.max_values)
                 merged.setdefault(key, pair)
         for key in written:
             merged.pop(key, None)
@@ -711,9 +734,10 @@ class _JsonReader:
 
     _WHITESPACE = re.compile(r"[ \t\n\r]*")
 
-    def __init__(self, text: str, file: str) -> None:
+    def __init__(self, text: str, file: str, max_values: int) -> None:
         self.text = text
         self.file = file
+        self.max_values = max_values
         self.source = SourceMap()
         self.count = 0
         self.decoder = json.JSONDecoder(
@@ -734,7 +758,7 @@ class _JsonReader:
         pos = self.skip(pos)
         if pos != len(self.text):
             raise self.error(pos, "unexpected text after the JSON document")
-        return Document(data, self.source, self.file)
+        return Document(data, self.source, self.file, values=self.count)
 
     def location(self, pos: int) -> Location:
         if pos < self.scanned:  # an earlier position: count from the start
@@ -773,10 +797,8 @@ class _JsonReader:
         self.count += 1
         if depth >= MAX_DEPTH:  # the root is depth 0 here, 1 in the YAML composer
             raise self.error(pos, f"nesting is deeper than {MAX_DEPTH} levels", code="too-deep")
-        if self.count > MAX_VALUES:
-            raise self.error(
-                pos, f"the document has more than {MAX_VALUES} values", code="too-large"
-            )
+        if self.count > self.max_values:
+            raise _too_many_values(self.location(pos), self.max_values)
         self.source.values[path] = self.location(pos)
         char = self.text[pos : pos + 1]
         if char == "{":

@@ -26,7 +26,14 @@ from archspec.errors import (
     format_path,
     shorten,
 )
-from archspec.io import Document, FieldPath, SourceMap, parse_document, read_document
+from archspec.io import (
+    MAX_VALUES,
+    Document,
+    FieldPath,
+    SourceMap,
+    parse_document,
+    read_document,
+)
 from archspec.spec import BLOCK_TYPES, Spec
 
 PRESETS_DIR = Path(__file__).parent / "presets"
@@ -153,12 +160,13 @@ def _confine(path: Path, root: Path, shown: str, where: Location | None = None) 
 
 
 def resolve_extends(
-    doc: Document, root: Path | None = None, chain: tuple[str, ...] = ()
+    doc: Document, root: Path | None = None, chain: tuple[str, ...] = (), used: int = 0
 ) -> Document:
     """Merge `doc` onto the spec its `extends:` names, recursively; keep every location.
 
     Every file read must lie under `root` (by default the folder of `doc`'s file), except
-    presets; the result's `files` lists every file read.
+    presets; the result's `files` lists every file read. The files of the chain share one
+    bound on values (`MAX_VALUES`): `used` is what the files that extend `doc` took.
     """
     data = doc.data
     if not isinstance(data, dict) or not isinstance(data.get("extends"), str):
@@ -193,13 +201,14 @@ def resolve_extends(
     if len(chain) >= MAX_EXTENDS_DEPTH:
         raise refuse(f"more than {MAX_EXTENDS_DEPTH} levels of extends")
     try:
-        base_document = read_document(base_path)
+        base_document = read_document(base_path, max_values=MAX_VALUES - used - doc.values)
     except UnreadableError as exc:
         raise refuse(
             f"{shown} cannot be read: {exc.diagnostics[0].message}", code="unreadable"
         ) from None
     base_root = PRESETS_DIR.resolve() if is_preset else root
-    base = resolve_extends(base_document, base_root, (*chain, str(Path(doc.file).resolve())))
+    here = (*chain, str(Path(doc.file).resolve()))
+    base = resolve_extends(base_document, base_root, here, used + doc.values)
     if not isinstance(base.data, dict):
         raise refuse(f"{shown} is not a mapping, so it cannot be extended")
     return merge_documents(base, doc)
@@ -238,7 +247,8 @@ def merge_documents(base: Document, override: Document) -> Document:
     source = base.source.without(replaced)
     source.values.update(override.source.values)
     source.keys.update(override.source.keys)
-    return Document(data, source, override.file, (*override.files, *base.files))
+    files = (*override.files, *base.files)
+    return Document(data, source, override.file, files, override.values + base.values)
 
 
 # --- validation -------------------------------------------------------------------------------
