@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format lock torch bench clean python-check
+.PHONY: run test lint format lock torch bench fuzz clean python-check
 
 $(STAMP): requirements.lock pyproject.toml
 	rm -f $(VENV)/.installed-*
@@ -64,8 +64,11 @@ lock: python-check  ## re-resolve requirements.lock from pyproject.toml in a scr
 	/tmp/archspec-lock/bin/python -m pip freeze --exclude-editable | grep -v '^archspec' > requirements.lock
 
 bench: $(STAMP)  ## the CPU benchmark scripts (slow; see benchmarks/RESULTS.md)
-	cd benchmarks && for name in validate inspect build train_cpu memory; do \
+	cd benchmarks && for name in validate inspect build train_cpu memory hostile; do \
 		../$(BIN)/python bench_$$name.py || exit 1; done
+
+fuzz: $(STAMP)  ## 10,000 hostile documents through the pipeline, timed (several minutes)
+	cd benchmarks && ../$(BIN)/python fuzz_hostile.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

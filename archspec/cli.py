@@ -176,15 +176,15 @@ def limit_options(function: Callable[..., Any]) -> Callable[..., Any]:
     @click.option(
         "--max-params",
         type=Amount(),
-        default=DEFAULT_MAX_PARAMS,
-        show_default=_shown_count(DEFAULT_MAX_PARAMS),
+        default=_shown_count(DEFAULT_MAX_PARAMS),
+        show_default=True,
         help=f"Refuse specs with more parameters than this. {COUNT_HELP}",
     )
     @click.option(
         "--max-activation-memory",
         type=Amount(byte_size=True),
-        default=DEFAULT_MAX_ACTIVATION_BYTES,
-        show_default=f"{DEFAULT_MAX_ACTIVATION_BYTES >> 30}G",
+        default=f"{DEFAULT_MAX_ACTIVATION_BYTES >> 30}G",
+        show_default=True,
         help=f"Refuse specs whose activations for one sample (float32) exceed this. {SIZE_HELP}",
     )
     @click.option(
@@ -364,10 +364,12 @@ def import_keras_backend() -> Any:
 
         backend.keras.ops.zeros((1,))  # initialises the devices while the log is muted
     except ImportError as exc:
-        raise click.ClickException(
+        missing = click.ClickException(
             f"building models needs Keras 3 and a backend ({exc.name} is missing): "
             "pip install 'archspec[tensorflow]'"
-        ) from None
+        )
+        missing.exit_code = EXIT_USAGE  # not an invalid spec: the environment lacks something
+        raise missing from None
     finally:
         os.dup2(saved, 2)
         os.close(saved)

@@ -64,6 +64,7 @@ def main(argv: list[str]) -> int:
             failures += 1
             print(f"FAILED {name}: {type(exc).__name__}: {exc}", file=sys.stderr)
         worst = max(durations, default=(0.0, 0, ""))
+        print(f"{name}: {len(durations):,} documents, slowest {worst[0]:.3f} s", file=sys.stderr)
         count += len(durations)
         slowest = max(slowest, worst)
         rows.append(
