@@ -149,11 +149,15 @@ class UnreadableError(SpecError):
 
 
 def format_path(parts: Iterable[str | int]) -> str:
-    """Turn ('stages', 1, 'filters') into 'stages[1].filters'."""
+    """Turn ('stages', 1, 'filters') into 'stages[1].filters'.
+
+    A key longer than any real one (a hostile spec's) is cut, so one message stays one line.
+    """
     text = ""
     for part in parts:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += f".{part}" if text else str(part)
+            part = shorten(part, 64)
+            text += f".{part}" if text else part
     return text

@@ -107,8 +107,8 @@ def not_found_hint(argument: str) -> str | None:
     if len(path.parts) > 1:
         return None
     stem = path.stem if path.suffix.lower() in SPEC_SUFFIXES else path.name
-    close = difflib.get_close_matches(stem, preset_names(), n=1)
-    return f"did you mean the preset '{close[0]}'?" if close else None
+    close = closest(stem, preset_names())
+    return f"did you mean the preset '{close}'?" if close else None
 
 
 def read_resolved(path: Path, *, root: str | Path | None = None) -> Document:
@@ -187,8 +187,8 @@ def resolve_extends(
     if is_path:
         _confine(base_path, root, target, where)  # before looking: nothing outside is probed
     if not is_preset and not (is_path and base_path.exists()):
-        close = difflib.get_close_matches(target, preset_names(), n=1)
-        hint = f"did you mean '{close[0]}'?" if close else None
+        close = closest(target, preset_names())
+        hint = f"did you mean '{close}'?" if close else None
         raise refuse(
             f"{shown} is neither a preset nor a spec file",
             hint
@@ -302,8 +302,8 @@ def explain(exc: ValidationError, data: Any, source: SourceMap) -> list[Diagnost
         ):
             continue
         # A misspelt key is reported once, as unknown, not also as the key it misses.
-        if error["type"] == "missing" and difflib.get_close_matches(
-            str(loc[-1]), unknown.get(loc[:-1], [])[:MAX_DIAGNOSTICS], n=1, cutoff=0.6
+        if error["type"] == "missing" and closest(
+            str(loc[-1]), unknown.get(loc[:-1], [])[:MAX_DIAGNOSTICS]
         ):
             continue
         diagnostics.append(_explain_one(error, loc, data, source))
@@ -511,9 +511,26 @@ def _field(model: type[BaseModel], key: str) -> Any:
 
 
 def _did_you_mean(word: str, choices: list[str], what: str) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    close = closest(word, choices)
     listing = f"{what}: {', '.join(choices)}"
-    return f"did you mean '{close[0]}'? ({listing})" if close else listing
+    return f"did you mean '{close}'? ({listing})" if close else listing
+
+
+MAX_SUGGESTED_LENGTH = 64
+"""Names, keys, block types and presets are short; a longer word is no misspelling of one."""
+
+
+def closest(word: str, choices: list[str]) -> str | None:
+    """The choice `word` most likely misspells, if any.
+
+    difflib's cost grows with the words' lengths, so words longer than any name are not
+    compared: a megabyte key gets no suggestion instead of seconds of searching.
+    """
+    if len(word) > MAX_SUGGESTED_LENGTH:
+        return None
+    short = [choice for choice in choices if len(choice) <= MAX_SUGGESTED_LENGTH]
+    close = difflib.get_close_matches(word, short, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def _quoted_value(value: Any) -> str:

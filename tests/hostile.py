@@ -41,7 +41,7 @@ def run_pipeline(text: str, *, json_syntax: bool = False) -> float:
         diagnostics = exc.diagnostics
         assert all(d.location is not None for d in diagnostics), diagnostics
     report = FileReport(file, tuple(diagnostics))
-    console = Console(file=io.StringIO(), width=160)
+    console = Console(file=io.StringIO(), width=160, highlight=False)  # as the CLI's
     render.print_reports_text(console, [report], strict=False)
     rendered = [console.file.getvalue(), render.reports_github([report])]  # type: ignore[attr-defined]
     rendered += [d.format() for d in diagnostics]

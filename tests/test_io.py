@@ -155,3 +155,45 @@ def test_json_and_yaml_share_the_nesting_limit_and_refuse_infinity():
         with pytest.raises(SpecError):
             parse_document(beyond, "f", json_syntax=json_syntax)
     assert "too large to be a finite number" in error_of('{"a": 1e999}', json_syntax=True).message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\nb: [x, 'y', \"z\"]\nc: {d: ~, e: 1.5e-3, f: 0x1F}\n",
+        "base: &b {x: 1, y: 2}\nstage:\n  <<: *b\n  y: 3\n",
+        "name: é𝔘\u00a0x\n",
+    ],
+)
+def test_pure_python_yaml_reads_as_libyaml_does(text, monkeypatch):
+    """Without libyaml (PyYAML built without it), the same data at the same places."""
+    import yaml
+
+    import archspec.io
+
+    fast = parse_document(text, "f.yaml")
+    monkeypatch.setattr(archspec.io, "_EventSource", yaml.BaseLoader)
+    slow = parse_document(text, "f.yaml")
+    assert slow.data == fast.data
+    assert slow.source == fast.source
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("a: [*a]\n", (1, 5)),
+        ("a: &a [*a]\n", (1, 8)),
+        ("é: b\x1fc\n", (1, 5)),
+        ("a: !!int x\n", (1, 4)),
+        ("a:\n  b: 1\n c: 2\n", (3, 2)),
+    ],
+)
+def test_pure_python_yaml_locates_problems_as_libyaml_does(text, where, monkeypatch):
+    import yaml
+
+    import archspec.io
+
+    for source in (archspec.io._EventSource, yaml.BaseLoader):
+        monkeypatch.setattr(archspec.io, "_EventSource", source)
+        location = error_of(text).location
+        assert (location.line, location.column) == where, source
