@@ -77,34 +77,42 @@ def select_files(
     items: list[Path | FileReport] = []
     skipped: list[Path] = []
     for argument in arguments:
-        path = Path(argument)
-        if not argument:
-            items.append(_problem("''", "an empty argument names no file or folder", "not-found"))
-        elif preset_path(argument) is not None:
-            items.append(spec_file(argument))
-        elif path.is_dir():
-            found = _search(path, exclude, root, skipped)
-            items.extend(found or [_no_specs(argument, "in this folder")])
-        elif path.exists() or path.is_symlink():
-            items.append(path)  # a file named on the command line is always checked
-        elif glob.has_magic(argument):
-            # glob.glob, unlike Path.glob, takes absolute patterns as users type them.
-            matches = sorted(glob.glob(argument, recursive=True))  # noqa: PTH207
-            found = []
-            for match in map(Path, matches):
-                if match.is_dir():
-                    found.extend(_search(match, exclude, root, skipped))
-                elif not _excluded(match, Path(), exclude):
-                    found.extend(_specs_among([match], root, skipped))
-            if not matches:
-                items.append(_problem(argument, "no file matches this pattern", "not-found"))
-            else:
-                items.extend(found or [_no_specs(argument, "among the files this pattern matches")])
-        else:
-            hint = not_found_hint(argument)
-            items.append(_problem(argument, "no such file, folder or preset", "not-found", hint))
+        try:
+            items.extend(_select(argument, exclude, root, skipped))
+        except OSError as exc:  # a name too long, a folder that cannot be listed, ...
+            reason = exc.strerror or str(exc)
+            items.append(_problem(argument, f"cannot be read: {reason}", "unreadable"))
     unique = list(dict.fromkeys(items))
     return Selection(tuple(unique), tuple(dict.fromkeys(skipped)))
+
+
+def _select(
+    argument: str, exclude: Sequence[str], root: str | Path | None, skipped: list[Path]
+) -> list[Path | FileReport]:
+    """What one argument names: spec files, or the report of why it names none."""
+    path = Path(argument)
+    if not argument:
+        return [_problem("''", "an empty argument names no file or folder", "not-found")]
+    if preset_path(argument) is not None:
+        return [spec_file(argument)]
+    if path.is_dir():
+        return [*_search(path, exclude, root, skipped)] or [_no_specs(argument, "in this folder")]
+    if path.exists() or path.is_symlink():
+        return [path]  # a file named on the command line is always checked
+    if not glob.has_magic(argument):
+        hint = not_found_hint(argument)
+        return [_problem(argument, "no such file, folder or preset", "not-found", hint)]
+    # glob.glob, unlike Path.glob, takes absolute patterns as users type them.
+    matches = sorted(glob.glob(argument, recursive=True))  # noqa: PTH207
+    if not matches:
+        return [_problem(argument, "no file matches this pattern", "not-found")]
+    found: list[Path | FileReport] = []
+    for match in map(Path, matches):
+        if match.is_dir():
+            found.extend(_search(match, exclude, root, skipped))
+        elif not _excluded(match, Path(), exclude):
+            found.extend(_specs_among([match], root, skipped))
+    return found or [_no_specs(argument, "among the files this pattern matches")]
 
 
 def _problem(file: str, message: str, code: str, hint: str | None = None) -> FileReport:

@@ -41,8 +41,15 @@ def check_output_path(output: Path, inputs: Iterable[Path], protected: Iterable[
     """
     if str(output) in ("", "."):
         raise OutputError("''", "the output path is empty")
+    try:
+        return _checked_target(output, set(inputs), protected)
+    except OSError as exc:  # a name too long, a folder that cannot be searched, ...
+        raise OutputError(output, f"cannot write: {exc.strerror or exc}") from None
+
+
+def _checked_target(output: Path, inputs: set[Path], protected: Iterable[Path]) -> Path:
     target = output.resolve()
-    if target in set(inputs):
+    if target in inputs:
         raise OutputError(
             output,
             "refusing to overwrite a file this command reads (the spec, or a file it extends)",

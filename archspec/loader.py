@@ -186,7 +186,7 @@ def resolve_extends(
     base_path = _extends_path(target, doc.file)
     if is_path:
         _confine(base_path, root, target, where)  # before looking: nothing outside is probed
-    if not is_preset and not (is_path and base_path.exists()):
+    if not is_preset and not (is_path and _may_exist(base_path)):
         close = closest(target, preset_names())
         hint = f"did you mean '{close}'?" if close else None
         raise refuse(
@@ -203,15 +203,22 @@ def resolve_extends(
     try:
         base_document = read_document(base_path, max_values=MAX_VALUES - used - doc.values)
     except UnreadableError as exc:
-        raise refuse(
-            f"{shown} cannot be read: {exc.diagnostics[0].message}", code="unreadable"
-        ) from None
+        reason = exc.diagnostics[0].message.removeprefix("cannot be read: ")
+        raise refuse(f"{shown} cannot be read: {reason}", code="unreadable") from None
     base_root = PRESETS_DIR.resolve() if is_preset else root
     here = (*chain, str(Path(doc.file).resolve()))
     base = resolve_extends(base_document, base_root, here, used + doc.values)
     if not isinstance(base.data, dict):
         raise refuse(f"{shown} is not a mapping, so it cannot be extended")
     return merge_documents(base, doc)
+
+
+def _may_exist(path: Path) -> bool:
+    """Whether `path` exists, or cannot be looked at (reading it then says why)."""
+    try:
+        return path.exists()
+    except OSError:  # a name too long, a loop of links, ...
+        return True
 
 
 def _extends_path(target: str, file: str) -> Path:

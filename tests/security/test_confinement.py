@@ -121,3 +121,18 @@ def test_devices_are_refused(device):
     error = refused(Path(device))
     assert isinstance(error, UnreadableError)
     assert "not a regular file (a character device)" in error.diagnostics[0].message
+
+
+def test_names_too_long_for_the_file_system_are_reported_not_raised(tmp_path):
+    long = "a" * 5000
+    result = CliRunner().invoke(main, ["validate", f"{long}.yaml", f"{long}/*.yaml", "resnet22"])
+    assert result.exit_code == 2, result.output
+    assert result.output.count("cannot be read: File name too long") == 2
+    assert "1 file checked: 1 valid" in result.output
+    (tmp_path / "long.yaml").write_text(f"extends: {long}.yaml\nname: x\n")
+    (d,) = refused(tmp_path / "long.yaml").diagnostics
+    assert (d.path, d.code) == ("extends", "unreadable")
+    assert d.message.endswith("(5,005 characters)' cannot be read: file name too long")
+    result = CliRunner().invoke(main, ["codegen", "resnet22", "-o", str(tmp_path / f"{long}.py")])
+    assert result.exit_code == 2
+    assert result.output.endswith(".py: cannot write: File name too long\n")
