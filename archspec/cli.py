@@ -206,7 +206,7 @@ def limit_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
 ROOT_OPTION = click.option(
     "--root",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="The folder that specs and the files they extend must lie under (presets excepted). "
     "Default: each spec's own folder.",
 )

@@ -10,6 +10,7 @@ process is gone.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import re
 import stat
@@ -119,18 +120,13 @@ def remove_stale_temporaries(path: Path) -> None:
         return
     pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)-[A-Za-z0-9_]+{re.escape(path.suffix)}")
     now = time.time()
-    for candidate in path.parent.glob(f".{glob_escape(path.name)}.*"):
+    for candidate in path.parent.glob(f".{glob.escape(path.name)}.*"):
         match = pattern.fullmatch(candidate.name)
         if not match or _process_exists(int(match[1])):
             continue
         with contextlib.suppress(OSError):
             if now - candidate.lstat().st_mtime > STALE_AFTER_SECONDS:
                 candidate.unlink()
-
-
-def glob_escape(name: str) -> str:
-    """`name` with glob's special characters taken literally."""
-    return re.sub(r"([*?\[])", r"[\1]", name)
 
 
 def _process_exists(pid: int) -> bool:

@@ -135,7 +135,7 @@ def read_regular_file(path: Path, limit: int) -> bytes:
     try:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
-        raise unreadable(name, exc) from None
+        raise _unreadable(name, exc) from None
     try:
         mode = os.fstat(descriptor).st_mode
         if not stat.S_ISREG(mode):
@@ -155,12 +155,12 @@ def read_regular_file(path: Path, limit: int) -> bytes:
             remaining -= len(chunk)
         return b"".join(chunks)
     except OSError as exc:
-        raise unreadable(name, exc) from None
+        raise _unreadable(name, exc) from None
     finally:
         os.close(descriptor)
 
 
-def unreadable(name: str, exc: OSError) -> UnreadableError:
+def _unreadable(name: str, exc: OSError) -> UnreadableError:
     """The `UnreadableError` for an operating-system error on `name`."""
     if exc.errno == errno.ENOENT:
         return UnreadableError(name, "no such file", code="not-found")
