@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 
 from archspec.errors import Diagnostic, Location, SpecError, UnreadableError
 from archspec.ir import Graph, Layer
+from archspec.limits import Limits
 from archspec.loader import load, loads, preset_names
-from archspec.lower import Limits, analyze, lower
+from archspec.lower import analyze, lower
 from archspec.spec import Spec
 
 if TYPE_CHECKING:

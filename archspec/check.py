@@ -22,6 +22,7 @@ from pathlib import Path
 
 from archspec.errors import Diagnosed, Diagnostic, Location, SpecError, UnreadableError
 from archspec.io import MAX_FILE_BYTES, decode_text, parse_document, read_regular_file
+from archspec.limits import Limits
 from archspec.loader import (
     SPEC_SUFFIXES,
     load,
@@ -29,7 +30,7 @@ from archspec.loader import (
     preset_path,
     spec_file,
 )
-from archspec.lower import Limits, analyze
+from archspec.lower import analyze
 from archspec.spec import Spec
 
 

@@ -17,21 +17,21 @@ import sys
 from collections.abc import Callable, Sequence
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 from rich.console import Console
 
 from archspec.errors import SpecError, UnreadableError, printable
 from archspec.files import OutputError
-from archspec.loader import PRESETS_DIR, load, read_resolved, spec_file, validate_document
-from archspec.lower import (
+from archspec.limits import (
     DEFAULT_MAX_ACTIVATION_BYTES,
     DEFAULT_MAX_LAYERS,
     DEFAULT_MAX_PARAMS,
     Limits,
-    lower,
 )
+from archspec.loader import PRESETS_DIR, load, read_resolved, spec_file, validate_document
+from archspec.lower import lower
 from archspec.spec import Spec
 
 EXIT_INVALID = 1
@@ -276,7 +276,7 @@ class Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; print errors plainly; exit 1 for invalid specs, 2 for I/O."""
         if sys.stdout is None:
-            sys.stdout = _ClosedStream()  # type: ignore[assignment]
+            sys.stdout = _ClosedStream()
         try:
             result = super().invoke(ctx)
             sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
@@ -347,6 +347,12 @@ def emit(text: str, output: Path | None, shown: Path | None = None) -> None:
         stderr.print(f"wrote {printable(str(shown or output))}", soft_wrap=True, markup=False)
 
 
+class MissingBackend(click.ClickException):
+    """Keras or its backend is not installed: not an invalid spec, so exit 2."""
+
+    exit_code = EXIT_USAGE
+
+
 def import_keras_backend() -> Any:
     """Import the Keras backend, keeping TensorFlow's native start-up log off the terminal.
 
@@ -364,12 +370,10 @@ def import_keras_backend() -> Any:
 
         backend.keras.ops.zeros((1,))  # initialises the devices while the log is muted
     except ImportError as exc:
-        missing = click.ClickException(
+        raise MissingBackend(
             f"building models needs Keras 3 and a backend ({exc.name} is missing): "
             "pip install 'archspec[tensorflow]'"
-        )
-        missing.exit_code = EXIT_USAGE  # not an invalid spec: the environment lacks something
-        raise missing from None
+        ) from None
     finally:
         os.dup2(saved, 2)
         os.close(saved)
@@ -684,14 +688,13 @@ def bench(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from archspec.bench import BenchSettings, run_benchmark
+    from archspec.bench import BenchSettings, Phase, run_benchmark
 
     spec, _ = read_spec(spec_path, root)
     graph = lower(spec, limits=limits)
     import_keras_backend()
-    settings = BenchSettings(
-        batch_size, steps, warmup, repeats, precision, jit, phases or ("train", "infer"), distribute
-    )  # type: ignore[arg-type]
+    chosen = cast("tuple[Phase, ...]", phases or ("train", "infer"))  # click checked the choices
+    settings = BenchSettings(batch_size, steps, warmup, repeats, precision, jit, chosen, distribute)
     total = len(settings.phases) * (warmup + repeats * steps)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=stderr, transient=True) as progress:

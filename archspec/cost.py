@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from archspec.ir import BYTES_PER_VALUE, Graph, Layer
+from archspec.ops import describe_layer, op_of
 
 Depth = Literal["stage", "block", "layer"]
 
@@ -55,39 +56,9 @@ def _row(name: str, what: str, layers: Sequence[Layer], level: int = 0) -> CostR
     )
 
 
-def describe_layer(layer: Layer) -> str:
-    """A short description of a layer: 'conv 3x3/2 64 (no bias)', 'BN', 'ReLU'."""
-    a = layer.attrs
-    if layer.op == "conv2d":
-        text = f"conv {a['kernel']}x{a['kernel']}"
-        text += f"/{a['strides']}" if a["strides"] != 1 else ""
-        text += f" {a['filters']}"
-        text += f" g{a['groups']}" if a["groups"] != 1 else ""
-        return text + ("" if a["use_bias"] else " (no bias)")
-    if layer.op in ("max_pool", "avg_pool"):
-        kind = "max" if layer.op == "max_pool" else "avg"
-        return f"{kind} pool {a['size']}x{a['size']}/{a['strides']}"
-    if layer.op == "dense":
-        return f"dense {a['units']}" + (
-            f" {a['activation']}" if a["activation"] != "linear" else ""
-        )
-    names = {
-        "input": "input",
-        "batch_norm": "BN",
-        "relu": "ReLU",
-        "add": "add",
-        "zero_pad": f"zero pad {a.get('padding')}",
-        "global_avg_pool": "global avg pool",
-        "global_max_pool": "global max pool",
-        "flatten": "flatten",
-        "dropout": f"dropout {a.get('rate')}",
-    }
-    return names[layer.op]
-
-
 def describe_layers(layers: Iterable[Layer]) -> str:
     """Layers joined by ' -> ', leaving out pads (they are part of the conv after them)."""
-    return " -> ".join(describe_layer(layer) for layer in layers if layer.op != "zero_pad")
+    return " -> ".join(describe_layer(layer) for layer in layers if op_of(layer.op).summarized)
 
 
 def cost_rows(graph: Graph, depth: Depth = "stage") -> list[CostRow]:
@@ -106,7 +77,7 @@ def cost_rows(graph: Graph, depth: Depth = "stage") -> list[CostRow]:
         for name in stage.blocks:
             block = blocks[name]
             block_layers = [graph[layer] for layer in block.layers]
-            what = f"{block.kind}, {block.shortcut} shortcut"
+            what = f"{block.kind}, {block.summary}" if block.summary else block.kind
             rows.append(_row(name, what, block_layers, 1))
             if depth == "layer":
                 rows += [

@@ -1,16 +1,21 @@
 """Block-level diagrams of a network, as Mermaid (GitHub and GitLab markdown) or Graphviz DOT.
 
-One node for the stem, for each block's main path, for its shortcut (when it has layers), for
-its add, and for the head; edges carry the shape of the tensor they pass.
+One node for the stem, for each path of each block (its main path, a shortcut, a shared
+pre-activation, a squeeze-excitation), for each merge (add, multiply, concatenate), and for
+the head; edges carry the shape of the tensor they pass, dashed for identity shortcuts.
+Nodes are listed in the order their layers are created.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from archspec.cost import describe_layers, format_shape
-from archspec.ir import Graph, Layer
+from archspec.ir import Block, Graph, Layer
+from archspec.ops import op_of
 
 Format = Literal["mermaid", "dot"]
 
@@ -45,58 +50,117 @@ class Diagram:
     """(id, label, node ids)."""
 
 
+BRANCH_TITLES = {"preact": "pre-activation"}
+"""How a side branch's node is titled, where its name is not the title."""
+
+
 def _path(layers: list[Layer]) -> str:
     return describe_layers(layers).replace(" -> ", " → ")
+
+
+class _BlockNodes:
+    """Condenses a block's layers into diagram nodes.
+
+    A merging layer (add, multiply, concatenate) is a round node; the layers the block ends
+    with after its last merge are written into that node. Every other run of layers that
+    follow one another on one branch, with nothing else reading between them, is a box. So a
+    residual block draws as main path, shortcut and '+'; a block without a residual as one
+    box; a squeeze-excitation as a side box and its multiply; a dense block's concatenation
+    as its own node.
+    """
+
+    def __init__(self, graph: Graph, block: Block) -> None:
+        self.graph = graph
+        self.block = block
+        self.layers = [graph[name] for name in block.layers]
+        self.readers = Counter(source for layer in self.layers for source in layer.inputs)
+        self.groups: list[list[Layer]] = []
+        last_merge = max(
+            (i for i, layer in enumerate(self.layers) if op_of(layer.op).merges), default=-1
+        )
+        for i, layer in enumerate(self.layers):
+            group = self.groups[-1] if self.groups else None
+            if group is not None and (i > last_merge >= 0 or self.continues(group, layer)):
+                group.append(layer)
+            else:
+                self.groups.append([layer])
+
+    def continues(self, group: list[Layer], layer: Layer) -> bool:
+        """Whether `layer` extends the run `group` (both plain, on one branch, in a row)."""
+        last = group[-1]
+        return (
+            not op_of(layer.op).merges
+            and not op_of(last.op).merges
+            and layer.branch == last.branch
+            and layer.inputs == (last.name,)
+            and self.readers[last.name] == 1
+        )
+
+    def nodes(self, used: set[str]) -> list[tuple[Node, list[Layer]]]:
+        """Each group as a node with a unique id, and the group's layers."""
+        out = []
+        for group in self.groups:
+            first = group[0]
+            merge = op_of(first.op)
+            if merge.merges:
+                base = f"{self.block.name}_{first.local}"
+                label = (merge.symbol or merge.describe(first.attrs)) + "".join(
+                    f" → {_path([layer])}" for layer in group[1:]
+                )
+                node_lines: tuple[str, ...] = (label,)
+            elif first.branch == "main":
+                base = self.block.name
+                node_lines = (self.block.name, _path(group))
+            else:
+                base = f"{self.block.name}_{first.branch}"
+                node_lines = (BRANCH_TITLES.get(first.branch, first.branch), _path(group))
+            node_id, count = base, 1
+            while node_id in used:
+                count += 1
+                node_id = f"{base}_{count}"
+            used.add(node_id)
+            out.append((Node(node_id, node_lines, round=merge.merges), group))
+        return out
 
 
 def block_diagram(graph: Graph) -> Diagram:
     """The diagram of a lowered graph."""
     diagram = Diagram(graph.name)
+    node_of: dict[str, str] = {}  # layer name -> the node that draws it
+    used: set[str] = set()
+
+    def add_node(node: Node, layers: Sequence[Layer], block: Block | None = None) -> None:
+        used.add(node.id)
+        diagram.nodes.append(node)
+        inputs = [s for layer in layers for s in layer.inputs if s not in {x.name for x in layers}]
+        for source in dict.fromkeys(inputs):
+            identity = block is not None and op_of(layers[0].op).merges and source == block.input
+            if identity:
+                diagram.edges.append(Edge(node_of[source], node.id, "identity", dashed=True))
+            else:
+                label = format_shape(graph[source].shape)
+                diagram.edges.append(Edge(node_of[source], node.id, label))
+        for layer in layers:
+            node_of[layer.name] = node.id
+
     source = graph.input
-    diagram.nodes.append(Node("input", ("input", format_shape(source.shape))))
-    stem = graph.scope_layers("stem")
-    diagram.nodes.append(Node("stem", ("stem", _path(stem))))
-    diagram.edges.append(Edge("input", "stem", format_shape(source.shape)))
-    previous, shape = "stem", format_shape(stem[-1].shape)
+    add_node(Node("input", ("input", format_shape(source.shape))), [source])
+    stem = list(graph.scope_layers("stem"))
+    add_node(Node("stem", ("stem", _path(stem))), stem)
     blocks = {block.name: block for block in graph.blocks}
     for stage in graph.stages:
         members: list[str] = []
         for name in stage.blocks:
             block = blocks[name]
-            layers = [graph[layer] for layer in block.layers]
-            add_index = next(i for i, layer in enumerate(layers) if layer.op == "add")
-            main = [layer for layer in layers[:add_index] if layer.branch == "main"]
-            preact = [layer for layer in layers if layer.branch == "preact"]
-            shortcut = [layer for layer in layers if layer.branch == "shortcut"]
-            after_add = layers[add_index + 1 :]
-            add_label = "+" + "".join(f" → {_path([layer])}" for layer in after_add)
-            out_shape = format_shape(layers[-1].shape)
-            if preact:  # a pre-activation shared by the main path and the projection
-                diagram.nodes.append(Node(f"{name}_preact", ("pre-activation", _path(preact))))
-                diagram.edges.append(Edge(previous, f"{name}_preact", shape))
-                members.append(f"{name}_preact")
-                previous, shape = f"{name}_preact", format_shape(preact[-1].shape)
-            diagram.nodes.append(Node(name, (name, _path(main))))
-            diagram.nodes.append(Node(f"{name}_add", (add_label,), round=True))
-            diagram.edges.append(Edge(previous, name, shape))
-            diagram.edges.append(Edge(name, f"{name}_add", format_shape(main[-1].shape)))
-            members += [name, f"{name}_add"]
-            if shortcut:
-                diagram.nodes.append(Node(f"{name}_shortcut", ("shortcut", _path(shortcut))))
-                diagram.edges.append(Edge(previous, f"{name}_shortcut", shape))
-                diagram.edges.append(
-                    Edge(f"{name}_shortcut", f"{name}_add", format_shape(shortcut[-1].shape))
-                )
-                members.append(f"{name}_shortcut")
-            else:
-                diagram.edges.append(Edge(previous, f"{name}_add", "identity", dashed=True))
-            previous, shape = f"{name}_add", out_shape
+            for node, layers in _BlockNodes(graph, block).nodes(used):
+                add_node(node, layers, block)
+                members.append(node.id)
         diagram.clusters.append((stage.name, f"{stage.name}: {stage.summary}", members))
-    head = graph.scope_layers("head")
-    diagram.nodes.append(Node("head", ("head", _path(head))))
-    diagram.edges.append(Edge(previous, "head", shape))
-    diagram.nodes.append(Node("output", ("output", format_shape(head[-1].shape))))
-    diagram.edges.append(Edge("head", "output", format_shape(head[-1].shape)))
+    head = list(graph.scope_layers("head"))
+    add_node(Node("head", ("head", _path(head))), head)
+    output = format_shape(head[-1].shape)
+    diagram.nodes.append(Node("output", ("output", output)))
+    diagram.edges.append(Edge("head", "output", output))
     return diagram
 
 

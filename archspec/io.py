@@ -25,6 +25,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
+from json.decoder import scanstring  # type: ignore[attr-defined]  # public in CPython, missing from typeshed
 from pathlib import Path
 from typing import Any
 
@@ -221,7 +222,11 @@ def parse_document(
 
 
 def _error(file: str, line: int, column: int, message: str, **kwargs: Any) -> SpecError:
-    return SpecError([Diagnostic(message, location=Location(file, line, column), **kwargs)])
+    return _located(Location(file, line, column), message, **kwargs)
+
+
+def _located(location: Location, message: str, **kwargs: Any) -> SpecError:
+    return SpecError([Diagnostic(message, location=location, **kwargs)])
 
 
 def _duplicate_key(key: str, first: Location, again: Location) -> SpecError:
@@ -436,26 +441,23 @@ class _Composer:
             event = parser.get_event()
             at = self.location(event.start_mark)
             if isinstance(event, yaml.AliasEvent):
-                if event.anchor in open_anchors:
-                    raise _error(
-                        self.file,
-                        at.line,
-                        at.column,
-                        f"the alias *{printable(event.anchor)} is inside the node "
-                        f"&{printable(event.anchor)} names, which would make it endless",
+                name = event.anchor or ""
+                if name in open_anchors:
+                    raise _located(
+                        at,
+                        f"the alias *{printable(name)} is inside the node "
+                        f"&{printable(name)} names, which would make it endless",
                         hint="an alias may only repeat a node that is complete before it",
                         code="alias-cycle",
                     )
-                if event.anchor not in anchors:
-                    raise _error(
-                        self.file,
-                        at.line,
-                        at.column,
-                        f"found undefined alias {_shown(event.anchor)}",
+                if name not in anchors:
+                    raise _located(
+                        at,
+                        f"found undefined alias {_shown(name)}",
                         hint="define the anchor (&name) before using the alias (*name)",
                         code="syntax",
                     )
-                node = anchors[event.anchor]
+                node = anchors[name]
             elif isinstance(event, yaml.ScalarEvent):
                 count += not self.is_key(stack)
                 node = _Node(yaml.ScalarNode, event.tag, at, event.value, plain=event.implicit[0])
@@ -472,10 +474,8 @@ class _Composer:
                 )
                 tag = event.tag
                 if tag not in (None, "!", _COLLECTION_TAGS[type(event)]):
-                    raise _error(
-                        self.file,
-                        at.line,
-                        at.column,
+                    raise _located(
+                        at,
                         f"the tag {_shown(_short_tag(tag))} is not allowed",
                         hint=_PLAIN_TAGS_HINT,
                         code="tag",
@@ -499,10 +499,8 @@ class _Composer:
         if not parser.check_event(yaml.StreamEndEvent):
             event = parser.get_event()
             at = self.location(event.start_mark)
-            raise _error(
-                self.file,
-                at.line,
-                at.column,
+            raise _located(
+                at,
                 "expected a single document in the stream: but found another document",
                 hint="a spec file holds one document; remove the '---' line and what follows",
                 code="syntax",
@@ -842,7 +840,7 @@ class _JsonReader:
                 raise self.trailing_comma(pos)
             if self.text[pos : pos + 1] != '"':
                 raise self.error(pos, "expected a quoted key")
-            key, end = json.decoder.scanstring(self.text, pos + 1)  # type: ignore[attr-defined]
+            key, end = scanstring(self.text, pos + 1)
             self.check_text(key, pos)
             if key in result:
                 raise _duplicate_key(key, self.source.keys[(*path, key)], self.location(pos))

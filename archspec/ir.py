@@ -1,12 +1,14 @@
 """The resolved IR: a flat, ordered list of layers with everything a backend or a report needs.
 
-No framework is imported here. Every layer carries its explicit name, its attributes, its
-inputs, its output shape, its parameter count and its cost, so `inspect`, `diff` and `graph`
-need nothing else, and the Keras and Python backends only translate.
+No framework is imported here. Every layer carries its explicit name, its op (an entry of
+`archspec.ops`), its attributes, its inputs, its output shape, its parameter count and its
+cost, so `inspect`, `diff` and `graph` need nothing else, and the Keras and Python backends
+only translate.
 
-Layers that belong to a residual block also say which block, and `bindings` say which
-attributes come from the block's arguments (`filters * 4`): the Python backend writes one
-function per kind of block from that, instead of from a second description of the blocks.
+Layers that belong to a block also say which block and which branch of it, and `bindings` say
+which attributes come from the block's arguments (`filters * 4`, as data): the Python backend
+writes one function per kind of block from that, instead of from a second description of the
+blocks. A block carries its own documentation, so nothing downstream reads the spec models.
 """
 
 from __future__ import annotations
@@ -14,32 +16,25 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import TypeVar
 
-Op = Literal[
-    "input",
-    "conv2d",
-    "batch_norm",
-    "relu",
-    "add",
-    "zero_pad",
-    "max_pool",
-    "avg_pool",
-    "global_avg_pool",
-    "global_max_pool",
-    "flatten",
-    "dense",
-    "dropout",
-]
-Branch = Literal["main", "preact", "shortcut"]
+V = TypeVar("V")
 
 BYTES_PER_VALUE = 4
 """Activation memory is counted in float32."""
 
 
-def frozen_mapping(values: Mapping[str, object] | None = None) -> Mapping[str, object]:
+def frozen_mapping(values: Mapping[str, V] | None = None) -> Mapping[str, V]:
     """A read-only copy of `values`, for attributes that must not change after lowering."""
     return MappingProxyType(dict(values or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """An attribute whose value is a block argument times a whole factor: `filters * 4`."""
+
+    arg: str
+    factor: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +42,8 @@ class Layer:
     """One layer of the network, fully resolved."""
 
     name: str
-    op: Op
+    op: str
+    """The op's name in `archspec.ops.OPS`."""
     inputs: tuple[str, ...]
     attrs: Mapping[str, object]
     shape: tuple[int, ...]
@@ -59,12 +55,13 @@ class Layer:
     scope: str
     """'input', 'stem', 'stage1'..'stageN' or 'head'."""
     block: str | None = None
-    """Name of the residual block this layer belongs to, if any."""
+    """Name of the block this layer belongs to, if any."""
     local: str = ""
     """The layer's name inside its block ('conv1'); equal to `name` outside blocks."""
-    branch: Branch = "main"
-    bindings: Mapping[str, str] = field(default_factory=frozen_mapping)
-    """attribute -> Python expression over the block's arguments: {'filters': 'filters * 4'}."""
+    branch: str = "main"
+    """Which path of its block the layer is on: 'main', or a side path ('shortcut', 'se')."""
+    bindings: Mapping[str, Binding] = field(default_factory=lambda: frozen_mapping())
+    """attribute -> the block argument it is bound to: {'filters': Binding('filters', 4)}."""
 
     @property
     def activation_values(self) -> int:
@@ -77,15 +74,22 @@ class Layer:
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """One residual block: which kind, its arguments, its layers (in creation order)."""
+    """One block: its type and form, its documentation, its arguments, its layers in order."""
 
     name: str
     kind: str
-    shortcut: str
-    """'identity', 'conv', 'avgpool_conv' or 'maxpool': what this block's shortcut does."""
+    """The block type (`block:` of its stage)."""
+    variant: str
+    """What tells apart blocks of one type that differ in structure ('conv', 'identity' for
+    a residual block's shortcut); empty when the type has one form."""
+    summary: str
+    """That form in words for reports ('conv shortcut'); empty when there is one form."""
+    doc: str
+    """Documentation of this form of the block: its type's, then its variant's."""
     stage: int
     index: int
-    args: Mapping[str, int]
+    args: Mapping[str, int | float]
+    """The block's arguments in order (filters, stride, ...): what bindings refer to."""
     input: str
     output: str
     layers: tuple[str, ...]

@@ -18,6 +18,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from archspec.blocks import StageSpec, block_types, stage_models
+from archspec.blocks.base import block_type_of
 from archspec.errors import (
     Diagnostic,
     Location,
@@ -34,7 +36,7 @@ from archspec.io import (
     parse_document,
     read_document,
 )
-from archspec.spec import BLOCK_TYPES, Spec
+from archspec.spec import Spec
 
 PRESETS_DIR = Path(__file__).parent / "presets"
 MAX_EXTENDS_DEPTH = 8
@@ -286,11 +288,11 @@ def explain(exc: ValidationError, data: Any, source: SourceMap) -> list[Diagnost
     """Translate pydantic's errors into located, actionable diagnostics, in file order."""
     errors = exc.errors(include_url=False)
     locs = [tuple(e["loc"]) for e in errors]
-    unknown = {loc[:-1]: [] for error, loc in zip(errors, locs, strict=True)}
+    unknown: dict[tuple[Any, ...], list[str]] = {loc[:-1]: [] for loc in locs}
     for error, loc in zip(errors, locs, strict=True):
         if error["type"] == "extra_forbidden":
             unknown[loc[:-1]].append(str(loc[-1]))
-    diagnostics = []
+    diagnostics: list[Diagnostic] = []
     untold: list[Diagnostic] = []
     for index, (error, loc) in enumerate(zip(errors, locs, strict=True)):
         if len(diagnostics) == MAX_DIAGNOSTICS:
@@ -346,7 +348,7 @@ def _explain_one(error: Any, loc: tuple[Any, ...], data: Any, source: SourceMap)
         hint = _did_you_mean(field, allowed, "allowed keys")
         at_key = True
     elif kind in ("union_tag_invalid", "union_tag_not_found"):
-        tags = _quoted(error["ctx"].get("expected_tags", "")) or list(BLOCK_TYPES)
+        tags = _quoted(error["ctx"].get("expected_tags", "")) or list(block_types())
         discriminator = error["ctx"]["discriminator"].strip("'")
         path = (*path, discriminator)
         if kind == "union_tag_invalid":
@@ -463,7 +465,9 @@ def _walk(data: Any, loc: tuple[Any, ...]) -> tuple[FieldPath, bool, Any]:
 
 
 def _unwrap(annotation: Any) -> list[Any]:
-    """The concrete types inside Annotated/Optional/Union."""
+    """The concrete types inside Annotated/Optional/Union; a stage is any block type's."""
+    if annotation is StageSpec:
+        return list(stage_models())
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
         return _unwrap(typing.get_args(annotation)[0])
@@ -485,7 +489,7 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
                 for item in _unwrap(typing.get_args(c)[0])
             ]
             continue
-        tagged = [m for m in models if _tag(m) == part]
+        tagged = [m for m in models if issubclass(m, StageSpec) and block_type_of(m) == part]
         if tagged:
             candidates = tagged
             continue
@@ -496,14 +500,6 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
         candidates = _unwrap(info.annotation)
     models = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
     return models[0] if len(models) == 1 else None
-
-
-def _tag(model: Any) -> str | None:
-    info = getattr(model, "model_fields", {}).get("block")
-    if info is None:
-        return None
-    args = typing.get_args(info.annotation)
-    return args[0] if args else None
 
 
 def _field_names(model: type[BaseModel]) -> list[str]:

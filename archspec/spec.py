@@ -4,75 +4,44 @@ A spec says which network it is, down to the choices where real ResNets differ (
 stride sits, what the shortcut is, which convs carry a bias). Nothing in the compiler adds
 a default of its own: what is not in the file is what these models say.
 
-Block types form a discriminated union on `block`: a new block type is one model here (listed
-in STAGE_MODELS and the `Stage` union) and one builder in `archspec.blocks`.
+Stages form a discriminated union on `block` over the registered block types
+(`archspec.blocks`): a new block type defines its own stage model there and needs nothing here.
 """
 
 from __future__ import annotations
 
-import typing
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
+    GetCoreSchemaHandler,
     PrivateAttr,
     Strict,
     WithJsonSchema,
 )
+from pydantic_core import core_schema
 
+from archspec.blocks import StageSpec, stage_models
+from archspec.blocks.base import block_type_of, on_change
+from archspec.blocks.options import DropPath
+from archspec.fields import (
+    MAX_FILTERS,
+    PADDING_DESCRIPTION,
+    ActivationName,
+    Channels,
+    Filters,
+    Flag,
+    Kernel,
+    Model,
+    Name,
+    PaddingStyle,
+    Size,
+    StrictFloat,
+    Stride,
+    Whole,
+)
 from archspec.io import SourceMap
-
-# --- value types ------------------------------------------------------------------------------
-
-
-def _odd(value: int) -> int:
-    if value % 2 == 0:
-        raise ValueError(f"must be odd so that 'same' padding is symmetric, got {value}")
-    return value
-
-
-def _integral(value: Any) -> Any:
-    # JSON Schema's "integer" includes 16.0; so does the spec language, for agreement.
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def Int(ge: int, le: int, description: str | None = None, **extra: Any) -> Any:
-    """A whole number in [ge, le]: no text, no booleans; 16.0 counts as 16.
-
-    The conversion wraps the constrained int, so the bounds still reach the JSON Schema.
-    """
-    field = Field(ge=ge, le=le, description=description, json_schema_extra=extra or None)
-    return Annotated[int, Strict(), field, BeforeValidator(_integral)]
-
-
-StrictFloat = Annotated[float, Strict()]
-Size = Int(1, 8192, "Spatial size in pixels.")
-Channels = Int(1, 4096, "Number of input channels.")
-MAX_FILTERS = 16384
-Filters = Int(1, MAX_FILTERS, "Number of conv filters.")
-Stride = Int(1, 8)
-Kernel = Annotated[Int(1, 15, **{"not": {"multipleOf": 2}}), AfterValidator(_odd)]
-Flag = Annotated[bool, Strict()]
-
-Name = Annotated[
-    str,
-    Strict(),
-    Field(
-        pattern=r"^[A-Za-z][A-Za-z0-9_-]*$",
-        max_length=64,
-        # Python's `$` also matches before a final newline; the lookahead keeps JSON Schema
-        # validators that use Python's re (jsonschema) as strict as pydantic.
-        json_schema_extra={"pattern": r"^[A-Za-z][A-Za-z0-9_-]*(?!\n)$"},
-        description="Model name: a letter, then letters, digits, '_' or '-'. "
-        "Becomes the Keras model's name.",
-    ),
-]
 
 
 def _one_or_many(value: Any) -> Any:
@@ -102,12 +71,6 @@ StemFilters = Annotated[
 ]
 
 
-class Model(BaseModel):
-    """Base for every spec node: unknown keys are errors and nodes never change."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
 # --- input and stem ---------------------------------------------------------------------------
 
 
@@ -123,8 +86,11 @@ class StemPool(Model):
     """A pooling layer after the stem convs (the 3x3/2 max-pool of ImageNet ResNets)."""
 
     kind: Literal["max", "avg"] = "max"
-    size: Int(1, 7) = 3
-    stride: Int(1, 4) = 2
+    size: Annotated[int, Whole(1, 7)] = 3
+    stride: Annotated[int, Whole(1, 4)] = 2
+    padding: PaddingStyle | None = Field(
+        None, description="The pool's padding; the stem's if not given. " + PADDING_DESCRIPTION
+    )
 
 
 class Stem(Model):
@@ -144,73 +110,34 @@ class Stem(Model):
         "(keras.applications V2) leave it out: the first block normalizes its input itself.",
     )
     pool: StemPool | None = Field(None, description="Pooling after the stem, or none.")
+    padding: PaddingStyle | None = Field(
+        None,
+        description="The stem convs' padding (keras.applications pads its stem explicitly "
+        "and its blocks 'same'); `conv.padding` if not given.",
+    )
 
 
-# --- stages and block types -------------------------------------------------------------------
-
-Depth = Int(1, 1000, "Number of blocks in the stage.")
-Expansion = Int(1, 16, "Output channels = filters x expansion.")
-Groups = Int(1, 1024, "Groups of the 3x3 conv (ResNeXt); must divide filters.")
+# --- stages -----------------------------------------------------------------------------------
 
 
-class StageBase(Model):
-    """What every stage has: its block type, width, number of blocks and downsampling."""
+class RegisteredStages:
+    """The schema of a stage: a union over the registered block types, tagged by `block`.
 
-    preactivation: ClassVar[bool]
+    Built from the registry each time the Spec model is (re)built, so a block type defined
+    anywhere, even inside a test, is part of the language as soon as its class exists.
+    """
 
-    block: str = Field(description="The block type; each block type narrows it to its name.")
-    filters: Filters = Field(description="Width of the block's convs (the bottleneck width).")
-    depth: Depth = 1
-    stride: Stride = Field(1, description="Downsampling factor of the stage.")
-
-
-class _BottleneckStage(StageBase):
-    expansion: Expansion = 4
-    groups: Groups = 1
-
-
-class PreactBasicStage(StageBase):
-    """Full pre-activation basic block: (BN -> ReLU -> 3x3 conv) x 2, plus the shortcut."""
-
-    preactivation: ClassVar[bool] = True
-    block: Literal["preact_basic"]
+    @staticmethod
+    def __get_pydantic_core_schema__(
+        source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        choices: dict[Any, core_schema.CoreSchema] = {
+            block_type_of(model): handler.generate_schema(model) for model in stage_models()
+        }
+        return core_schema.tagged_union_schema(choices, discriminator="block")
 
 
-class PreactBottleneckStage(_BottleneckStage):
-    """Full pre-activation bottleneck: BN -> ReLU -> conv for 1x1, 3x3, 1x1 (x expansion)."""
-
-    preactivation: ClassVar[bool] = True
-    block: Literal["preact_bottleneck"]
-
-
-class BasicStage(StageBase):
-    """Original (post-activation, v1) basic block: conv -> BN -> ReLU -> conv -> BN, add, ReLU."""
-
-    preactivation: ClassVar[bool] = False
-    block: Literal["basic"]
-
-
-class BottleneckStage(_BottleneckStage):
-    """Original (post-activation, v1) bottleneck: 1x1, 3x3, 1x1 each conv -> BN, add, ReLU."""
-
-    preactivation: ClassVar[bool] = False
-    block: Literal["bottleneck"]
-
-
-STAGE_MODELS: tuple[type[StageBase], ...] = (
-    PreactBasicStage,
-    PreactBottleneckStage,
-    BasicStage,
-    BottleneckStage,
-)
-"""One model per block type; add a block type here and its builder in `archspec.blocks`."""
-Stage = Annotated[
-    PreactBasicStage | PreactBottleneckStage | BasicStage | BottleneckStage,
-    Field(discriminator="block"),
-]
-BLOCK_TYPES: tuple[str, ...] = tuple(
-    typing.get_args(model.model_fields["block"].annotation)[0] for model in STAGE_MODELS
-)
+Stage = Annotated[StageSpec, RegisteredStages()]
 
 
 # --- network-wide choices ---------------------------------------------------------------------
@@ -256,6 +183,19 @@ class Residual(Model):
         "timm) or the last (keras.applications V2).",
     )
     shortcut: Shortcut = Shortcut()
+    bottleneck_stride: Literal["spatial", "reduce"] = Field(
+        "spatial",
+        description="Which conv of a strided bottleneck carries the stride: the 3x3 "
+        "(ResNet v1.5: torchvision, timm, and keras.applications V2) or the first 1x1 that "
+        "reduces the width (the original ResNet, keras.applications ResNet50/101/152).",
+    )
+    zero_init_last: Flag = Field(
+        False,
+        description="Start each residual branch at zero, so every block begins as its "
+        "shortcut (Goyal et al. 2017; timm's zero_init_last): the scale (gamma) of the "
+        "branch's last BN, or, in pre-activation blocks, which end in a conv, that conv's "
+        "kernel. Only the initial weights change.",
+    )
 
 
 class ConvBias(Model):
@@ -270,19 +210,25 @@ class ConvBias(Model):
 class Conv(Model):
     """Settings of every conv."""
 
-    padding: Literal["same", "explicit"] = Field(
+    padding: PaddingStyle = Field(
         "same",
-        description="'same' padding, or ZeroPadding2D(k // 2) then a 'valid' conv "
-        "(symmetric padding, as keras.applications does).",
+        description="Padding of the blocks' convs and pools, and of the stem unless "
+        "`stem.padding` says. " + PADDING_DESCRIPTION,
     )
     bias: ConvBias = ConvBias()
 
 
 class Norm(Model):
-    """BatchNormalization settings (Keras defaults unless given)."""
+    """The normalization layers: which kind, and their settings (Keras defaults unless given)."""
 
+    kind: Literal["batch", "layer"] = Field(
+        "batch",
+        description="BatchNormalization, or LayerNormalization over the channels (ConvNeXt).",
+    )
     epsilon: Annotated[StrictFloat, Field(gt=0, le=1)] = 1e-3
-    momentum: Annotated[StrictFloat, Field(ge=0, lt=1)] = 0.99
+    momentum: Annotated[StrictFloat, Field(ge=0, lt=1)] = Field(
+        0.99, description="Moving-average momentum of BatchNormalization's statistics."
+    )
 
 
 class KerasOptions(Model):
@@ -297,27 +243,58 @@ class KerasOptions(Model):
 
 # --- head and the whole spec ------------------------------------------------------------------
 
-Units = Int(1, 65536)
+Units = Annotated[int, Whole(1, 65536)]
+
+
+class HeadConv(Model):
+    """A 1x1 conv on the last feature map, before pooling (MobileNet's and EfficientNet's top)."""
+
+    filters: Filters
+    bias: Flag = Field(False, description="Whether the conv has a bias.")
+    norm: Flag = Field(True, description="A norm layer after the conv.")
+    activation: ActivationName | None = Field(
+        None, description="The activation after it; the network's `activation` if not given."
+    )
 
 
 class Head(Model):
     """From the last stage to the class scores."""
 
+    conv: HeadConv | None = Field(None, description="A 1x1 conv before pooling, or none.")
     norm: Flag = Field(
-        False, description="A final BN -> ReLU before pooling (pre-activation networks)."
+        False,
+        description="A final norm -> activation before pooling (pre-activation networks).",
     )
     pool: Literal["avg", "max", "flatten"] = Field(
         "avg", description="Global average or max pooling, or Flatten (seed)."
     )
+    pool_norm: Flag = Field(
+        False, description="A norm layer after pooling (ConvNeXt's LayerNormalization)."
+    )
     dense: tuple[Units, ...] = Field(
         (), max_length=16, description="Sizes of the hidden dense layers, in order."
     )
-    dense_activation: Literal["relu", "gelu", "swish", "tanh", "sigmoid", "linear"] = "relu"
+    dense_activation: ActivationName = "relu"
     dropout: Annotated[StrictFloat, Field(ge=0, lt=1)] = Field(
         0.0, description="Dropout rate before the classifier; 0 adds no layer."
     )
-    classes: Int(1, 100_000)
+    classifier: Literal["dense", "conv"] = Field(
+        "dense",
+        description="Dense layers on the pooled features, or 1x1 convs on them kept as a 1x1 "
+        "map (MobileNets), flattened at the end.",
+    )
+    flatten: Literal["flatten", "reshape"] = Field(
+        "flatten",
+        description="How a conv classifier's 1x1 map becomes a vector: Flatten (MobileNetV3) or "
+        "Reshape (MobileNet).",
+    )
+    classes: Annotated[int, Whole(1, 100_000)]
     activation: Literal["softmax", "sigmoid", "linear"] = "softmax"
+    activation_layer: Flag = Field(
+        False,
+        description="The classifier's activation as a layer of its own after it, rather than "
+        "inside it (always so for a conv classifier).",
+    )
 
 
 class Spec(Model):
@@ -340,12 +317,28 @@ class Spec(Model):
     residual: Residual = Residual()
     conv: Conv = Conv()
     norm: Norm = Norm()
+    activation: ActivationName = Field(
+        "relu",
+        description="The activation of the stem, the blocks and the head, unless they say "
+        "otherwise.",
+    )
     width_multiplier: Annotated[StrictFloat, Field(gt=0, le=8)] = Field(
         1.0,
         description="Scales every stem and stage width (rounded, at least 1, a multiple of "
         "the groups).",
     )
     keras: KerasOptions = KerasOptions()
+    drop_path: DropPath = Field(
+        DropPath(),
+        description="Drop path (stochastic depth) on every residual branch; training only.",
+    )
 
     _source: SourceMap | None = PrivateAttr(None)
     """Where each value was written, so that later stages can locate their errors."""
+
+
+def _rebuild_spec() -> None:
+    Spec.model_rebuild(force=True)
+
+
+on_change(_rebuild_spec)

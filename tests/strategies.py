@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import copy
 import json
+import types
+import typing
 from typing import Any
 
+import annotated_types
 from hypothesis import strategies as st
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
+from archspec.blocks import StageSpec, block_types, stage_model
+from archspec.blocks.options import DropPath
+from archspec.fields import PaddingStyle
 from archspec.loader import read_resolved
 from tests.conftest import SPECS
 
@@ -18,7 +26,7 @@ SCALARS = st.one_of(
     st.integers(-3, 40),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=12),
-    st.sampled_from(["preact_basic", "bottleneck", "first", "last", "explicit", "\u2028", "𝔘"]),
+    st.sampled_from([*block_types(), "first", "last", "explicit", "\u2028", "𝔘"]),
 )
 DOCUMENTS = st.recursive(
     SCALARS,
@@ -67,6 +75,77 @@ def mutated_specs(draw: st.DrawFn) -> dict:
     return data
 
 
+# --- values of any spec field, derived from its pydantic model ---------------------------------
+
+SMALL_INTS = (1, 2, 4)
+"""Whole numbers drawn for a field besides its bounds and default: small, so models stay small."""
+
+
+def _bounds(info: FieldInfo, annotation: Any) -> tuple[float | None, float | None]:
+    low = high = None
+    metadata = [*info.metadata]
+    if typing.get_origin(annotation) is typing.Annotated:
+        metadata += typing.get_args(annotation)[1:]
+    for item in metadata:
+        for inner in getattr(item, "metadata", [item]):
+            if isinstance(inner, annotated_types.Ge | annotated_types.Gt):
+                low = getattr(inner, "ge", None) or getattr(inner, "gt", None)
+            if isinstance(inner, annotated_types.Le | annotated_types.Lt):
+                high = getattr(inner, "le", None) or getattr(inner, "lt", None)
+    return low, high
+
+
+def _base_type(annotation: Any) -> Any:
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def field_values(info: FieldInfo) -> st.SearchStrategy[Any]:
+    """Values of one field: from its Literal, bool, bounded number or nested model."""
+    annotation = info.annotation
+    kind = _base_type(annotation)
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(kind) if a is not type(None)]
+        if len(options) == 1:
+            return st.one_of(st.none(), field_values(FieldInfo.from_annotation(options[0])))
+    if origin is typing.Literal:
+        return st.sampled_from(typing.get_args(kind))
+    if kind is bool:
+        return st.booleans()
+    if isinstance(kind, type) and issubclass(kind, BaseModel):
+        return model_values(kind)
+    low, high = _bounds(info, annotation)
+    default = [] if info.default is None or info.is_required() else [info.default]
+    if kind is int:
+        lo, hi = int(low if low is not None else 1), int(high if high is not None else 4)
+        candidates = {lo, *default, *SMALL_INTS}
+        return st.sampled_from(sorted(v for v in candidates if lo <= v <= hi))
+    if kind is float:
+        lo, hi = float(low or 0.0), float(high if high is not None else 1.0)
+        return st.sampled_from([*default, lo + (hi - lo) / 4])
+    if info.is_required():
+        raise TypeError(f"no strategy for a required field of type {annotation}")
+    return st.just(info.default)
+
+
+def model_values(model: type[BaseModel], skip: tuple[str, ...] = ()) -> st.SearchStrategy[dict]:
+    """Mappings of a model's fields (all of them but `skip`) to values drawn for each."""
+    return st.fixed_dictionaries(
+        {
+            info.alias or name: field_values(info)
+            for name, info in model.model_fields.items()
+            if name not in skip and info.alias != "$schema"
+        }
+    )
+
+
+PADDINGS = typing.get_args(PaddingStyle)
+STAGE_BASE_FIELDS = tuple(StageSpec.model_fields)
+"""Fields every stage has; the strategy below draws them itself, small."""
+
+
 # --- valid specs, small enough to build quickly ----------------------------------------------
 
 
@@ -76,16 +155,14 @@ def small_specs(draw: st.DrawFn) -> dict:
     side = draw(st.integers(8, 40))
     stages = []
     for _ in range(draw(st.integers(1, 3))):
-        block = draw(st.sampled_from(["preact_basic", "preact_bottleneck", "basic", "bottleneck"]))
+        block = draw(st.sampled_from(block_types()))
         stage = {
             "block": block,
             "filters": draw(st.sampled_from([4, 6, 8, 12, 16])),
             "depth": draw(st.integers(1, 3)),
             "stride": draw(st.sampled_from([1, 2])),
+            **draw(model_values(stage_model(block), skip=STAGE_BASE_FIELDS)),
         }
-        if block.endswith("bottleneck"):
-            stage["expansion"] = draw(st.integers(1, 4))
-            stage["groups"] = draw(st.sampled_from([1, 2, 4]))
         stages.append(stage)
     stem_filters = draw(
         st.one_of(
@@ -97,12 +174,14 @@ def small_specs(draw: st.DrawFn) -> dict:
         "kernel": draw(st.sampled_from([1, 3, 5, 7])),
         "stride": draw(st.sampled_from([1, 2])),
         "norm": draw(st.booleans()),
+        "padding": draw(st.sampled_from([None, *PADDINGS])),
     }
     if draw(st.booleans()):
         stem["pool"] = {
             "kind": draw(st.sampled_from(["max", "avg"])),
             "size": draw(st.sampled_from([2, 3])),
             "stride": 2,
+            "padding": draw(st.sampled_from([None, *PADDINGS])),
         }
     head = {
         "norm": draw(st.booleans()),
@@ -128,9 +207,12 @@ def small_specs(draw: st.DrawFn) -> dict:
                 "source": draw(st.sampled_from(["input", "preact"])),
                 "order": draw(st.sampled_from(["main_first", "shortcut_first"])),
             },
+            "bottleneck_stride": draw(st.sampled_from(["spatial", "reduce"])),
+            "zero_init_last": draw(st.booleans()),
         },
+        "drop_path": draw(model_values(DropPath)),
         "conv": {
-            "padding": draw(st.sampled_from(["same", "explicit"])),
+            "padding": draw(st.sampled_from(PADDINGS)),
             "bias": {k: draw(st.booleans()) for k in ("stem", "block", "block_out", "shortcut")},
         },
         "norm": {

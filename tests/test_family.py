@@ -112,7 +112,7 @@ def test_shortcut_kind():
     identity = archspec.lower(
         archspec.Spec.model_validate({**flat, "residual": {"shortcut": {"kind": "identity"}}})
     )
-    assert [b.shortcut for b in identity.blocks] == ["identity", "identity"]
+    assert [b.variant for b in identity.blocks] == ["identity", "identity"]
 
 
 def test_identity_shortcut_where_the_shape_changes_is_a_located_error():
@@ -127,7 +127,7 @@ def test_identity_shortcut_where_the_shape_changes_is_a_located_error():
 
 def test_shortcut_when():
     first = graph_of()
-    assert [b.shortcut for b in first.blocks] == [
+    assert [b.variant for b in first.blocks] == [
         "conv",
         "identity",
         "conv",
@@ -135,7 +135,7 @@ def test_shortcut_when():
         "identity",
     ]
     changes = graph_of(residual={"shortcut": {"when": "shape_change"}})
-    assert [b.shortcut for b in changes.blocks][:3] == ["identity", "identity", "conv"]
+    assert [b.variant for b in changes.blocks][:3] == ["identity", "identity", "conv"]
     assert changes.params < first.params
 
 
@@ -209,18 +209,62 @@ def test_stem_variants():
     ]  # fmt: skip
     assert imagenet["stem_pool"].shape == (8, 8, 8)
     assert [layer.op for layer in graph_of(stem={"norm": True}).scope_layers("stem")] == [
-        "conv2d", "batch_norm", "relu"
+        "conv2d", "batch_norm", "activation"
     ]  # fmt: skip
 
 
 def test_head_variants():
     graph = graph_of(head={"norm": True, "pool": "max", "dense": [32, 16], "dropout": 0.5})
     assert [layer.op for layer in graph.scope_layers("head")] == [
-        "batch_norm", "relu", "global_max_pool", "dense", "dense", "dropout", "dense"
+        "batch_norm", "activation", "global_max_pool", "dense", "dense", "dropout", "dense"
     ]  # fmt: skip
     assert graph["head_dropout"].attrs["rate"] == 0.5
     flatten = graph_of(head={"pool": "flatten"})
     assert flatten["head_flatten"].shape == (16 * 16 * 16,)
+
+
+def test_head_top_conv_and_a_conv_classifier():
+    graph = graph_of(
+        activation="relu6",
+        head={
+            "conv": {"filters": 24},
+            "dense": [12],
+            "dense_activation": "hard_swish",
+            "dropout": 0.2,
+            "classifier": "conv",
+            "flatten": "reshape",
+        },
+    )
+    assert [(layer.op, layer.shape) for layer in graph.scope_layers("head")] == [
+        ("conv2d", (16, 16, 24)), ("batch_norm", (16, 16, 24)), ("activation", (16, 16, 24)),
+        ("global_avg_pool", (1, 1, 24)), ("conv2d", (1, 1, 12)), ("activation", (1, 1, 12)),
+        ("dropout", (1, 1, 12)), ("conv2d", (1, 1, 5)), ("reshape", (5,)), ("activation", (5,)),
+    ]  # fmt: skip
+    assert graph["head_conv"].attrs["use_bias"] is False
+    assert graph["head_conv_act"].attrs["function"] == "relu6"  # the network's activation
+    assert graph["head_dense1_act"].attrs["function"] == "hard_swish"
+    assert graph["classifier_activation"].attrs["function"] == "softmax"
+    assert graph.output == "classifier_activation"
+    flat = graph_of(head={"classifier": "conv"})
+    assert flat["classifier_flatten"].op == "flatten"
+
+
+def test_head_activation_layer_and_pool_norm():
+    graph = graph_of(norm={"kind": "layer", "epsilon": 1e-6}, head={"pool_norm": True,
+                     "activation_layer": True})  # fmt: skip
+    ops = [layer.op for layer in graph.scope_layers("head")]
+    assert ops == ["global_avg_pool", "layer_norm", "dense", "activation"]
+    assert graph["classifier"].attrs["activation"] == "linear"
+    assert graph["head_pool_norm"].params == 2 * 16
+    assert all(layer.op != "batch_norm" for layer in graph)
+
+
+def test_network_activation_reaches_stem_blocks_and_head():
+    graph = graph_of(activation="swish", stem={"norm": True}, head={"norm": True})
+    functions = {layer.attrs["function"] for layer in graph if layer.op == "activation"}
+    assert functions == {"swish"}
+    relu6 = graph_of(activation="relu6")
+    assert {layer.attrs["layer"] for layer in relu6 if layer.op == "activation"} == {"ReLU"}
 
 
 def test_width_multiplier_scales_every_width():
@@ -308,6 +352,21 @@ def test_every_knob_builds_in_keras_with_the_ir_figures():
                 {"block": "basic", "filters": 16, "stride": 2},
             ]
         },
+        {
+            "activation": "relu6",
+            "head": {
+                "conv": {"filters": 24},
+                "dense": [12],
+                "dropout": 0.2,
+                "classifier": "conv",
+                "flatten": "reshape",
+            },
+        },
+        {
+            "activation": "gelu",
+            "norm": {"kind": "layer", "epsilon": 1e-6},
+            "head": {"pool_norm": True, "activation_layer": True, "classifier": "dense"},
+        },
     ]
     from archspec.backends.keras import build_model
 
@@ -356,11 +415,3 @@ def test_width_multiplier_rounds_halves_up():
     ]  # fmt: skip
     assert scaled_width(20, 0.5, groups=4) == 12  # 10 -> 2.5 groups -> 3 groups
     assert scaled_width(3, 0.1, groups=4) == 4  # never below one group
-
-
-def test_every_block_type_has_exactly_one_builder():
-    from archspec.blocks import BLOCK_BUILDERS
-    from archspec.spec import BLOCK_TYPES
-
-    assert set(BLOCK_BUILDERS) == set(BLOCK_TYPES)
-    assert BLOCK_TYPES == ("preact_basic", "preact_bottleneck", "basic", "bottleneck")

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from archspec.blocks import block_types
 from archspec.errors import SpecError
 from archspec.io import read_document
 from archspec.loader import read_resolved
@@ -91,7 +92,7 @@ VALUES = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False, width=32),
     st.sampled_from([0.5, 3.0, 16.0, 1e-5, 2**70, -1.5]),
     st.text(max_size=6),
-    st.sampled_from(["preact_bottleneck", "basic", "avg", "flatten", "explicit", "same", "x\n"]),
+    st.sampled_from([*block_types(), "avg", "flatten", "explicit", "same", "x\n"]),
     st.lists(st.integers(-2, 300), max_size=4),
     st.dictionaries(st.sampled_from(["filters", "block", "depth", "bogus"]), st.integers(0, 9)),
 )

@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 import keras
 
-from archspec.backends.calls import layer_call
 from archspec.ir import Graph
+from archspec.ops import keras_call
 
 Precision = Literal["float32", "mixed_float16", "mixed_bfloat16"]
 
@@ -36,7 +36,7 @@ def build_model(
         if layer.op == "input":
             tensors[layer.name] = keras.Input(shape=layer.shape, name=layer.name)
             continue
-        call = layer_call(layer)
+        call = keras_call(layer)
         kwargs = {key: arg.value for key, arg in call.kwargs}
         if precision != "float32":
             kwargs["dtype"] = "float32" if layer.name == graph.output else precision

@@ -1,43 +1,61 @@
 """IR -> readable, self-contained Keras source: one function per kind of block, then build_model().
 
 Like torch.fx's code generator, this writes the graph out as Python lines; like the Keras
-backend, it reads the layer-call table of `archspec.backends.calls`, so the two cannot drift.
+backend, it reads the op table's Keras calls (`archspec.ops.keras_call`), so the two cannot
+drift.
 
 Blocks whose layers are the same up to the block's arguments (filters, stride) share one
 function: the IR's `bindings` say which attributes are arguments, everything else is a
-literal. The writer does its own line layout (88 columns, ruff/black style) so the output is
-stable under `ruff format` without depending on a formatter's version. Nothing from the spec
-reaches the output except through `python_literal` or the escaped docstring, so no spec can
-inject code.
+literal; the block's documentation comes with the IR too, so nothing here reads the spec
+models. Names are allocated by a namespace (as torch.fx's `_Namespace` does), so they are
+legal, unique and never shadow a builtin. The writer does its own line layout (88 columns,
+ruff/black style) so the output is stable under `ruff format` without depending on a
+formatter's version. Nothing from the spec reaches the output except through
+`python_literal` or the escaped docstring, so no spec can inject code.
 """
 
 from __future__ import annotations
 
+import builtins
 import json
+import keyword
+import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from archspec.backends.calls import CallArg, layer_call
-from archspec.ir import Block, Graph, Layer, StageInfo
-from archspec.spec import BLOCK_TYPES, STAGE_MODELS
+from archspec.ir import Binding, Block, Graph, Layer, StageInfo
+from archspec.ops import CallArg, keras_call
 
 LINE_LENGTH = 88
 INDENT = "    "
-BLOCK_ARGUMENTS = ("filters", "stride")
-"""Block arguments in the order generated functions take them."""
+MODULE_NAMES = ("keras", "layers", "build_model")
+"""Names the module itself defines or imports."""
 
-_BLOCK_DOCS = {
-    block: (model.__doc__ or "").strip()
-    for block, model in zip(BLOCK_TYPES, STAGE_MODELS, strict=True)
-}
-_SHORTCUT_DOCS = {
-    "identity": "Identity shortcut.",
-    "conv": "Shortcut: 1x1 conv projection.",
-    "avgpool_conv": "Shortcut: average pool by the stride, then a 1x1 conv (ResNet-D).",
-    "maxpool": "Shortcut: MaxPooling2D(1, stride), subsampling without weights.",
-}
-_VARIABLES = {"main": "x", "preact": "preact", "shortcut": "shortcut"}
+
+class Namespace:
+    """Allocates Python names: legal identifiers, unique, never a keyword or a builtin."""
+
+    def __init__(self, reserved: Iterable[str] = ()) -> None:
+        self.used = {*keyword.kwlist, *dir(builtins), *reserved}
+
+    def create(self, candidate: str) -> str:
+        """A new name like `candidate` (`candidate_2` if taken); other characters become `_`."""
+        base = re.sub(r"\W", "_", candidate, flags=re.ASCII) or "_"
+        if base[0].isdigit():
+            base = f"_{base}"
+        name, count = base, 1
+        while name in self.used:
+            count += 1
+            name = f"{base}_{count}"
+        self.used.add(name)
+        return name
+
+
+def render_binding(binding: Binding, value: object = None) -> str:
+    """A bound attribute as source: `filters`, `filters * 4`, `(classes,)` for a 1-tuple."""
+    text = binding.arg if binding.factor == 1 else f"{binding.arg} * {binding.factor}"
+    return f"({text},)" if isinstance(value, tuple) else text
 
 
 def python_literal(value: object) -> str:
@@ -55,24 +73,20 @@ def python_literal(value: object) -> str:
 
 
 def docstring_text(text: str) -> str:
-    """Escape text for a triple-quoted docstring: it cannot close it or hide a statement."""
-    out = []
+    """Text for a docstring that cannot close it, hide a statement, or need an escape.
+
+    Pydocstyle asks for no backslashes in a docstring (D301), so nothing is escaped: a
+    backslash or a character that is not printable is written as `<U+XXXX>`, and a quote that
+    follows a quote becomes an apostrophe, so no run of three can end the docstring.
+    """
+    out: list[str] = []
     for char in text:
-        if char == "\\":
-            out.append("\\\\")
-        elif char == '"':
-            out.append('\\"')
-        elif char == "\n" or char.isprintable():
-            out.append(char)
+        if char == '"' and out and out[-1] == '"':
+            out.append("'")
+        elif char == "\\" or not (char == "\n" or char.isprintable()):
+            out.append(f"<U+{ord(char):04X}>")
         else:
-            code = ord(char)
-            out.append(
-                f"\\x{code:02x}"
-                if code < 0x100
-                else f"\\u{code:04x}"
-                if code < 0x10000
-                else f"\\U{code:08x}"
-            )
+            out.append(char)
     return "".join(out)
 
 
@@ -88,6 +102,29 @@ def wrap_paragraphs(text: str, width: int) -> list[str]:
                 textwrap.wrap(words, width, break_on_hyphens=False, break_long_words=False)
             )
     return lines
+
+
+def first_fitting(indent: str, *summaries: str) -> str:
+    """The first summary that fits on a docstring's first line at this indent."""
+    room = LINE_LENGTH - len(indent) - 6
+    return next((text for text in summaries if len(docstring_text(text)) <= room), summaries[-1])
+
+
+def docstring_lines(summary: str, body: str, indent: str) -> list[str]:
+    """A docstring: a one-line summary, then the body's paragraphs (pydocstyle's layout).
+
+    The body is escaped so that it cannot close the docstring or hide a statement.
+    """
+    paragraphs = wrap_paragraphs(body, LINE_LENGTH - len(indent) - 4)
+    text = [docstring_text(line) for line in paragraphs]
+    if not text:
+        return [f'{indent}"""{docstring_text(summary)}"""']
+    return [
+        f'{indent}"""{docstring_text(summary)}',
+        "",
+        *(f"{indent}{line}" if line else "" for line in text),
+        f'{indent}"""',
+    ]
 
 
 def call_lines(indent: str, head: str, arguments: Sequence[str], tail: str = "") -> list[str]:
@@ -109,11 +146,18 @@ def call_lines(indent: str, head: str, arguments: Sequence[str], tail: str = "")
 
 @dataclass
 class _Function:
-    """A generated block function: its name, the block it is written from, its parameters."""
+    """A generated block function: its name, the block it is written from, its parameters.
+
+    `sources` says how an attribute of the template's i-th layer is written when it is not a
+    literal (`filters * 4`, `kernel`); `values` holds, per block, what it passes for the
+    parameters that are not block arguments.
+    """
 
     name: str
     template: Block
     parameters: tuple[str, ...]
+    sources: dict[tuple[int, str], str]
+    values: dict[str, dict[str, object]]
 
 
 class PythonWriter:
@@ -121,49 +165,76 @@ class PythonWriter:
 
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
-        self.functions: dict[tuple[object, ...], _Function] = {}
+        self.names = Namespace(MODULE_NAMES)
+        self.functions: list[_Function] = []
         self.function_of: dict[str, _Function] = {}
         self.plan_functions()
 
     # --- which blocks share a function ----------------------------------------------------
 
-    def signature(self, block: Block) -> tuple[object, ...]:
-        """What a block's layers are, up to the block's arguments and its name."""
-        parts: list[object] = [block.kind, block.shortcut]
+    def structure(self, block: Block) -> tuple[object, ...]:
+        """What a block's layers are, up to their attribute values and the block's name."""
+        parts: list[object] = [block.kind, block.variant]
         for name in block.layers:
             layer = self.graph[name]
-            parts.append(
-                (layer.local, layer.branch, self.local_inputs(block, layer), self.call_args(layer))
-            )
+            call = keras_call(layer)
+            constants = tuple(arg.value for arg in call.args if arg.attr is None)
+            inputs = self.local_inputs(block, layer)
+            parts.append((layer.local, layer.op, layer.branch, inputs, call.cls, constants))
         return tuple(parts)
 
     def plan_functions(self) -> None:
-        """Give each distinct block signature a function, named after its kind and shortcut."""
-        names: dict[str, int] = {}
-        kinds_with_variants = {
-            kind
-            for kind in {b.kind for b in self.graph.blocks}
-            if len({self.signature(b) for b in self.graph.blocks if b.kind == kind}) > 1
-        }
+        """One function per form of each block type; what differs becomes its parameters.
+
+        Blocks of one type and variant with the same layers share a function: an attribute
+        bound to a block argument is written as that argument (`filters * 4`) in every block
+        whose value agrees with it, and any other attribute whose value differs between the
+        blocks becomes a parameter of its own.
+        """
+        groups: dict[tuple[object, ...], list[Block]] = {}
         for block in self.graph.blocks:
-            key = self.signature(block)
-            if key not in self.functions:
-                base = (
-                    f"{block.kind}_{block.shortcut}_block"
-                    if block.kind in kinds_with_variants
-                    else f"{block.kind}_block"
-                )
-                names[base] = names.get(base, 0) + 1
-                name = base if names[base] == 1 else f"{base}_{names[base]}"
-                # Binding expressions are an argument's name, maybe times a factor.
-                bound = {
-                    expr.split()[0]
-                    for layer_name in block.layers
-                    for expr in self.graph[layer_name].bindings.values()
-                }
-                parameters = tuple(p for p in BLOCK_ARGUMENTS if p in bound)
-                self.functions[key] = _Function(name, block, parameters)
-            self.function_of[block.name] = self.functions[key]
+            groups.setdefault(self.structure(block), []).append(block)
+        variants: dict[str, set[str]] = {}
+        for block in self.graph.blocks:
+            variants.setdefault(block.kind, set()).add(block.variant)
+        for blocks in groups.values():
+            template = blocks[0]
+            variant = template.variant if len(variants[template.kind]) > 1 else ""
+            name = self.names.create(f"{template.kind}{f'_{variant}' if variant else ''}_block")
+            function = self.parameterize(name, blocks)
+            self.functions.append(function)
+            for block in blocks:
+                self.function_of[block.name] = function
+
+    def parameterize(self, name: str, blocks: list[Block]) -> _Function:
+        """The function that `blocks` (of one structure) share."""
+        template = blocks[0]
+        sources: dict[tuple[int, str], str] = {}
+        used_args: set[str] = set()
+        extra: dict[tuple[object, ...], str] = {}  # values across the blocks -> parameter
+        names = Namespace(("x", "name", *template.args))
+        for i, layer in enumerate(self.graph[n] for n in template.layers):
+            peers = [self.graph[block.layers[i]] for block in blocks]
+            for attr in self.call_attrs(layer):
+                binding = next((p.bindings[attr] for p in peers if attr in p.bindings), None)
+                if binding is not None and all(
+                    peer.attrs[attr] == block.args.get(binding.arg, 0) * binding.factor
+                    for peer, block in zip(peers, blocks, strict=True)
+                ):
+                    sources[i, attr] = render_binding(binding, layer.attrs[attr])
+                    used_args.add(binding.arg)
+                    continue
+                values = tuple(peer.attrs[attr] for peer in peers)
+                if len(set(map(repr, values))) > 1:
+                    if values not in extra:
+                        extra[values] = names.create(attr)
+                    sources[i, attr] = extra[values]
+        parameters = (*(arg for arg in template.args if arg in used_args), *extra.values())
+        per_block = {
+            block.name: {parameter: values[j] for values, parameter in extra.items()}
+            for j, block in enumerate(blocks)
+        }
+        return _Function(name, template, parameters, sources, per_block)
 
     # --- rendering pieces -----------------------------------------------------------------
 
@@ -174,13 +245,20 @@ class PythonWriter:
         )
 
     @staticmethod
-    def call_args(layer: Layer) -> tuple[str, ...]:
-        """Positional and keyword arguments as source; bound attributes become expressions."""
-        call = layer_call(layer)
+    def call_attrs(layer: Layer) -> list[str]:
+        """The attributes a layer's Keras call takes, written or left at Keras's default."""
+        call = keras_call(layer, written=layer.attrs.keys())
+        return [a.attr for a in (*call.args, *(arg for _, arg in call.kwargs)) if a.attr]
+
+    @staticmethod
+    def call_args(layer: Layer, sources: Mapping[str, str] | None = None) -> tuple[str, ...]:
+        """The Keras class, then its arguments as source; `sources` overrides literals."""
+        sources = sources or {}
+        call = keras_call(layer, written=sources.keys())
 
         def render(arg: CallArg) -> str:
-            if arg.attr is not None and arg.attr in layer.bindings:
-                return layer.bindings[arg.attr]
+            if arg.attr is not None and arg.attr in sources:
+                return sources[arg.attr]
             return python_literal(arg.value)
 
         return (
@@ -190,10 +268,16 @@ class PythonWriter:
         )
 
     def layer_lines(
-        self, indent: str, layer: Layer, target: str, name_source: str, inputs: Sequence[str]
+        self,
+        indent: str,
+        layer: Layer,
+        target: str,
+        name_source: str,
+        inputs: Sequence[str],
+        sources: Mapping[str, str] | None = None,
     ) -> list[str]:
         """`target = layers.Cls(args, name=...)(inputs)`, laid out."""
-        cls, *arguments = self.call_args(layer)
+        cls, *arguments = self.call_args(layer, sources)
         arguments.append(f"name={name_source}")
         tail = f"({inputs[0]})" if len(inputs) == 1 else f"([{', '.join(inputs)}])"
         return call_lines(indent, f"{target} = layers.{cls}", arguments, tail)
@@ -203,51 +287,60 @@ class PythonWriter:
     def module(self) -> str:
         """The whole module's source."""
         graph = self.graph
-        header = [f"{graph.name}: a Keras 3 model, generated by archspec from its spec."]
-        description = wrap_paragraphs(graph.description, LINE_LENGTH - 4)
-        if description:
-            header += ["", *description]
-        header += [
+        summary = first_fitting(
             "",
+            f"{graph.name}: a Keras 3 model, generated by archspec from its spec.",
+            "A Keras 3 model, generated by archspec from its spec.",
+        )
+        body = [] if summary.startswith(graph.name) else [f"The model: {graph.name}."]
+        body += [
+            graph.description,
             "Self-contained: needs only Keras 3 (with any backend). Run it to print the summary.",
         ]
-        lines = ['"""' + docstring_text("\n".join(header)), '"""', ""]
+        lines = [*docstring_lines(summary, "\n\n".join(body), ""), ""]
         lines += ["import keras", "from keras import layers", ""]
-        for function in self.functions.values():
+        for function in self.functions:
             lines += ["", *self.function_lines(function), ""]
         lines += ["", *self.build_model_lines(), ""]
         lines += ["", 'if __name__ == "__main__":', f"{INDENT}build_model().summary()", ""]
         return "\n".join(lines)
 
     def function_lines(self, function: _Function) -> list[str]:
-        """One block function: docstring, the template block's layers, `return x`."""
+        """One block function: docstring, the template block's layers, return its output."""
         block = function.template
-        doc = f"{_BLOCK_DOCS[block.kind]}\n\n{_SHORTCUT_DOCS[block.shortcut]}"
         lines = [f"def {function.name}({', '.join(('x', *function.parameters, 'name'))}):"]
-        lines += [INDENT + line if line else "" for line in self.function_docstring(doc)]
+        form = f" ({block.summary})" if block.summary else ""
+        summary = first_fitting(INDENT, f"One {block.kind} block{form}.", "One block.")
+        lines += docstring_lines(summary, block.doc, INDENT)
         body_layers = [self.graph[name] for name in block.layers]
-        # The block input stays in `x` until the main path overwrites it; a later reader
-        # (the identity shortcut, or a shortcut built after the main path) needs an alias.
-        late_readers = []
-        main_started = False
-        for layer in body_layers:
-            if block.input in layer.inputs and main_started:
-                late_readers.append(layer)
-            main_started = main_started or layer.branch == "main"
+        names = Namespace(("x", *function.parameters, "name"))
         holder: dict[str, str] = {"x": block.input}  # variable -> the IR layer whose value it holds
-        if late_readers:
-            alias = "shortcut" if all(r.op == "add" for r in late_readers) else "inputs"
-            lines.append(f"{INDENT}{alias} = x")
-            holder[alias] = block.input
-        for layer in body_layers:
+        variables = {"main": "x"}  # branch -> its variable
+        for i, layer in enumerate(body_layers):
+            sources = {attr: text for (j, attr), text in function.sources.items() if j == i}
             inputs = [self.variable_for(source, holder) for source in layer.inputs]
-            target = _VARIABLES[layer.branch]
-            lines += self.layer_lines(INDENT, layer, target, f'f"{{name}}_{layer.local}"', inputs)
+            if layer.branch not in variables:
+                variables[layer.branch] = names.create(layer.branch)
+            target = variables[layer.branch]
+            # A value still to be read must not be lost when its variable is overwritten: the
+            # block input for an identity shortcut or a late projection, a branch point.
+            kept = holder.get(target)
+            readers = [r for r in body_layers[i + 1 :] if kept in r.inputs]
+            if kept is not None and readers and list(holder.values()).count(kept) == 1:
+                alias = names.create(self.alias_name(block, kept, readers))
+                lines.append(f"{INDENT}{alias} = {target}")
+                holder[alias] = kept
+            name_source = f'f"{{name}}_{layer.local}"'
+            lines += self.layer_lines(INDENT, layer, target, name_source, inputs, sources)
             holder[target] = layer.name
-        if holder["x"] != block.output:
-            raise AssertionError(f"{block.name}: the block's output is not in x")
-        lines.append(f"{INDENT}return x")
+        lines.append(f"{INDENT}return {self.variable_for(block.output, holder)}")
         return lines
+
+    def alias_name(self, block: Block, value: str, readers: Sequence[Layer]) -> str:
+        """A name for a value kept aside: the block input is the shortcut or the inputs."""
+        if value != block.input:
+            return self.graph[value].local
+        return "shortcut" if all(r.op == "add" for r in readers) else "inputs"
 
     @staticmethod
     def variable_for(source: str, holder: dict[str, str]) -> str:
@@ -257,26 +350,26 @@ class PythonWriter:
                 return variable
         raise AssertionError(f"no variable holds {source}")
 
-    @staticmethod
-    def function_docstring(text: str) -> list[str]:
-        """A docstring's lines (unindented), on one line if it fits."""
-        escaped = [docstring_text(line) for line in wrap_paragraphs(text, LINE_LENGTH - 8)]
-        if len(escaped) == 1 and len(escaped[0]) + 6 + len(INDENT) <= LINE_LENGTH:
-            return [f'"""{escaped[0]}"""']
-        return ['"""' + escaped[0], *escaped[1:], '"""']
-
     def build_model_lines(self) -> list[str]:
         """build_model(): the input, the stem, one call per block, the head, the Model."""
         graph = self.graph
-        summary = (
-            f"Build {docstring_text(graph.name)}: {len(graph)} layers, {graph.params:,} parameters."
-        )
-        lines = ["def build_model():", f'{INDENT}"""{summary}"""']
+        figures = f"{len(graph)} layers, {graph.params:,} parameters."
+        summary = first_fitting(INDENT, f"Build {graph.name}: {figures}", f"Build it: {figures}")
         first = graph.input
-        shape_arguments = [
-            f"shape={python_literal(first.shape)}",
-            f"name={python_literal(first.name)}",
-        ]
+        parameters = {"input_shape": python_literal(first.shape)}
+        classes = {b.arg for layer in graph for b in layer.bindings.values() if layer.block is None}
+        if "classes" in classes:
+            parameters["classes"] = python_literal(graph[graph.output].shape[-1])
+        signature = ", ".join(f"{name}={default}" for name, default in parameters.items())
+        lines = [f"def build_model({signature}):"]
+        lines += docstring_lines(
+            summary,
+            f"With the defaults, the spec's model; {' and '.join(parameters)} may differ: the "
+            "same network for another image size"
+            + (" or number of classes." if "classes" in parameters else "."),
+            INDENT,
+        )
+        shape_arguments = ["shape=input_shape", f"name={python_literal(first.name)}"]
         lines += call_lines(INDENT, "inputs = keras.Input", shape_arguments)
         variable = "inputs"
         blocks = {b.name: b for b in graph.blocks}
@@ -293,7 +386,9 @@ class PythonWriter:
             if layer.scope not in seen_scopes:
                 seen_scopes.add(layer.scope)
                 lines += ["", f"{INDENT}# {layer.scope}"]
-            lines += self.layer_lines(INDENT, layer, "x", python_literal(layer.name), [variable])
+            sources = {a: render_binding(b, layer.attrs[a]) for a, b in layer.bindings.items()}
+            name = python_literal(layer.name)
+            lines += self.layer_lines(INDENT, layer, "x", name, [variable], sources)
             variable = "x"
         model_arguments = ["inputs=inputs", "outputs=x", f"name={python_literal(graph.name)}"]
         lines += ["", *call_lines(INDENT, "return keras.Model", model_arguments)]
@@ -310,9 +405,10 @@ class PythonWriter:
     def block_call_lines(self, block: Block, variable: str) -> list[str]:
         """`x = <function>(x, filters=..., stride=..., name="stageN_blockM")`."""
         function = self.function_of[block.name]
+        values = {**block.args, **function.values[block.name]}
         arguments = [
             variable,
-            *(f"{p}={block.args[p]}" for p in function.parameters),
+            *(f"{p}={python_literal(values[p])}" for p in function.parameters),
             f"name={python_literal(block.name)}",
         ]
         return call_lines(INDENT, f"x = {function.name}", arguments)

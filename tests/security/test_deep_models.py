@@ -6,7 +6,7 @@ import pytest
 
 import archspec
 from archspec.errors import SpecError
-from archspec.lower import MAX_LAYER_CHAIN
+from archspec.limits import MAX_LAYER_CHAIN
 
 DEEP = """\
 name: deep

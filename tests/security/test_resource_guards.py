@@ -8,7 +8,8 @@ from click.testing import CliRunner
 import archspec
 from archspec.cli import main
 from archspec.errors import SpecError
-from archspec.lower import GraphBuilder, Limits
+from archspec.graph_builder import GraphBuilder
+from archspec.limits import Limits
 
 BASE = """\
 name: guard

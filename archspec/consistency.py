@@ -1,0 +1,73 @@
+"""Checks across settings: errors for contradictory choices, warnings for suspicious ones.
+
+They run after lowering, when the graph shows what each setting actually did (which blocks
+downsample without projecting, whether any block is pre-activation).
+"""
+
+from __future__ import annotations
+
+from archspec.graph_builder import GraphBuilder
+
+
+def check_settings(graph: GraphBuilder) -> None:
+    """Report settings that contradict each other or have no effect."""
+    spec = graph.spec
+    shortcut = spec.residual.shortcut
+    if shortcut.source == "preact" and not any(s.preactivation for s in spec.stages):
+        graph.report(
+            ("residual", "shortcut", "source"),
+            "'preact' needs pre-activation blocks, but every stage uses a post-activation block",
+            hint="use source: input with basic/bottleneck blocks",
+            code="contradiction",
+        )
+    uses_downsample = any(b.variant == "maxpool" for b in graph.blocks)
+    if (
+        "downsample" in shortcut.model_fields_set
+        and not uses_downsample
+        and shortcut.downsample == "maxpool"
+    ):
+        graph.report(
+            ("residual", "shortcut", "downsample"),
+            "no block downsamples without projecting, so this setting has no effect",
+            hint="it applies to strided blocks without a projection: stride_at: last "
+            "with when: first_block, or kind: identity",
+            severity="warning",
+            code="unused",
+            key=True,
+        )
+    for index, stage in enumerate(spec.stages):
+        se = getattr(stage, "se", None)
+        if se is not None and se.width is not None and "ratio" in se.model_fields_set:
+            graph.report(
+                ("stages", index, "se", "ratio"),
+                "a fixed `width` is given, so the ratio has no effect",
+                hint="give ratio or width, not both",
+                severity="warning",
+                code="unused",
+                key=True,
+            )
+    if "dense_activation" in spec.head.model_fields_set and not spec.head.dense:
+        graph.report(
+            ("head", "dense_activation"),
+            "there are no hidden dense layers, so this setting has no effect",
+            severity="warning",
+            code="unused",
+            key=True,
+        )
+    if spec.head.classes == 1 and spec.head.activation == "softmax":
+        graph.report(
+            ("head", "activation"),
+            "softmax over a single class always outputs 1",
+            hint="use activation: sigmoid for one class, or give classes: 2",
+            severity="warning",
+            code="single-class-softmax",
+        )
+    if spec.stem.norm and spec.stages[0].preactivation:
+        graph.report(
+            ("stem", "norm"),
+            "the stem ends in BN -> ReLU and the first pre-activation block starts with "
+            "BN -> ReLU again",
+            hint="pre-activation networks usually set stem.norm: false",
+            severity="warning",
+            code="redundant-norm",
+        )

@@ -1,0 +1,325 @@
+"""Accumulating the IR: layers whose figures come from the op table, and located diagnostics.
+
+`GraphBuilder` appends layers in creation order, computing each one's shape, parameters and
+MACs from `archspec.ops`, and records every error and warning at the spec field being lowered.
+It also applies the spec's network-wide conventions to the common layers (padding style, BN
+settings, the ReLU class), so stems, heads and blocks get them the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from archspec.errors import Diagnosed, Diagnostic, Severity, format_path
+from archspec.io import FieldPath, SourceMap
+from archspec.ir import Binding, Block, Layer, StageInfo, frozen_mapping
+from archspec.ops import Pads, ShapeError, op_of
+from archspec.spec import Spec
+
+
+class Stop(Exception):
+    """Lowering cannot go on; the reason is already in the diagnostics."""
+
+
+def _collapse_hint(padding: str, extent: int, stride: int) -> str:
+    """Why a collapsing stride is refused, and what to change."""
+    if padding == "same":
+        why = (
+            f"with 'same' padding Keras would not fail: it rounds {extent}/{stride} up to "
+            f"{math.ceil(extent / stride)}, so the stride does nothing and later layers see a "
+            "map of almost no pixels; archspec refuses that instead of building it silently"
+        )
+    else:
+        why = "Keras would fail to build it: the window is larger than the map"
+    return f"{why}. Use a larger input, or fewer or smaller strides before this layer"
+
+
+class GraphBuilder(Diagnosed):
+    """Accumulates layers, computing each one's shape, parameters and MACs as it is added."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self.source: SourceMap | None = spec._source
+        self.layers: list[Layer] = []
+        self.shapes: dict[str, tuple[int, ...]] = {}
+        self.blocks: list[Block] = []
+        self.stages: list[StageInfo] = []
+        self.diagnostics: list[Diagnostic] = []
+        self.params = 0
+        self.activation_values = 0
+        self.chain: dict[str, int] = {}  # layers on the longest path from the input, per layer
+        self.longest_chain = 0
+        self.scope = "stem"
+        self.path: FieldPath = ()
+
+    # --- diagnostics ----------------------------------------------------------------------
+
+    def report(
+        self,
+        path: FieldPath,
+        message: str,
+        *,
+        hint: str | None = None,
+        severity: Severity = "error",
+        code: str = "semantic",
+        key: bool = False,
+    ) -> None:
+        """Record a diagnostic located at `path` in the spec's file."""
+        location = self.source.locate(path, key=key) if self.source else None
+        self.diagnostics.append(
+            Diagnostic(
+                message,
+                path=format_path(path),
+                location=location,
+                hint=hint,
+                severity=severity,
+                code=code,
+            )
+        )
+
+    def fail(self, path: FieldPath, message: str, *, hint: str, code: str) -> Stop:
+        """Record an error that stops lowering; raise what this returns."""
+        self.report(path, message, hint=hint, code=code)
+        return Stop()
+
+    def warn_once(self, message: str, *, hint: str, code: str) -> None:
+        """A warning at the current path, unless that path already has one of this code."""
+        path = format_path(self.path)
+        if not any(d.code == code and d.path == path for d in self.diagnostics):
+            self.report(self.path, message, hint=hint, severity="warning", code=code)
+
+    def totals(self) -> tuple[int, int, int, int]:
+        """(parameters, activation values, layers, longest chain of layers) so far."""
+        return self.params, self.activation_values, len(self.layers), self.longest_chain
+
+    # --- layers ---------------------------------------------------------------------------
+
+    def add(
+        self,
+        name: str,
+        op: str,
+        inputs: tuple[str, ...],
+        attrs: Mapping[str, Any],
+        *,
+        unpadded: str | None = None,
+        block: str | None = None,
+        local: str = "",
+        branch: str = "main",
+        bindings: Mapping[str, Binding] | None = None,
+    ) -> str:
+        """Append a layer; its shape, parameters and MACs come from the op table.
+
+        `unpadded` names the layer before explicit padding of a window op's input: the
+        window's fit is judged on that image, not on the padded one.
+        """
+        definition = op_of(op)
+        input_shapes = [self.shapes[source] for source in inputs]
+        if definition.window is not None:
+            size, strides, padding = (attrs[key] for key in definition.window)
+            extent = self.shapes[unpadded or inputs[0]]
+            self.check_window(name, input_shapes[0], extent, size, strides, padding)
+        try:
+            shape = definition.shape(attrs, input_shapes)
+        except ShapeError as exc:
+            raise self.fail(
+                self.path,
+                f"{name}: {exc}",
+                hint="use 'same' padding or sizes the strides divide evenly",
+                code="shape-mismatch",
+            ) from None
+        params, trainable = definition.params(attrs, input_shapes, shape)
+        layer = Layer(
+            name=name,
+            op=op,
+            inputs=inputs,
+            attrs=frozen_mapping(attrs),
+            shape=shape,
+            params=params,
+            trainable_params=trainable,
+            macs=definition.macs(attrs, input_shapes, shape),
+            scope=self.scope,
+            block=block,
+            local=local or name,
+            branch=branch,
+            bindings=frozen_mapping(bindings),
+        )
+        self.layers.append(layer)
+        self.chain[name] = 1 + max((self.chain[i] for i in inputs), default=0)
+        self.longest_chain = max(self.longest_chain, self.chain[name])
+        self.shapes[name] = shape
+        self.params += layer.params
+        self.activation_values += layer.activation_values
+        return name
+
+    def check_window(
+        self,
+        name: str,
+        shape: tuple[int, ...],
+        unpadded: tuple[int, ...],
+        size: int,
+        stride: int,
+        padding: str,
+    ) -> None:
+        """Stop if a window op would shrink the image below 1; warn if a stride is uneven.
+
+        'same' rounds up, so Keras would silently keep a 1x1 map at 1x1 under any stride: that
+        is reported as the collapse it is, and a stride that does not divide the size evenly
+        is a warning. Both are judged on the `unpadded` size, before any explicit padding.
+        """
+        for axis, padded, extent in zip(("height", "width"), shape[:2], unpadded[:2], strict=True):
+            window = padded if padding == "same" else padded - size + 1
+            if window < 1 or (stride > 1 and extent < stride):
+                raise self.fail(
+                    self.path,
+                    f"{name}: the {axis} is {extent} here, too small for a {size}x{size} window "
+                    f"with stride {stride}",
+                    hint=_collapse_hint(padding, extent, stride),
+                    code="collapse",
+                )
+            if stride > 1 and extent % stride:
+                self.warn_once(
+                    f"the {axis} {extent} is not divisible by the stride {stride}; "
+                    f"{name} rounds it {'up' if padding == 'same' else 'down'}",
+                    hint="sizes that divide evenly keep every pixel and both branches aligned",
+                    code="uneven-stride",
+                )
+
+    # --- common layers in the spec's conventions ------------------------------------------
+
+    def window_input(
+        self,
+        x: str,
+        size: int,
+        stride: int,
+        pad_name: str,
+        pad_meta: Mapping[str, Any] | None,
+        style: str | None = None,
+    ) -> tuple[str, str, str | None]:
+        """The input of a conv or pool in a padding style: (input, Keras padding, unpadded).
+
+        `style` is the spec's `conv.padding` unless given:
+        - 'same' leaves the input as it is: Keras's 'same', which on a strided window pads
+          bottom and right first (only bottom and right on an even size with stride 2);
+        - 'explicit' pads size // 2 zeros on every side first (a layer named `pad_name`), then
+          the window is 'valid': symmetric, as keras.applications pads;
+        - 'torch' is PyTorch's symmetric (size - 1) // 2 on every side. An unstrided window is
+          'same' (Keras pads an odd window symmetrically then, and the layer count stays
+          down); a strided one is padded like 'explicit'.
+        A 1x1 window pads nothing in any style. `unpadded` is the layer before the padding, if
+        any, for the window's checks.
+        """
+        style = style or self.spec.conv.padding
+        if style == "same" or (style == "torch" and stride == 1 and size > 1):
+            return x, "same", None
+        if size == 1:
+            return x, "valid", None
+        return self.zero_pad(pad_name, x, size // 2, **(pad_meta or {})), "valid", x
+
+    def zero_pad(self, name: str, x: str, pad: int | Pads, **meta: Any) -> str:
+        """ZeroPadding2D: `pad` zeros on every side, or ((top, bottom), (left, right))."""
+        return self.add(name, "zero_pad", (x,), {"padding": pad}, **meta)
+
+    def conv(
+        self,
+        name: str,
+        x: str,
+        filters: int,
+        kernel: int,
+        stride: int,
+        *,
+        bias: bool,
+        groups: int = 1,
+        activation: str = "linear",
+        kernel_initializer: str | None = None,
+        style: str | None = None,
+        pad_meta: Mapping[str, Any] | None = None,
+        **meta: Any,
+    ) -> str:
+        """Conv2D in a padding style (the spec's `conv.padding` unless given).
+
+        A pad layer is named like the conv, 'pad' for 'conv'. `activation` (other than
+        'linear') and `kernel_initializer` become attributes only where given, so every other
+        conv's attributes, and its generated call, stay as they were.
+        """
+        head, _, tail = name.rpartition("conv")
+        x, padding, unpadded = self.window_input(
+            x, kernel, stride, f"{head}pad{tail}", pad_meta, style
+        )
+        attrs: dict[str, Any] = {
+            "filters": filters,
+            "kernel": kernel,
+            "strides": stride,
+            "padding": padding,
+            "use_bias": bias,
+            "groups": groups,
+        }
+        if activation != "linear":
+            attrs["activation"] = activation
+        if kernel_initializer is not None:
+            attrs["kernel_initializer"] = kernel_initializer
+        return self.add(name, "conv2d", (x,), attrs, unpadded=unpadded, **meta)
+
+    def norm(self, name: str, x: str, *, zero_init: bool = False, **meta: Any) -> str:
+        """The spec's normalization: BatchNormalization, or LayerNormalization over channels.
+
+        `zero_init` starts the scale at zero (an initializer attribute, shown in the code).
+        """
+        norm = self.spec.norm
+        initial = {"gamma_initializer": "zeros"} if zero_init else {}
+        if norm.kind == "layer":
+            attrs = {"epsilon": norm.epsilon, **initial}
+            return self.add(name, "layer_norm", (x,), attrs, **meta)
+        attrs = {"epsilon": norm.epsilon, "momentum": norm.momentum, **initial}
+        return self.add(name, "batch_norm", (x,), attrs, **meta)
+
+    def activation(self, name: str, x: str, function: str, **meta: Any) -> str:
+        """An activation layer; ReLU (and ReLU6) in the layer class the spec asks for."""
+        relu = function in ("relu", "relu6")
+        layer = self.spec.keras.relu_layer if relu else "Activation"
+        return self.add(name, "activation", (x,), {"function": function, "layer": layer}, **meta)
+
+    def act(self, name: str, x: str, **meta: Any) -> str:
+        """The network's activation (`activation` of the spec)."""
+        return self.activation(name, x, self.spec.activation, **meta)
+
+    def pool(
+        self,
+        name: str,
+        x: str,
+        kind: str,
+        size: int,
+        stride: int,
+        style: str | None = None,
+        **meta: Any,
+    ) -> str:
+        """MaxPooling2D or AveragePooling2D in a padding style (as `window_input`).
+
+        'torch' follows PyTorch's pools. Its average pool counts padded zeros (PyTorch's
+        count_include_pad), so it always pads explicitly; Keras's 'same' would not count them.
+        Its max pool pads with -inf, so a padded value never wins: a strided one is a stride-1
+        'same' pool named `<name>_window` (Keras ignores padded positions there, and pads an
+        odd window symmetrically) followed by MaxPooling2D(1, stride), which keeps every
+        stride-th window: PyTorch's windows exactly, whatever the input's sign. (ZeroPadding2D
+        then a 'valid' pool, the 'explicit' style, equals it only on inputs that are never
+        negative, such as a ReLU's output.)
+        """
+        style = style or self.spec.conv.padding
+        if style == "torch" and kind == "max" and stride > 1 and size > 1:
+            window = {"size": size, "strides": 1, "padding": "same"}
+            x = self.add(f"{name}_window", "max_pool", (x,), window, **meta)
+            size = 1
+        elif style == "torch" and kind == "avg":
+            style = "explicit"
+        x, padding, unpadded = self.window_input(x, size, stride, f"{name}_pad", meta, style)
+        attrs = {"size": size, "strides": stride, "padding": padding}
+        return self.add(name, f"{kind}_pool", (x,), attrs, unpadded=unpadded, **meta)
+
+    def dense(self, name: str, x: str, units: int, activation: str, **meta: Any) -> str:
+        """Dense on the last axis."""
+        return self.add(name, "dense", (x,), {"units": units, "activation": activation}, **meta)
+
+    def global_pool(self, name: str, x: str, kind: str, *, keepdims: bool = False) -> str:
+        """Global average or max pooling; `keepdims` keeps a 1x1 map."""
+        return self.add(name, f"global_{kind}_pool", (x,), {"keepdims": keepdims})

@@ -1,0 +1,511 @@
+"""The op table: every kind of layer the IR can hold, each defined once. No framework imported.
+
+An entry says how an op's output shape follows from its inputs, how many parameters it holds,
+what it costs in multiply-accumulates, which Keras call implements it, and how reports
+describe it. Lowering computes every layer's figures from here; the Keras backend and the code
+generator both turn `keras_call(layer)` into a call (one constructs it, the other writes it as
+source), so they cannot drift; inspect and the diagrams read `describe`. A new op is a new
+entry: one with no parameters and a stock Keras layer needs only its name, its Keras class
+and a description.
+
+Counting rules (see also `archspec.cost`): parameters as Keras's count_params() counts them;
+MACs of one forward pass of one sample, for convs (k*k*C_in/groups per output value) and dense
+layers; everything else costs zero.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from archspec.ir import Layer
+
+Shape = tuple[int, ...]
+Attrs = Mapping[str, Any]
+Pads = tuple[tuple[int, int], tuple[int, int]]
+"""Zero padding as ((top, bottom), (left, right))."""
+
+
+def pad_amounts(padding: int | Pads) -> Pads:
+    """ZeroPadding2D's `padding` (one number for every side, or per side) per side."""
+    if isinstance(padding, int):
+        return (padding, padding), (padding, padding)
+    return padding
+
+
+class ShapeError(ValueError):
+    """The op cannot take inputs of these shapes; lowering reports it at the spec's field."""
+
+
+# --- Keras calls as data ----------------------------------------------------------------------
+
+ALWAYS = object()
+"""A keyword's default that never matches, so the keyword is always written."""
+
+
+@dataclass(frozen=True, slots=True)
+class Keyword:
+    """A keyword argument of a Keras call, taken from an IR attribute.
+
+    It is left out where the attribute equals Keras's own `default` and is not bound to a
+    block argument, so generated code reads like hand-written code. An `optional` keyword's
+    attribute is set only on the layers that need it (an initializer, a conv's activation):
+    where it is absent, the keyword is left out too.
+    """
+
+    name: str
+    default: object = ALWAYS
+    attr: str = ""
+    optional: bool = False
+
+    @property
+    def source(self) -> str:
+        """The IR attribute the value comes from."""
+        return self.attr or self.name
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    """A literal argument of a Keras call, not taken from an attribute."""
+
+    value: object
+
+
+@dataclass(frozen=True, slots=True)
+class KerasCall:
+    """`keras.layers.<cls>(*args, **keywords)`: args name IR attributes or are `Const`s."""
+
+    cls: str
+    args: tuple[str | Const, ...] = ()
+    keywords: tuple[Keyword, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CallArg:
+    """One argument of a resolved call: its value, and the IR attribute it comes from."""
+
+    value: object
+    attr: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LayerCall:
+    """A Keras layer call resolved for one IR layer: `keras.layers.<cls>(*args, **kwargs)`."""
+
+    cls: str
+    args: tuple[CallArg, ...] = ()
+    kwargs: tuple[tuple[str, CallArg], ...] = ()
+
+
+# --- the op entry -------------------------------------------------------------------------------
+
+
+def _same_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    return inputs[0]
+
+
+def _no_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
+    return 0, 0
+
+
+def _no_macs(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> int:
+    return 0
+
+
+@dataclass(frozen=True)
+class Op:
+    """One kind of layer: its semantics (shape, parameters, MACs), its Keras call, its words."""
+
+    name: str
+    keras: KerasCall | Callable[[Attrs], KerasCall] | None
+    """The Keras call, or a function of the attributes that picks one; None for the input."""
+    describe: Callable[[Attrs], str]
+    """A short description for reports: 'conv 3x3/2 64', 'BN'."""
+    shape: Callable[[Attrs, Sequence[Shape]], Shape] = _same_shape
+    params: Callable[[Attrs, Sequence[Shape], Shape], tuple[int, int]] = _no_params
+    """(all parameters, trainable parameters)."""
+    macs: Callable[[Attrs, Sequence[Shape], Shape], int] = _no_macs
+    window: tuple[str, str, str] | None = None
+    """For sliding-window ops: the attributes holding (size, strides, padding); lowering
+    checks that the window fits the image before the shape is computed."""
+    merges: bool = False
+    """Whether the op combines several tensors (add, multiply, concatenate)."""
+    symbol: str = ""
+    """How diagrams draw a merging op ('+'); others are described."""
+    summarized: bool = True
+    """Whether summaries of several layers name it; padding is part of the window after it."""
+
+    def call(self, attrs: Attrs) -> KerasCall | None:
+        """The Keras call template for these attributes."""
+        return self.keras(attrs) if callable(self.keras) else self.keras
+
+
+OPS: dict[str, Op] = {}
+"""Op name -> its definition; `define` adds to it."""
+
+
+def define(op: Op) -> Op:
+    """Add an op to the table (each name once)."""
+    if op.name in OPS:
+        raise ValueError(f"op {op.name!r} is defined twice")
+    OPS[op.name] = op
+    return op
+
+
+def op_of(name: str) -> Op:
+    """The definition of an op, by name."""
+    return OPS[name]
+
+
+# --- shape and cost helpers ---------------------------------------------------------------------
+
+
+def window_output(extent: int, kernel: int, stride: int, padding: str) -> int:
+    """Output length of a sliding window along one axis ('same' rounds up, 'valid' down)."""
+    if padding == "same":
+        return math.ceil(extent / stride)
+    return (extent - kernel) // stride + 1
+
+
+def _window_shape(
+    size_attr: str, channels: Callable[[Attrs, Shape], int]
+) -> Callable[[Attrs, Sequence[Shape]], Shape]:
+    def shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+        h, w = inputs[0][:2]
+        size, stride, padding = attrs[size_attr], attrs["strides"], attrs["padding"]
+        return (
+            window_output(h, size, stride, padding),
+            window_output(w, size, stride, padding),
+            channels(attrs, inputs[0]),
+        )
+
+    return shape
+
+
+def _conv_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
+    k, c_in, filters = attrs["kernel"], inputs[0][-1], attrs["filters"]
+    count = k * k * (c_in // attrs["groups"]) * filters + (filters if attrs["use_bias"] else 0)
+    return count, count
+
+
+def _conv_macs(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> int:
+    h, w, filters = output
+    return h * w * filters * attrs["kernel"] ** 2 * (inputs[0][-1] // attrs["groups"])
+
+
+def _conv_text(attrs: Attrs) -> str:
+    text = f"conv {attrs['kernel']}x{attrs['kernel']}"
+    text += f"/{attrs['strides']}" if attrs["strides"] != 1 else ""
+    text += f" {attrs['filters']}"
+    text += f" g{attrs['groups']}" if attrs["groups"] != 1 else ""
+    text += f" {attrs['activation']}" if "activation" in attrs else ""
+    return text + ("" if attrs["use_bias"] else " (no bias)")
+
+
+def _depthwise_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
+    channels = output[-1]
+    count = attrs["kernel"] ** 2 * channels + (channels if attrs["use_bias"] else 0)
+    return count, count
+
+
+def _depthwise_macs(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> int:
+    h, w, channels = output
+    return h * w * channels * attrs["kernel"] ** 2
+
+
+def _depthwise_text(attrs: Attrs) -> str:
+    text = f"depthwise {attrs['kernel']}x{attrs['kernel']}"
+    text += f"/{attrs['strides']}" if attrs["strides"] != 1 else ""
+    text += f" x{attrs['depth_multiplier']}" if attrs["depth_multiplier"] != 1 else ""
+    return text + ("" if attrs["use_bias"] else " (no bias)")
+
+
+def _layer_norm_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
+    return 2 * inputs[0][-1], 2 * inputs[0][-1]  # gamma, beta
+
+
+def _batch_norm_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
+    channels = inputs[0][-1]
+    return 4 * channels, 2 * channels  # gamma, beta; moving mean and variance
+
+
+def _dense_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
+    count = inputs[0][-1] * attrs["units"] + attrs["units"]
+    return count, count
+
+
+def _broadcast_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    # Multiply scales a map by per-channel factors (1x1xC), or two equal maps.
+    out = []
+    for sizes in zip(*inputs, strict=False):
+        if len(set(sizes) - {1}) > 1:
+            shown = " and ".join(str(shape) for shape in inputs)
+            raise ShapeError(f"its inputs have shapes that do not broadcast: {shown}")
+        out.append(max(sizes))
+    if len({len(shape) for shape in inputs}) > 1:
+        raise ShapeError("its inputs have different ranks")
+    return tuple(out)
+
+
+def _concatenated_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    if len({shape[:-1] for shape in inputs}) > 1:
+        shown = " and ".join(str(shape) for shape in inputs)
+        raise ShapeError(f"its inputs differ in more than their channels: {shown}")
+    return (*inputs[0][:-1], sum(shape[-1] for shape in inputs))
+
+
+def _padded_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    (top, bottom), (left, right) = pad_amounts(attrs["padding"])
+    h, w, c = inputs[0]
+    return h + top + bottom, w + left + right, c
+
+
+def _merged_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    if len(set(inputs)) > 1:
+        shown = " and ".join(str(shape) for shape in inputs)
+        raise ShapeError(f"its inputs have different shapes: {shown}")
+    return inputs[0]
+
+
+def _pool_call(cls: str) -> KerasCall:
+    # Keras pools default strides to the pool size, so strides are always written.
+    return KerasCall(cls, ("size",), (Keyword("strides"), Keyword("padding", "valid")))
+
+
+def _pool_text(kind: str) -> Callable[[Attrs], str]:
+    return lambda a: f"{kind} pool {a['size']}x{a['size']}/{a['strides']}"
+
+
+def _flat_size(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    return (math.prod(inputs[0]),)
+
+
+def _reshaped(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    # One size may be -1: whatever the input's other values fill (Keras's Reshape rule).
+    target = tuple(attrs["target_shape"])
+    size, known = math.prod(inputs[0]), math.prod(n for n in target if n != -1)
+    fits = size % known == 0 if -1 in target else size == known
+    if target.count(-1) > 1 or not fits:
+        raise ShapeError(f"cannot reshape {inputs[0]} to {target}")
+    return tuple(size // known if n == -1 else n for n in target)
+
+
+def _global_pool_text(kind: str) -> Callable[[Attrs], str]:
+    return lambda a: f"global {kind} pool"
+
+
+def _pooled_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    return (1, 1, inputs[0][-1]) if attrs["keepdims"] else (inputs[0][-1],)
+
+
+# --- the table ----------------------------------------------------------------------------------
+
+define(Op("input", None, lambda a: "input", shape=lambda a, inputs: tuple(a["shape"])))
+define(
+    Op(
+        "conv2d",
+        KerasCall(
+            "Conv2D",
+            ("filters", "kernel"),
+            (
+                Keyword("strides", 1),
+                Keyword("padding", "valid"),
+                Keyword("use_bias", True),
+                Keyword("groups", 1),
+                Keyword("activation", "linear", optional=True),
+                Keyword("kernel_initializer", "glorot_uniform", optional=True),
+            ),
+        ),
+        _conv_text,
+        shape=_window_shape("kernel", lambda a, shape: a["filters"]),
+        params=_conv_params,
+        macs=_conv_macs,
+        window=("kernel", "strides", "padding"),
+    )
+)
+define(
+    Op(
+        "depthwise_conv2d",
+        KerasCall(
+            "DepthwiseConv2D",
+            ("kernel",),
+            (
+                Keyword("strides", 1),
+                Keyword("padding", "valid"),
+                Keyword("depth_multiplier", 1),
+                Keyword("use_bias", True),
+            ),
+        ),
+        _depthwise_text,
+        shape=_window_shape("kernel", lambda a, shape: shape[-1] * a["depth_multiplier"]),
+        params=_depthwise_params,
+        macs=_depthwise_macs,
+        window=("kernel", "strides", "padding"),
+    )
+)
+define(
+    Op(
+        "layer_norm",
+        KerasCall(
+            "LayerNormalization",
+            (),
+            (Keyword("epsilon", 1e-3), Keyword("gamma_initializer", "ones", optional=True)),
+        ),
+        lambda a: "LN",
+        params=_layer_norm_params,
+    )
+)
+define(
+    Op(
+        "batch_norm",
+        KerasCall(
+            "BatchNormalization",
+            (),
+            (
+                Keyword("momentum", 0.99),
+                Keyword("epsilon", 1e-3),
+                Keyword("gamma_initializer", "ones", optional=True),
+            ),
+        ),
+        lambda a: "BN",
+        params=_batch_norm_params,
+    )
+)
+ACTIVATION_NAMES = {"relu": "ReLU", "relu6": "ReLU6"}
+"""How descriptions name activations, where not by their Keras name."""
+
+
+def _activation_call(attrs: Attrs) -> KerasCall:
+    if attrs["layer"] == "ReLU" and attrs["function"] in ("relu", "relu6"):
+        return KerasCall("ReLU", (Const(6.0),) if attrs["function"] == "relu6" else ())
+    return KerasCall("Activation", ("function",))
+
+
+def _activation_text(attrs: Attrs) -> str:
+    function: str = attrs["function"]
+    return ACTIVATION_NAMES.get(function, function)
+
+
+define(
+    Op(
+        "activation",
+        _activation_call,
+        _activation_text,
+    )
+)
+define(Op("add", KerasCall("Add"), lambda a: "add", shape=_merged_shape, merges=True, symbol="+"))
+define(
+    Op(
+        "multiply",
+        KerasCall("Multiply"),
+        lambda a: "multiply",
+        shape=_broadcast_shape,
+        merges=True,
+        symbol="×",
+    )
+)
+define(
+    Op(
+        "concatenate",
+        KerasCall("Concatenate"),
+        lambda a: "concatenate",
+        shape=_concatenated_shape,
+        merges=True,
+        symbol="concat",
+    )
+)
+define(
+    Op(
+        "zero_pad",
+        KerasCall("ZeroPadding2D", ("padding",)),
+        lambda a: f"zero pad {a['padding']}",
+        summarized=False,
+        shape=_padded_shape,
+    )
+)
+for _kind in ("max", "avg"):
+    define(
+        Op(
+            f"{_kind}_pool",
+            _pool_call("MaxPooling2D" if _kind == "max" else "AveragePooling2D"),
+            _pool_text(_kind),
+            shape=_window_shape("size", lambda a, shape: shape[-1]),
+            window=("size", "strides", "padding"),
+        )
+    )
+    define(
+        Op(
+            f"global_{_kind}_pool",
+            KerasCall(
+                f"Global{'Max' if _kind == 'max' else 'Average'}Pooling2D",
+                (),
+                (Keyword("keepdims", False),),
+            ),
+            _global_pool_text(_kind),
+            shape=_pooled_shape,
+        )
+    )
+define(Op("flatten", KerasCall("Flatten"), lambda a: "flatten", shape=_flat_size))
+define(
+    Op(
+        "dense",
+        KerasCall("Dense", ("units",), (Keyword("activation", "linear"),)),
+        lambda a: (
+            f"dense {a['units']}" + (f" {a['activation']}" if a["activation"] != "linear" else "")
+        ),
+        shape=lambda a, inputs: (*inputs[0][:-1], a["units"]),
+        params=_dense_params,
+        macs=lambda a, inputs, output: inputs[0][-1] * a["units"],
+    )
+)
+define(
+    Op(
+        "dropout",
+        KerasCall("Dropout", ("rate",), (Keyword("noise_shape", None),)),
+        lambda a: f"dropout {a['rate']}" + (" per sample" if a["noise_shape"] else ""),
+    )
+)
+define(
+    Op(
+        "reshape",
+        KerasCall("Reshape", ("target_shape",)),
+        lambda a: "reshape",
+        shape=_reshaped,
+    )
+)
+
+
+# --- reading the table --------------------------------------------------------------------------
+
+
+def keras_call(layer: Layer, written: Collection[str] = ()) -> LayerCall:
+    """The Keras layer call for an IR layer (not the input, which is `keras.Input`).
+
+    A keyword equal to Keras's default is left out unless its attribute is bound to a block
+    argument or named in `written`.
+    """
+    template = op_of(layer.op).call(layer.attrs)
+    if template is None:
+        raise ValueError(f"op {layer.op!r} has no Keras layer")
+    attrs = layer.attrs
+
+    def argument(item: str | Const) -> CallArg:
+        return CallArg(item.value) if isinstance(item, Const) else CallArg(attrs[item], item)
+
+    present = [k for k in template.keywords if not (k.optional and k.source not in attrs)]
+    kwargs = tuple(
+        (keyword.name, CallArg(attrs[keyword.source], keyword.source))
+        for keyword in present
+        if keyword.default is ALWAYS
+        or attrs[keyword.source] != keyword.default
+        or keyword.source in layer.bindings
+        or keyword.source in written
+    )
+    return LayerCall(template.cls, tuple(argument(item) for item in template.args), kwargs)
+
+
+def describe_layer(layer: Layer) -> str:
+    """A short description of a layer: 'conv 3x3/2 64 (no bias)', 'BN', 'ReLU'."""
+    return op_of(layer.op).describe(layer.attrs)
