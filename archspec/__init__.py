@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from archspec.errors import Diagnostic, Location, SpecError
+from archspec.errors import Diagnostic, Location, SpecError, UnreadableError
 from archspec.ir import Graph, Layer
 from archspec.limits import Limits
 from archspec.loader import load, loads, preset_names
@@ -35,6 +35,7 @@ __all__ = [
     "Location",
     "Spec",
     "SpecError",
+    "UnreadableError",
     "WeightsError",
     "analyze",
     "build",
