@@ -1,0 +1,157 @@
+"""Every output path is written atomically: an interrupted write leaves the old file, whole.
+
+The interruption is real, not a mock: the writing process runs under a file-size limit
+(RLIMIT_FSIZE), so the operating system refuses the write part-way through, whatever code
+does the writing. A writer that writes the target directly has truncated it by then and
+leaves half a file; an atomic writer only ever loses its temporary file, which it removes.
+This holds for text, bytes and callable content of `archspec.files.write_atomic`, and for
+the -o of every command that writes: build, codegen, graph and schema.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from archspec.cli import main
+from archspec.files import write_atomic
+from tests.conftest import ROOT
+
+LIMIT = 1024
+"""Bytes any one file of the child process may grow to; every output here is larger."""
+OLD = "old contents, which must survive\n"
+RESNET22 = str(ROOT / "specs" / "resnet22.yaml")
+
+# Runs in a child process: the limit applies to the whole process and cannot be lifted again.
+CHILD = r"""
+import resource, signal, sys
+from pathlib import Path
+
+# Past the limit, write() fails with EFBIG instead of the process being killed by SIGXFSZ.
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+kind, target, limit = sys.argv[1], sys.argv[2], int(sys.argv[3])
+big = "archspec é→ " * 2000  # 28,000 bytes of UTF-8
+contents = {
+    "text": big,
+    "bytes": big.encode("utf-8"),
+    "callable": lambda path: Path(path).write_text(big, encoding="utf-8"),
+}
+from archspec.cli import main
+from archspec.files import write_atomic
+
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+if kind == "cli":
+    main(sys.argv[4:])
+try:
+    write_atomic(target, contents[kind])
+except OSError as exc:
+    print("OSError", exc.errno)
+    sys.exit(3)
+"""
+
+
+def run_limited(kind: str, target: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run(
+        [sys.executable, "-c", CHILD, kind, str(target), str(LIMIT), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def assert_old_file_alone(target: Path) -> None:
+    assert target.read_text() == OLD, "the old file was overwritten by a partial write"
+    assert sorted(p.name for p in target.parent.iterdir()) == [target.name], "temporary left"
+
+
+# --- write_atomic itself -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["text", "bytes", "callable"])
+def test_an_interrupted_write_keeps_the_old_file(tmp_path, kind):
+    target = tmp_path / "out.txt"
+    target.write_text(OLD)
+    result = run_limited(kind, target)
+    assert (result.returncode, result.stdout.strip()) == (3, "OSError 27"), result.stderr
+    assert_old_file_alone(target)
+
+
+@pytest.mark.parametrize("kind", ["text", "bytes", "callable"])
+def test_the_limited_child_writes_when_nothing_interrupts_it(tmp_path, kind):
+    """Control for the test above: the same child, under a limit its content fits in."""
+    target = tmp_path / "out.txt"
+    target.write_text(OLD)
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, kind, str(target), str(1 << 20)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert target.read_text(encoding="utf-8") == "archspec é→ " * 2000
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["héllo → wörld\n", b"\x00\xffbinary\n", lambda path: path.write_bytes(b"from a writer")],
+    ids=["text", "bytes", "callable"],
+)
+def test_a_write_replaces_the_whole_file_with_the_usual_mode(tmp_path, content):
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"x" * 10_000)  # longer than any new content: nothing of it may remain
+    write_atomic(target, content)
+    expected = {str: lambda c: c.encode("utf-8"), bytes: lambda c: c}.get(
+        type(content), lambda c: b"from a writer"
+    )(content)
+    assert target.read_bytes() == expected
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+
+
+# --- every command that writes -----------------------------------------------------------------
+
+COMMANDS = {
+    "schema": ["schema"],
+    "codegen": ["codegen", RESNET22],
+    "graph-mermaid": ["graph", RESNET22],
+    "graph-dot": ["graph", RESNET22, "--format", "dot"],
+}
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_an_interrupted_command_output_keeps_the_old_file(tmp_path, name):
+    target = tmp_path / "out.txt"
+    # Control: uninterrupted, the command writes more than the limit allows, and no temporary.
+    result = CliRunner().invoke(main, [*COMMANDS[name], "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert target.stat().st_size > LIMIT
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+    target.write_text(OLD)
+    result = run_limited("cli", target, *COMMANDS[name], "-o", str(target))
+    assert result.returncode == 2, result.stderr  # an I/O problem, as the README says
+    assert "Traceback" not in result.stderr
+    assert "File too large" in result.stderr
+    assert_old_file_alone(target)
+
+
+@pytest.mark.keras
+def test_an_interrupted_build_keeps_the_old_model_file(tmp_path):
+    target = tmp_path / "model.keras"
+    target.write_text(OLD)
+    result = run_limited("cli", target, "build", RESNET22, "-o", str(target))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Keras model 'resnet22'" in result.stdout  # it got as far as saving
+    assert_old_file_alone(target)
