@@ -67,6 +67,16 @@ def run_limited(kind: str, target: Path, *args: str) -> subprocess.CompletedProc
     )
 
 
+def old_file(target: Path) -> Path:
+    """Write OLD at `target`, through write_atomic in this process.
+
+    Writing it here rather than with write_text makes every test below a test of
+    write_atomic for `make mutate`, whose test selection only sees calls made in-process.
+    """
+    write_atomic(target, OLD)
+    return target
+
+
 def assert_old_file_alone(target: Path) -> None:
     assert target.read_text() == OLD, "the old file was overwritten by a partial write"
     assert sorted(p.name for p in target.parent.iterdir()) == [target.name], "temporary left"
@@ -77,8 +87,7 @@ def assert_old_file_alone(target: Path) -> None:
 
 @pytest.mark.parametrize("kind", ["text", "bytes", "callable"])
 def test_an_interrupted_write_keeps_the_old_file(tmp_path, kind):
-    target = tmp_path / "out.txt"
-    target.write_text(OLD)
+    target = old_file(tmp_path / "out.txt")
     result = run_limited(kind, target)
     assert (result.returncode, result.stdout.strip()) == (3, "OSError 27"), result.stderr
     assert_old_file_alone(target)
@@ -87,8 +96,7 @@ def test_an_interrupted_write_keeps_the_old_file(tmp_path, kind):
 @pytest.mark.parametrize("kind", ["text", "bytes", "callable"])
 def test_the_limited_child_writes_when_nothing_interrupts_it(tmp_path, kind):
     """Control for the test above: the same child, under a limit its content fits in."""
-    target = tmp_path / "out.txt"
-    target.write_text(OLD)
+    target = old_file(tmp_path / "out.txt")
     result = subprocess.run(
         [sys.executable, "-c", CHILD, kind, str(target), str(1 << 20)],
         cwd=ROOT,
@@ -119,6 +127,35 @@ def test_a_write_replaces_the_whole_file_with_the_usual_mode(tmp_path, content):
     assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
 
 
+def test_a_writer_gets_a_hidden_path_beside_the_target_with_its_suffix(tmp_path):
+    """Beside it, so the final rename stays on one file system and is atomic; with its suffix,
+    because writers such as keras.Model.save choose the format by the suffix."""
+    seen: list[Path] = []
+
+    def writer(path: Path) -> None:
+        seen.append(path)
+        path.write_text("new")
+
+    write_atomic(tmp_path / "model.keras", writer)
+    (path,) = seen
+    assert path.parent == tmp_path
+    assert path.name.startswith(".model.keras.") and path.suffix == ".keras"
+    assert (tmp_path / "model.keras").read_text() == "new"
+
+
+def test_a_writer_that_removes_its_file_and_fails_raises_its_own_error(tmp_path):
+    """Cleaning up after a failed writer must not replace the writer's error with another."""
+    target = old_file(tmp_path / "out.txt")
+
+    def writer(path: Path) -> None:
+        path.unlink()
+        raise ValueError("the writer's own error")
+
+    with pytest.raises(ValueError, match="the writer's own error"):
+        write_atomic(target, writer)
+    assert_old_file_alone(target)
+
+
 # --- every command that writes -----------------------------------------------------------------
 
 COMMANDS = {
@@ -138,7 +175,7 @@ def test_an_interrupted_command_output_keeps_the_old_file(tmp_path, name):
     assert target.stat().st_size > LIMIT
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
 
-    target.write_text(OLD)
+    old_file(target)
     result = run_limited("cli", target, *COMMANDS[name], "-o", str(target))
     assert result.returncode == 2, result.stderr  # an I/O problem, as the README says
     assert "Traceback" not in result.stderr
@@ -148,8 +185,7 @@ def test_an_interrupted_command_output_keeps_the_old_file(tmp_path, name):
 
 @pytest.mark.keras
 def test_an_interrupted_build_keeps_the_old_model_file(tmp_path):
-    target = tmp_path / "model.keras"
-    target.write_text(OLD)
+    target = old_file(tmp_path / "model.keras")
     result = run_limited("cli", target, "build", RESNET22, "-o", str(target))
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
