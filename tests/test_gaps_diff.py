@@ -12,7 +12,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import archspec
 from archspec.cli import main
+from archspec.cost import CostRow
+from archspec.diff import PartDelta, format_metric, spec_changes
+from archspec.spec import StemPool
 
 # resnet22 with a wider stem, a deeper stage 2, a fifth stage, no hidden dense layer and the
 # other shortcut order: every kind of change (a value, a nested value, a list, an added part).
@@ -90,3 +94,80 @@ def test_diff_json_rows_hold_both_sides(wide):
         assert total["delta"][metric] == total["after"][metric] - total["before"][metric]
     added = next(c for c in document["changes"] if c["path"] == "stages[4]")
     assert (added["kind"], added["before"], added["after"]["filters"]) == ("added", None, 64)
+
+
+# --- what the goldens above do not reach -------------------------------------------------------
+
+
+def test_a_changed_block_type_adds_and_removes_its_keys():
+    """Stages of different block types have different keys: each one added or removed."""
+    basic, bottleneck = archspec.load("resnet22"), archspec.load("resnet22_bottleneck")
+    forward = [c.describe() for c in spec_changes(basic, bottleneck) if "stages[0]" in c.path]
+    assert forward == [
+        'stages[0].block: "preact_basic" -> "preact_bottleneck"',
+        "stages[0].filters: 16 -> 4",
+        "stages[0].expansion: added 4",
+        "stages[0].groups: added 1",
+    ]
+    back = [c for c in spec_changes(bottleneck, basic) if "stages[0]" in c.path]
+    assert [(c.path, c.kind, c.before, c.after) for c in back[2:]] == [
+        ("stages[0].expansion", "removed", 4, None),
+        ("stages[0].groups", "removed", 1, None),
+    ]
+    assert back[2].describe() == "stages[0].expansion: removed (was 4)"
+
+
+def test_a_mapping_against_null_and_plain_values():
+    """A stem pool where there was none, a flag; the file's own $schema and text are no change."""
+    base = archspec.load("resnet22")
+    other = base.model_copy(
+        update={
+            "schema_uri": "elsewhere.json",
+            "description": "another text",
+            "stem": base.stem.model_copy(update={"norm": False, "pool": StemPool()}),
+        }
+    )
+    assert [c.describe() for c in spec_changes(base, other)] == [
+        "stem.norm: True -> False",
+        'stem.pool: None -> {kind: "max", size: 3, stride: 2}',
+    ]
+    assert spec_changes(base, base) == []
+
+
+def test_no_change_in_markdown_and_no_increase_at_zero_percent():
+    result = CliRunner().invoke(
+        main, ["diff", "resnet22", "resnet22", "--format", "markdown", "--fail-on-increase", "0"]
+    )
+    assert result.exit_code == 0, result.output  # 0% growth is not more than 0%
+    assert result.output.splitlines()[:4] == [
+        "### archspec diff: `resnet22` → `resnet22`",
+        "",
+        "No setting differs.",
+        "",
+    ]
+
+
+def test_the_increase_guard_names_the_metric_that_grew(wide):
+    # resnet22 -> wide: parameters fall by 49.4%, MACs grow by 28.1%.
+    result = CliRunner().invoke(main, ["diff", "resnet22", wide, "--fail-on-increase", "10"])
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert errors == ["error: MACs grew by 28.1% (limit 10%)"]
+
+
+def row(params: int) -> CostRow:
+    return CostRow("stage1", "", (1, 1, 1), params, params, 0, 0)
+
+
+def test_format_metric_of_a_part_on_one_side_and_of_a_change_by_one():
+    assert format_metric(PartDelta("stage1", row(10), row(11)), "params") == (
+        "10",
+        "11",
+        "+1 (+10.0%)",
+    )
+    assert format_metric(PartDelta("stage1", None, row(7)), "params") == ("-", "7", "+7 (new)")
+    assert format_metric(PartDelta("stage1", row(7), None), "params") == (
+        "7",
+        "-",
+        "-7 (-100.0%)",
+    )
