@@ -9,6 +9,10 @@ the `[tool.mutmut]` settings in pyproject.toml, makes that cheap:
   about 5 s that every mutant reaching a Keras test would otherwise pay again.
 - It runs each mutant's tests fastest first, by the durations mutmut measured in its stats
   run, so most mutants die in a test that takes milliseconds, not in a model build.
+- With ARCHSPEC_MUTATE_BUDGET=seconds, a mutant runs only its fastest tests that fit in that
+  many seconds (at least one). A killed mutant rarely needs more; a survivor of a function
+  that every test reaches would otherwise run the whole suite. Re-run a survivor without a
+  budget before judging it.
 - It freezes the fork server's heap once collection is done, so the garbage collections of
   each mutant's process do not walk TensorFlow's objects again (and their pages stay shared).
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -27,14 +32,26 @@ with contextlib.suppress(ImportError):  # a core install without Keras: nothing 
 
 STATS = Path("mutmut-stats.json")
 """Written by mutmut in its working folder (mutants/), which is the current folder here."""
+BUDGET = "ARCHSPEC_MUTATE_BUDGET"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Fastest first; tests without a measured duration (new ones) go last."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Fastest first (unmeasured, new tests last); within the budget when testing a mutant."""
     if not STATS.is_file():
         return
     durations: dict[str, float] = json.loads(STATS.read_text()).get("duration_by_test", {})
     items.sort(key=lambda item: durations.get(item.nodeid, float("inf")))
+    budget = float(os.environ.get(BUDGET) or 0)
+    # mutmut's own runs (stats, clean tests, forced failure) must run every test.
+    if budget <= 0 or "__mutmut_" not in os.environ.get("MUTANT_UNDER_TEST", ""):
+        return
+    spent = 0.0
+    for index, item in enumerate(items):
+        spent += durations.get(item.nodeid, budget)
+        if spent > budget and index > 0:
+            config.hook.pytest_deselected(items=items[index:])
+            del items[index:]
+            return
 
 
 def pytest_unconfigure() -> None:
