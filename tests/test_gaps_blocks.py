@@ -41,24 +41,29 @@ class Knobs:
     bias_block_out: bool = True
     bias_shortcut: bool = True
     relu_layer: str = "ReLU"
+    zero_init_last: bool = False
     expansion: int = 4
     groups: int = 1
+    bottleneck_stride: str = "spatial"
 
 
-# Bias flags by role, each switched off alone, all off, all on; the ReLU class rides along.
+# Bias flags by role, each switched off alone, all off, all on; the ReLU class and the
+# zero-initialised branch end ride along.
 BIASES = [
-    (True, True, True, "ReLU"),
-    (False, True, True, "Activation"),
-    (True, False, True, "ReLU"),
-    (True, True, False, "Activation"),
-    (False, False, False, "ReLU"),
+    (True, True, True, "ReLU", False),
+    (False, True, True, "Activation", True),
+    (True, False, True, "ReLU", True),
+    (True, True, False, "Activation", False),
+    (False, False, False, "ReLU", False),
 ]
-BOTTLENECK_SHAPES = [(4, 1), (2, 2)]  # (expansion, groups): plain and grouped
+# (expansion, groups, which conv is strided): plain and grouped, the 3x3 or the first 1x1.
+BOTTLENECK_SHAPES = [(4, 1, "spatial"), (2, 2, "spatial"), (2, 2, "reduce")]
 
 
 def knob_grid(block: str, order: str) -> list[Knobs]:
-    """The full product of the block-shaping knobs (about 500 networks per block type)."""
-    shapes = BOTTLENECK_SHAPES if block.endswith("bottleneck") else [(1, 1)]
+    """The full product of the block-shaping knobs (480 networks per basic type, 1,440 per
+    bottleneck type)."""
+    shapes = BOTTLENECK_SHAPES if block.endswith("bottleneck") else [(1, 1, "spatial")]
     grid = itertools.product(
         ("first", "last"),
         ("conv", "avgpool_conv", "identity"),
@@ -104,6 +109,8 @@ def spec_dict(block: str, knobs: Knobs) -> dict:
                 "source": knobs.source,
                 "order": knobs.order,
             },
+            "bottleneck_stride": knobs.bottleneck_stride,
+            "zero_init_last": knobs.zero_init_last,
         },
         "conv": {
             "padding": knobs.padding,
@@ -129,7 +136,9 @@ class Expected:
     op: str
     shape: tuple[int, ...]
     params: int
-    detail: tuple = ()  # conv: (kernel, strides, groups, use_bias); pool: (kind, size, strides)
+    detail: tuple = ()
+    """conv: (kernel, strides, groups, use_bias, initializer); pool: (kind, size, strides);
+    batch norm: (gamma initializer,)"""
     branch: str = "main"
 
 
@@ -173,7 +182,7 @@ def expected_block(
     kind = which_shortcut(knobs, index, stride, c_in, c_out)
     out_size = math.ceil(size / stride)
 
-    def conv(local, kernel, cin, cout, strides, groups, bias, at, branch="main"):
+    def conv(local, kernel, cin, cout, strides, groups, bias, at, branch="main", zero=False):
         layers = []
         if knobs.padding == "explicit" and kernel > 1:
             pad = kernel // 2
@@ -181,15 +190,16 @@ def expected_block(
             layers.append(Expected(local.replace("conv", "pad"), "zero_pad", shape, 0, (), branch))
         weights = kernel * kernel * (cin // groups) * cout + (cout if bias else 0)
         new = math.ceil(at / strides)
-        detail = (kernel, strides, groups, bias)
+        detail = (kernel, strides, groups, bias, "zeros" if zero else None)
         layers.append(Expected(local, "conv2d", (new, new, cout), weights, detail, branch))
         return layers
 
-    def bn(local, channels, at, branch="main"):
-        return Expected(local, "batch_norm", (at, at, channels), 4 * channels, (), branch)
+    def bn(local, channels, at, branch="main", zero=False):
+        detail = ("zeros" if zero else None,)
+        return Expected(local, "batch_norm", (at, at, channels), 4 * channels, detail, branch)
 
     def relu(local, channels, at, branch="main"):
-        return Expected(local, "relu", (at, at, channels), 0, (), branch)
+        return Expected(local, "activation", (at, at, channels), 0, (), branch)
 
     # The shortcut branch.
     shortcut: list[Expected] = []
@@ -212,7 +222,9 @@ def expected_block(
 
     # The main path: (kernel, filters, stride, groups) per conv.
     if bottleneck:
-        convs = [(1, filters, 1, 1), (3, filters, stride, knobs.groups), (1, c_out, 1, 1)]
+        reduce = stride if knobs.bottleneck_stride == "reduce" else 1
+        spatial = 1 if knobs.bottleneck_stride == "reduce" else stride
+        convs = [(1, filters, reduce, 1), (3, filters, spatial, knobs.groups), (1, c_out, 1, 1)]
     else:
         convs = [(3, filters, stride, 1), (3, filters, 1, 1)]
     main: list[Expected] = []
@@ -222,10 +234,14 @@ def expected_block(
         bias = knobs.bias_block_out if last else knobs.bias_block
         if preact and number > 1:
             main += [bn(f"bn{number - 1}", channels, at), relu(f"relu{number - 1}", channels, at)]
-        main += conv(f"conv{number}", kernel, channels, width, strides, groups, bias, at)
+        # A zero-initialised branch starts at zero: its last conv (pre-activation blocks end
+        # in one) or its last BN's scale (post-activation).
+        zero = last and knobs.zero_init_last
+        main += conv(f"conv{number}", kernel, channels, width, strides, groups, bias, at,
+                     zero=zero and preact)  # fmt: skip
         channels, at = width, math.ceil(at / strides)
         if not preact:
-            main.append(bn(f"bn{number}", channels, at))
+            main.append(bn(f"bn{number}", channels, at, zero=zero))
             if not last:
                 main.append(relu(f"relu{number}", channels, at))
 
@@ -294,9 +310,17 @@ def actual_layers(graph: archspec.Graph, block: str) -> list[Expected]:
             continue
         attrs = layer.attrs
         if layer.op == "conv2d":
-            detail = (attrs["kernel"], attrs["strides"], attrs["groups"], attrs["use_bias"])
+            detail = (
+                attrs["kernel"],
+                attrs["strides"],
+                attrs["groups"],
+                attrs["use_bias"],
+                attrs.get("kernel_initializer"),
+            )
         elif layer.op in ("max_pool", "avg_pool"):
             detail = (layer.op[:3], attrs["size"], attrs["strides"])
+        elif layer.op == "batch_norm":
+            detail = (attrs.get("gamma_initializer"),)
         else:
             detail = ()
         out.append(Expected(layer.local, layer.op, layer.shape, layer.params, detail, layer.branch))
@@ -309,7 +333,7 @@ def check_graph(graph: archspec.Graph, expected: list[ExpectedBlock], knobs: Kno
         layers = actual_layers(graph, want.name)
         assert layers == want.layers, (want.name, knobs)
         got = next(b for b in graph.blocks if b.name == want.name)
-        assert got.shortcut == want.shortcut, (want.name, knobs)
+        assert got.variant == want.shortcut, (want.name, knobs)  # a residual block's form
         assert graph[f"{want.name}_add"].inputs == want.add_inputs, (want.name, knobs)
         block_layers = [layer for layer in graph if layer.block == want.name]
         first = next((x for x in block_layers if x.branch == "shortcut"), None)
@@ -318,9 +342,9 @@ def check_graph(graph: archspec.Graph, expected: list[ExpectedBlock], knobs: Kno
         assert sum(x.params for x in block_layers) == want.params, (want.name, knobs)
         for layer in block_layers:
             if layer.op == "batch_norm":
-                assert layer.attrs == {"epsilon": 1e-5, "momentum": 0.9}
-            if layer.op == "relu":
-                assert layer.attrs == {"layer": knobs.relu_layer}
+                assert layer.attrs["epsilon"] == 1e-5 and layer.attrs["momentum"] == 0.9
+            if layer.op == "activation":
+                assert layer.attrs == {"function": "relu", "layer": knobs.relu_layer}
 
 
 @pytest.mark.parametrize("order", ORDERS)
@@ -381,8 +405,9 @@ KERAS_CLASSES = {
 KERAS_VARIANTS = [
     Knobs(),
     Knobs(stride_at="last", downsample="maxpool", source="preact", padding="explicit",
-          bias_block=False, relu_layer="Activation"),
-    Knobs(kind="avgpool_conv", when="shape_change", bias_shortcut=False, expansion=2, groups=2),
+          bias_block=False, relu_layer="Activation", zero_init_last=True),
+    Knobs(kind="avgpool_conv", when="shape_change", bias_shortcut=False, expansion=2, groups=2,
+          bottleneck_stride="reduce"),
 ]  # fmt: skip
 
 
@@ -413,7 +438,7 @@ def test_built_blocks_have_the_expected_layers_and_weights(block, order):
             }
             assert built == {
                 x.local: (
-                    knobs.relu_layer if x.op == "relu" else KERAS_CLASSES[x.op],
+                    knobs.relu_layer if x.op == "activation" else KERAS_CLASSES[x.op],
                     x.shape,
                     x.params,
                 )

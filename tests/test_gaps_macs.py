@@ -1,18 +1,23 @@
-"""MACs of grouped convs, up to one group per channel, against counts made without archspec.
+"""MACs of grouped and depthwise convs against counts made without archspec.
 
 Two independent counts: by hand from the definition of a grouped conv (each output value sums
 kernel x kernel x channels-per-group products), and from the built keras.Model's own weights
-(every kernel weight is used once per output position). The second holds as well for any
-depthwise or separable layer a block type may add later: it reads only kernels and shapes.
+(every kernel weight is used once per output position). The second holds for any conv-like
+layer (Conv2D, DepthwiseConv2D, SeparableConv2D, Dense): it reads only kernels and shapes.
+No shipped block type has a depthwise conv yet, so a block type defined here uses the op
+table's `depthwise_conv2d`, as a MobileNet block would.
 """
 
 from __future__ import annotations
 
 import math
+from typing import ClassVar, Literal
 
 import pytest
+from pydantic import Field
 
 import archspec
+from archspec.blocks.base import StageSpec, unregister
 
 GROUPS = (1, 2, 4, 8, 16)  # 16: one group per channel (a depthwise 3x3)
 
@@ -111,3 +116,69 @@ def test_macs_equal_a_count_from_the_built_keras_weights(groups, block, width):
     grouped = [x for x in model.layers if getattr(x, "groups", 1) > 1]
     assert len(grouped) == (3 if groups > 1 else 0)  # the count above did meet grouped convs
     assert graph.macs == sum(counted.values())
+
+
+# --- depthwise convs, through a block type defined for the test ------------------------------
+
+
+@pytest.fixture
+def depthwise_block():
+    """A depthwise-separable block type: depthwise 3x3 (strided, multiplied), BN, ReLU, 1x1."""
+
+    class DepthwiseStage(StageSpec):
+        """Depthwise 3x3 -> BN -> ReLU -> pointwise 1x1 (MobileNet v1), no shortcut."""
+
+        preactivation: ClassVar[bool] = False
+        block: Literal["depthwise_test"]
+        multiplier: int = Field(1, ge=1, le=4, description="Depth multiplier.")
+
+        def lower_block(self, b, x):
+            attrs = {
+                "kernel": 3,
+                "strides": b.stride,
+                "padding": "same",
+                "depth_multiplier": self.multiplier,
+                "use_bias": False,
+            }
+            h = b.layer("depthwise_conv2d", "dw", (x,), attrs)
+            h = b.act("relu", b.norm("bn", h))
+            return b.conv("pw", h, b.filters, 1, bias=False)
+
+    yield DepthwiseStage
+    unregister("depthwise_test")
+
+
+def depthwise_spec() -> dict:
+    return {
+        "name": "depthwise",
+        "input": {"shape": [32, 32, 3]},
+        "stem": {"filters": 16},
+        "stages": [
+            {"block": "depthwise_test", "filters": 24, "multiplier": 1},
+            {"block": "depthwise_test", "filters": 32, "multiplier": 2, "stride": 2},
+            {"block": "depthwise_test", "filters": 32, "multiplier": 3, "depth": 2},
+        ],
+        "head": {"classes": 10},
+    }
+
+
+def test_depthwise_conv_macs_by_hand(depthwise_block):
+    graph = lowered(depthwise_spec())
+    # Each output value of a depthwise 3x3 is 9 products of one input channel.
+    assert graph["stage1_block1_dw"].macs == 32 * 32 * 16 * 9
+    assert graph["stage2_block1_dw"].macs == 16 * 16 * (24 * 2) * 9  # strided, x2 channels
+    assert graph["stage3_block1_dw"].macs == 16 * 16 * (32 * 3) * 9
+    assert graph["stage3_block1_pw"].macs == 16 * 16 * 32 * (32 * 3)
+    assert graph["stage2_block1_dw"].params == 9 * 24 * 2  # no bias
+
+
+@pytest.mark.keras
+def test_depthwise_macs_equal_a_count_from_the_built_keras_weights(depthwise_block):
+    from archspec.backends.keras import build_model
+
+    graph = lowered(depthwise_spec())
+    model = build_model(graph)
+    counted = {layer.name: keras_macs(layer) for layer in model.layers}
+    assert {layer.name: layer.macs for layer in graph} == counted
+    kinds = {x.__class__.__name__ for x in model.layers}
+    assert "DepthwiseConv2D" in kinds  # the count above did meet depthwise layers
