@@ -27,12 +27,15 @@ from pathlib import Path
 
 import pytest
 
-with contextlib.suppress(ImportError):  # a core install without Keras: nothing to preload
-    import keras  # noqa: F401
-
 STATS = Path("mutmut-stats.json")
 """Written by mutmut in its working folder (mutants/), which is the current folder here."""
 BUDGET = "ARCHSPEC_MUTATE_BUDGET"
+
+
+def pytest_configure() -> None:
+    """Import Keras: in the fork server, once, before it forks a process per mutant."""
+    with contextlib.suppress(ImportError):  # a core install without Keras: nothing to preload
+        import keras  # noqa: F401
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
