@@ -8,7 +8,6 @@ diagnostics), `archspec.blocks` (the block types and the block-authoring API),
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from archspec.blocks.builder import StageBuilder
@@ -17,6 +16,7 @@ from archspec.errors import Diagnosed, Diagnostic, SpecError
 from archspec.graph_builder import GraphBuilder, Stop
 from archspec.ir import Graph
 from archspec.limits import Budget, Limits
+from archspec.scaling import scaled_width
 from archspec.spec import Spec
 
 __all__ = ["Analysis", "analyze", "lower", "scaled_width"]
@@ -54,16 +54,6 @@ def analyze(
     return Analysis(graph, tuple(walk.graph.diagnostics))
 
 
-def scaled_width(filters: int, multiplier: float, groups: int = 1) -> int:
-    """Apply the width multiplier: the nearest multiple of `groups`, at least `groups`.
-
-    Halves round up (7 x 0.5 -> 4), unlike Python's round(), which rounds them to even.
-    """
-    if multiplier == 1.0:
-        return filters
-    return max(groups, math.floor(filters * multiplier / groups + 0.5) * groups)
-
-
 class NetworkLowering:
     """The walk over one spec: input, stem, each stage's blocks, head."""
 
@@ -78,8 +68,11 @@ class NetworkLowering:
         height, width, channels = spec.input.shape
         if input_size is not None:
             height, width = input_size
+        nominal = spec.input.nominal_size
+        sized = (nominal[0] if height is None else height, nominal[1] if width is None else width)
         graph.scope, graph.path = "input", ("input", "shape")
-        x = graph.add("input", "input", (), {"shape": (height, width, channels)})
+        x = graph.input("input", (height, width, channels), (*sized, channels))
+        x = self.preprocess(x)
         self.budget.check(graph)
         x = self.stem(x)
         for index in range(len(spec.stages)):
@@ -95,34 +88,72 @@ class NetworkLowering:
             output=x,
         )
 
+    def preprocess(self, x: str) -> str:
+        """The preprocessing layers inside the model: Rescaling, then Normalization."""
+        spec, graph = self.spec, self.graph
+        rescale, normalize = spec.input.rescale, spec.input.normalize
+        if rescale is not None:
+            graph.path = ("input", "rescale")
+            attrs = {"scale": rescale.scale, "offset": rescale.offset}
+            x = graph.add("input_rescale", "rescaling", (x,), attrs)
+        if normalize is not None:
+            graph.path = ("input", "normalize")
+            channels = spec.input.shape[-1]
+            given = {"mean": normalize.mean, "std": normalize.std}
+            for key, values in given.items():
+                if values is not None and len(values) != channels:
+                    raise graph.fail(
+                        ("input", "normalize", key),
+                        f"{len(values)} values for an input of {channels} channels",
+                        hint="give one value per input channel",
+                        code="channel-mismatch",
+                    )
+            if (normalize.mean is None) != (normalize.std is None):
+                missing = "std" if normalize.std is None else "mean"
+                raise graph.fail(
+                    ("input", "normalize"),
+                    f"a mean needs a std and a std a mean; '{missing}' is missing",
+                    hint="give both, or neither to make them weights (set by adapt())",
+                    code="contradiction",
+                )
+            variance = None if normalize.std is None else tuple(s**2 for s in normalize.std)
+            attrs = {"mean": normalize.mean, "variance": variance}
+            x = graph.add("input_normalize", "normalization", (x,), attrs)
+        return x
+
     def stem(self, x: str) -> str:
         """The stem convs, their BN -> ReLU, and the optional pool."""
         spec, graph = self.spec, self.graph
         stem = spec.stem
         graph.scope, graph.path = "stem", ("stem",)
         bias = spec.conv.bias.stem
+        stem_padding = stem.padding or spec.conv.padding
         count = len(stem.filters)
         for i, filters in enumerate(stem.filters, start=1):
             suffix = str(i) if count > 1 else ""
             stride = stem.stride if i == 1 else 1
             graph.path = ("stem", "stride") if stride > 1 else ("stem", "filters")
-            width = scaled_width(filters, spec.width_multiplier)
-            x = graph.conv(f"stem_conv{suffix}", x, width, stem.kernel, stride, bias=bias)
+            width = scaled_width(filters, spec.width_multiplier, rounding=spec.width_rounding)
+            x = graph.conv(
+                f"stem_conv{suffix}", x, width, stem.kernel, stride, bias=bias, style=stem_padding
+            )
             if i < count or stem.norm:
                 x = graph.norm(f"stem_bn{suffix}", x)
                 x = graph.act(f"stem_relu{suffix}", x)
         if stem.pool is not None:
             pool = stem.pool
             graph.path = ("stem", "pool")
-            if spec.conv.padding == "explicit" and pool.size % 2 == 0:
+            if stem_padding == "explicit" and pool.size % 2 == 0:
                 raise graph.fail(
                     ("stem", "pool", "size"),
                     f"explicit padding pads size // 2 on every side, which over-pads an even "
                     f"pool of {pool.size}",
-                    hint="use an odd pool size, or conv.padding: same",
+                    hint="use an odd pool size, or padding: same",
                     code="even-window",
                 )
-            x, padding, unpadded = graph.window_input(x, pool.size, "stem_pool_pad", None)
+            x, padding, unpadded = graph.window_input(
+                x, pool.size, pool.stride, "stem_pool_pad", None, stem_padding
+            )
             x = graph.pool("stem_pool", x, pool.kind, pool.size, pool.stride, padding, unpadded)
         self.budget.check(graph)
         return x
@@ -139,7 +170,10 @@ class NetworkLowering:
                 hint=problem.hint,
                 code=problem.code,
             )
-        filters = scaled_width(stage.filters, self.spec.width_multiplier, stage.width_divisor)
+        spec = self.spec
+        filters = scaled_width(
+            stage.filters, spec.width_multiplier, stage.width_divisor, spec.width_rounding
+        )
         builder = StageBuilder(graph, self.budget, index, stage, filters)
         x = stage.lower_stage(builder, x)
         graph.stages.append(builder.info())
@@ -153,7 +187,14 @@ class NetworkLowering:
         if head.conv is not None:
             top = head.conv
             graph.path = ("head", "conv")
-            x = graph.conv("head_conv", x, top.filters, 1, 1, bias=top.bias)
+            multiplier = spec.width_multiplier
+            scaled = top.scale == "always" or (top.scale == "up" and multiplier > 1)
+            filters = (
+                scaled_width(top.filters, multiplier, rounding=spec.width_rounding)
+                if scaled
+                else top.filters
+            )
+            x = graph.conv("head_conv", x, filters, 1, 1, bias=top.bias)
             if top.norm:
                 x = graph.norm("head_conv_bn", x)
             x = graph.activation("head_conv_act", x, top.activation or spec.activation)

@@ -11,6 +11,12 @@ and a description.
 Counting rules (see also `archspec.cost`): parameters as Keras's count_params() counts them;
 MACs of one forward pass of one sample, for convs (k*k*C_in/groups per output value) and dense
 layers; everything else costs zero.
+
+Most ops are Keras layers (`keras.layers.<cls>(...)(inputs)`); a few are `keras.ops` functions
+applied to tensors (`keras.ops.add(x, 3.0)`), as keras.applications writes `x + 3.0`: they are
+nodes of the functional graph that Keras does not count among a model's layers. A shape may
+hold None for a size that is only known when the model runs (an input of any height and width);
+shape functions pass None through, and lowering computes MACs at a nominal size.
 """
 
 from __future__ import annotations
@@ -18,11 +24,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from archspec.ir import Layer
 
-Shape = tuple[int, ...]
+Shape = tuple[int | None, ...]
+"""An output shape without the batch axis; None where the size depends on the input's."""
+Sized = tuple[int, ...]
+"""A shape with every size known: MACs are counted on these (at the nominal input size)."""
 Attrs = Mapping[str, Any]
 Pads = tuple[tuple[int, int], tuple[int, int]]
 """Zero padding as ((top, bottom), (left, right))."""
@@ -37,6 +46,10 @@ def pad_amounts(padding: int | Pads) -> Pads:
 
 class ShapeError(ValueError):
     """The op cannot take inputs of these shapes; lowering reports it at the spec's field."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 # --- Keras calls as data ----------------------------------------------------------------------
@@ -70,13 +83,22 @@ class Const:
     value: object
 
 
+KerasModule = Literal["layers", "ops"]
+"""Where a Keras call lives: a layer class of `keras.layers`, or a function of `keras.ops`."""
+
+
 @dataclass(frozen=True, slots=True)
 class KerasCall:
-    """`keras.layers.<cls>(*args, **keywords)`: args name IR attributes or are `Const`s."""
+    """A Keras call; args name IR attributes or are `Const`s.
+
+    `keras.layers.<cls>(*args, **keywords)(inputs)` for a layer; for a `keras.ops` function,
+    `keras.ops.<cls>(*inputs, *args, **keywords)`: a node of the graph, but not a layer.
+    """
 
     cls: str
     args: tuple[str | Const, ...] = ()
     keywords: tuple[Keyword, ...] = ()
+    module: KerasModule = "layers"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +111,12 @@ class CallArg:
 
 @dataclass(frozen=True, slots=True)
 class LayerCall:
-    """A Keras layer call resolved for one IR layer: `keras.layers.<cls>(*args, **kwargs)`."""
+    """A Keras call resolved for one IR layer: `keras.<module>.<cls>(*args, **kwargs)`."""
 
     cls: str
     args: tuple[CallArg, ...] = ()
     kwargs: tuple[tuple[str, CallArg], ...] = ()
+    module: KerasModule = "layers"
 
 
 # --- the op entry -------------------------------------------------------------------------------
@@ -107,7 +130,7 @@ def _no_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[in
     return 0, 0
 
 
-def _no_macs(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> int:
+def _no_macs(attrs: Attrs, inputs: Sequence[Sized], output: Sized) -> int:
     return 0
 
 
@@ -123,7 +146,8 @@ class Op:
     shape: Callable[[Attrs, Sequence[Shape]], Shape] = _same_shape
     params: Callable[[Attrs, Sequence[Shape], Shape], tuple[int, int]] = _no_params
     """(all parameters, trainable parameters)."""
-    macs: Callable[[Attrs, Sequence[Shape], Shape], int] = _no_macs
+    macs: Callable[[Attrs, Sequence[Sized], Sized], int] = _no_macs
+    """Multiply-accumulates, from the shapes at the nominal input size."""
     window: tuple[str, str, str] | None = None
     """For sliding-window ops: the attributes holding (size, strides, padding); lowering
     checks that the window fits the image before the shape is computed."""
@@ -137,6 +161,11 @@ class Op:
     def call(self, attrs: Attrs) -> KerasCall | None:
         """The Keras call template for these attributes."""
         return self.keras(attrs) if callable(self.keras) else self.keras
+
+    def is_layer(self, attrs: Attrs) -> bool:
+        """Whether Keras counts it among a model's layers (the input does; keras.ops do not)."""
+        call = self.call(attrs)
+        return call is None or call.module == "layers"
 
 
 OPS: dict[str, Op] = {}
@@ -159,8 +188,10 @@ def op_of(name: str) -> Op:
 # --- shape and cost helpers ---------------------------------------------------------------------
 
 
-def window_output(extent: int, kernel: int, stride: int, padding: str) -> int:
+def window_output(extent: int | None, kernel: int, stride: int, padding: str) -> int | None:
     """Output length of a sliding window along one axis ('same' rounds up, 'valid' down)."""
+    if extent is None:
+        return None
     if padding == "same":
         return math.ceil(extent / stride)
     return (extent - kernel) // stride + 1
@@ -187,7 +218,7 @@ def _conv_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[
     return count, count
 
 
-def _conv_macs(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> int:
+def _conv_macs(attrs: Attrs, inputs: Sequence[Sized], output: Sized) -> int:
     h, w, filters = output
     return h * w * filters * attrs["kernel"] ** 2 * (inputs[0][-1] // attrs["groups"])
 
@@ -206,7 +237,7 @@ def _depthwise_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> t
     return count, count
 
 
-def _depthwise_macs(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> int:
+def _depthwise_macs(attrs: Attrs, inputs: Sequence[Sized], output: Sized) -> int:
     h, w, channels = output
     return h * w * channels * attrs["kernel"] ** 2
 
@@ -228,18 +259,31 @@ def _batch_norm_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> 
 
 
 def _dense_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
-    count = inputs[0][-1] * attrs["units"] + attrs["units"]
+    features = inputs[0][-1]
+    if features is None:
+        raise ShapeError(
+            "its number of inputs depends on the image size, which input.shape leaves open",
+            hint="give input.shape a fixed height and width, or pool globally (head.pool: avg)",
+        )
+    count = features * attrs["units"] + attrs["units"]
     return count, count
+
+
+def _normalization_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
+    # Without a given mean and variance they are weights (to `adapt`), with a sample count.
+    channels = inputs[0][-1]
+    return (0, 0) if attrs["mean"] is not None else (2 * channels + 1, 0)
 
 
 def _broadcast_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     # Multiply scales a map by per-channel factors (1x1xC), or two equal maps.
-    out = []
+    out: list[int | None] = []
     for sizes in zip(*inputs, strict=False):
-        if len(set(sizes) - {1}) > 1:
+        known = set(sizes) - {1}
+        if len(known) > 1:
             shown = " and ".join(str(shape) for shape in inputs)
             raise ShapeError(f"its inputs have shapes that do not broadcast: {shown}")
-        out.append(max(sizes))
+        out.append(known.pop() if known else 1)
     if len({len(shape) for shape in inputs}) > 1:
         raise ShapeError("its inputs have different ranks")
     return tuple(out)
@@ -255,7 +299,11 @@ def _concatenated_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
 def _padded_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     (top, bottom), (left, right) = pad_amounts(attrs["padding"])
     h, w, c = inputs[0]
-    return h + top + bottom, w + left + right, c
+    return (
+        None if h is None else h + top + bottom,
+        None if w is None else w + left + right,
+        c,
+    )
 
 
 def _merged_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
@@ -275,7 +323,8 @@ def _pool_text(kind: str) -> Callable[[Attrs], str]:
 
 
 def _flat_size(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
-    return (math.prod(inputs[0]),)
+    sizes = inputs[0]
+    return (None if None in sizes else math.prod(size for size in sizes if size is not None),)
 
 
 def _pooled_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
@@ -439,12 +488,37 @@ define(
     )
 )
 
+define(
+    Op(
+        "rescaling",
+        KerasCall("Rescaling", ("scale",), (Keyword("offset", 0.0),)),
+        lambda a: f"x {a['scale']:.4g}" + (f" {a['offset']:+g}" if a["offset"] else ""),
+    )
+)
+define(
+    Op(
+        "normalization",
+        KerasCall("Normalization", (), (Keyword("mean", None), Keyword("variance", None))),
+        lambda a: "normalize" if a["mean"] is not None else "normalize (adaptable)",
+        params=_normalization_params,
+    )
+)
+# keras.applications' hard sigmoid, `ReLU(6.0)(x + 3.0) * (1.0 / 6.0)`: tensor arithmetic.
+define(Op("add_scalar", KerasCall("add", ("value",), module="ops"), lambda a: f"+ {a['value']:g}"))
+define(
+    Op(
+        "multiply_scalar",
+        KerasCall("multiply", ("value",), module="ops"),
+        lambda a: f"x {a['value']:.4g}",
+    )
+)
+
 
 # --- reading the table --------------------------------------------------------------------------
 
 
 def keras_call(layer: Layer) -> LayerCall:
-    """The Keras layer call for an IR layer (not the input, which is `keras.Input`)."""
+    """The Keras call for an IR layer (not the input, which is `keras.Input`)."""
     template = op_of(layer.op).call(layer.attrs)
     if template is None:
         raise ValueError(f"op {layer.op!r} has no Keras layer")
@@ -460,7 +534,8 @@ def keras_call(layer: Layer) -> LayerCall:
         or attrs[keyword.source] != keyword.default
         or keyword.source in layer.bindings
     )
-    return LayerCall(template.cls, tuple(argument(item) for item in template.args), kwargs)
+    args = tuple(argument(item) for item in template.args)
+    return LayerCall(template.cls, args, kwargs, template.module)
 
 
 def describe_layer(layer: Layer) -> str:

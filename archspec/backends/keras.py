@@ -1,7 +1,8 @@
 """IR -> keras.Model. The only module of archspec that imports Keras.
 
-Stock Keras layers only, each with the IR's explicit name, so a saved `.keras` file loads with
-plain `keras.saving.load_model` and no archspec installed.
+Stock Keras layers only, each with the IR's explicit name, and `keras.ops` functions where the
+IR says (`x + 3.0` in MobileNetV3's hard sigmoid), so a saved `.keras` file loads with plain
+`keras.saving.load_model` and no archspec installed.
 """
 
 from __future__ import annotations
@@ -37,13 +38,15 @@ def build_model(
             tensors[layer.name] = keras.Input(shape=layer.shape, name=layer.name)
             continue
         call = keras_call(layer)
+        args = [arg.value for arg in call.args]
         kwargs = {key: arg.value for key, arg in call.kwargs}
+        inputs = [tensors[name] for name in layer.inputs]
+        if call.module == "ops":  # a function on tensors: a node, not a layer, so no name
+            tensors[layer.name] = getattr(keras.ops, call.cls)(*inputs, *args, **kwargs)
+            continue
         if precision != "float32":
             kwargs["dtype"] = "float32" if layer.name == graph.output else precision
-        instance = getattr(keras.layers, call.cls)(
-            *(arg.value for arg in call.args), name=layer.name, **kwargs
-        )
-        inputs = [tensors[name] for name in layer.inputs]
+        instance = getattr(keras.layers, call.cls)(*args, name=layer.name, **kwargs)
         tensors[layer.name] = instance(inputs if len(inputs) > 1 else inputs[0])
     return keras.Model(
         inputs=tensors[graph.input.name], outputs=tensors[graph.output], name=graph.name

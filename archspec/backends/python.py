@@ -187,7 +187,11 @@ class PythonWriter:
 
     @staticmethod
     def call_args(layer: Layer) -> tuple[str, ...]:
-        """Positional and keyword arguments as source; bound attributes become expressions."""
+        """The callee, then positional and keyword arguments as source.
+
+        The callee is `layers.<Class>` for a layer, `keras.ops.<function>` for a function on
+        tensors. Bound attributes become expressions.
+        """
         call = keras_call(layer)
 
         def render(arg: CallArg) -> str:
@@ -195,8 +199,9 @@ class PythonWriter:
                 return render_binding(layer.bindings[arg.attr])
             return python_literal(arg.value)
 
+        callee = f"layers.{call.cls}" if call.module == "layers" else f"keras.ops.{call.cls}"
         return (
-            call.cls,
+            callee,
             *(render(a) for a in call.args),
             *(f"{key}={render(a)}" for key, a in call.kwargs),
         )
@@ -204,11 +209,16 @@ class PythonWriter:
     def layer_lines(
         self, indent: str, layer: Layer, target: str, name_source: str, inputs: Sequence[str]
     ) -> list[str]:
-        """`target = layers.Cls(args, name=...)(inputs)`, laid out."""
-        cls, *arguments = self.call_args(layer)
+        """`target = layers.Cls(args, name=...)(inputs)`, laid out.
+
+        A function on tensors takes no name: `target = keras.ops.f(inputs, args)`.
+        """
+        callee, *arguments = self.call_args(layer)
+        if not layer.is_layer:
+            return call_lines(indent, f"{target} = {callee}", [*inputs, *arguments])
         arguments.append(f"name={name_source}")
         tail = f"({inputs[0]})" if len(inputs) == 1 else f"([{', '.join(inputs)}])"
-        return call_lines(indent, f"{target} = layers.{cls}", arguments, tail)
+        return call_lines(indent, f"{target} = {callee}", arguments, tail)
 
     # --- the module -----------------------------------------------------------------------
 
@@ -284,7 +294,8 @@ class PythonWriter:
         """build_model(): the input, the stem, one call per block, the head, the Model."""
         graph = self.graph
         summary = (
-            f"Build {docstring_text(graph.name)}: {len(graph)} layers, {graph.params:,} parameters."
+            f"Build {docstring_text(graph.name)}: {graph.layer_count} layers, "
+            f"{graph.params:,} parameters."
         )
         lines = ["def build_model():", f'{INDENT}"""{summary}"""']
         first = graph.input

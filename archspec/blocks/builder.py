@@ -3,7 +3,9 @@
 `BlockBuilder` names each layer `<block>_<local>`, files it under the block and a branch, and
 turns block arguments (`Arg`) given as attribute values into bindings, so the code generator
 can write one function per kind of block. `StageBuilder` runs a stage's blocks in order,
-deciding which block carries the stride and checking the budgets after each block.
+scaling its depth by the spec's `depth_multiplier`, giving each block its own settings (the
+stage's, with its `blocks` overrides), deciding which block carries the stride and checking
+the budgets after each block.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from archspec.graph_builder import GraphBuilder
 from archspec.ir import Binding, Block, StageInfo, frozen_mapping
 from archspec.limits import Budget
+from archspec.scaling import scaled_depth
 
 if TYPE_CHECKING:
     from archspec.blocks.base import StageSpec
@@ -62,6 +65,9 @@ class BlockBuilder:
         self.stage_index = stage_index
         self.index = index
         self.stage = stage
+        """This block's settings: its stage's, with its per-block overrides."""
+        self.position = len(graph.blocks)
+        """The block's place among all the network's blocks, from 0."""
         self.input = x
         self.in_channels = graph.shapes[x][-1]
         self.first_layer = len(graph.layers)
@@ -119,7 +125,7 @@ class BlockBuilder:
         local: str,
         x: str,
         filters: int | Arg,
-        kernel: int,
+        kernel: int | Arg,
         stride: int | Arg = 1,
         *,
         bias: bool,
@@ -127,20 +133,39 @@ class BlockBuilder:
         branch: str = "main",
     ) -> str:
         """A conv in the spec's padding style (explicit padding adds a pad layer before it)."""
-        bindings = {
-            key: v.binding
-            for key, v in (("filters", filters), ("strides", stride))
-            if isinstance(v, Arg)
-        }
+        bindings = _bindings(filters=filters, kernel=kernel, strides=stride)
         head, _, tail = local.rpartition("conv")
         return self.graph.conv(
             f"{self.name}_{local}",
             x,
             value_of(filters),
-            kernel,
+            value_of(kernel),
             value_of(stride),
             bias=bias,
             groups=groups,
+            pad_meta=self.meta(f"{head}pad{tail}", branch, {}),
+            **self.meta(local, branch, bindings),
+        )
+
+    def depthwise_conv(
+        self,
+        local: str,
+        x: str,
+        kernel: int | Arg,
+        stride: int | Arg = 1,
+        *,
+        bias: bool,
+        branch: str = "main",
+    ) -> str:
+        """A depthwise conv in the spec's padding style (a pad layer before it, if any)."""
+        bindings = _bindings(kernel=kernel, strides=stride)
+        head, _, tail = local.rpartition("conv")
+        return self.graph.depthwise_conv(
+            f"{self.name}_{local}",
+            x,
+            value_of(kernel),
+            value_of(stride),
+            bias=bias,
             pad_meta=self.meta(f"{head}pad{tail}", branch, {}),
             **self.meta(local, branch, bindings),
         )
@@ -196,6 +221,11 @@ class BlockBuilder:
         return output
 
 
+def _bindings(**attrs: int | Arg) -> dict[str, Binding]:
+    """The bindings of the attributes given block arguments."""
+    return {key: value.binding for key, value in attrs.items() if isinstance(value, Arg)}
+
+
 BlockFunction = Callable[[BlockBuilder, str], str]
 
 
@@ -211,22 +241,33 @@ class StageBuilder:
         self.stage = stage
         self.filters = filters
         self.name = f"stage{index + 1}"
-        self.stride_block = 0 if graph.spec.residual.stride_at == "first" else stage.depth - 1
+        self.depth = scaled_depth(stage.depth, graph.spec.depth_multiplier)
+        """The number of blocks: the stage's depth times the spec's depth multiplier."""
+        self.stride_block = 0 if graph.spec.residual.stride_at == "first" else self.depth - 1
         self.block_names: list[str] = []
 
-    def block(self, index: int, x: str, lower: BlockFunction) -> str:
-        """Lower block `index` (from 0) of the stage with `lower`; return its output."""
+    def block(self, index: int, x: str, lower: BlockFunction | None = None) -> str:
+        """Lower block `index` (from 0) of the stage; return its output.
+
+        By default the block lowers by its type's `lower_block` on its own settings (the
+        stage's with its `blocks` overrides); `lower` replaces that.
+        """
         stage = self.stage
+        settings = stage.block_spec(index)
         stride = stage.stride if index == self.stride_block else 1
         name = f"{self.name}_block{index + 1}"
         self.graph.path = ("stages", self.index)
         before = self.graph.totals()
-        builder = BlockBuilder(self.graph, name, self.index, index, stage, self.filters, stride, x)
-        x = builder.finish(lower(builder, x))
+        builder = BlockBuilder(
+            self.graph, name, self.index, index, settings, self.filters, stride, x
+        )
+        x = builder.finish((lower or settings.lower_block)(builder, x))
         self.block_names.append(name)
-        # Blocks after the second are copies of it (bar a strided last block, left out):
-        # projecting its cost gives a lower bound that refuses absurd depths early.
-        repeats = max(0, stage.depth - 2 - index) if index >= 1 else 0
+        # Blocks after the second (and after any per-block settings) are copies of it, bar a
+        # strided last block, left out: projecting its cost gives a lower bound that refuses
+        # absurd depths early.
+        copies = index >= max(1, len(stage.blocks) - 1)
+        repeats = max(0, self.depth - 2 - index) if copies else 0
         self.budget.check(self.graph, repeats, before)
         return x
 
@@ -238,6 +279,6 @@ class StageBuilder:
             block=self.stage.block,
             filters=self.filters,
             stride=self.stage.stride,
-            depth=self.stage.depth,
+            depth=self.depth,
             blocks=tuple(self.block_names),
         )
