@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from archspec.blocks.base import StageSpec
 from archspec.blocks.builder import StageBuilder
 from archspec.consistency import check_settings
 from archspec.errors import Diagnosed, Diagnostic, SpecError
 from archspec.graph_builder import GraphBuilder, Stop
+from archspec.io import FieldPath
 from archspec.ir import Graph
 from archspec.limits import Budget, Limits
 from archspec.scaling import scaled_width
@@ -163,13 +165,14 @@ class NetworkLowering:
         graph = self.graph
         stage = self.spec.stages[index]
         graph.scope, graph.path = f"stage{index + 1}", ("stages", index)
-        for problem in stage.problems():
+        if len(stage.blocks) > stage.depth:
             raise graph.fail(
-                ("stages", index, problem.field),
-                problem.message,
-                hint=problem.hint,
-                code=problem.code,
+                ("stages", index, "blocks"),
+                f"settings for {len(stage.blocks)} blocks in a stage of depth {stage.depth}",
+                hint=f"give depth: {len(stage.blocks)}, or leave depth out",
+                code="too-many-blocks",
             )
+        self.check_problems(index, stage)
         spec = self.spec
         filters = scaled_width(
             stage.filters, spec.width_multiplier, stage.width_divisor, spec.width_rounding
@@ -178,6 +181,26 @@ class NetworkLowering:
         x = stage.lower_stage(builder, x)
         graph.stages.append(builder.info())
         return x
+
+    def check_problems(self, index: int, stage: StageSpec) -> None:
+        """Stop at the first semantic problem of the stage's settings or of a block's own.
+
+        A problem with a setting that a block overrides is located at the override.
+        """
+        for position, override in enumerate(stage.blocks):
+            for problem in stage.block_spec(position).problems():
+                if problem.field in override.model_fields_set:
+                    path: FieldPath = ("stages", index, "blocks", position, problem.field)
+                    raise self.graph.fail(
+                        path, problem.message, hint=problem.hint, code=problem.code
+                    )
+        for problem in stage.problems():
+            raise self.graph.fail(
+                ("stages", index, problem.field),
+                problem.message,
+                hint=problem.hint,
+                code=problem.code,
+            )
 
     def head(self, x: str) -> str:
         """Top conv, final norm, pooling, hidden layers, dropout and the classifier."""
