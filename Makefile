@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format lock torch bench clean
+.PHONY: run test lint typecheck format lock torch bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	rm -f $(VENV)/.installed-*
@@ -17,7 +17,7 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP)  ## set up, then build the seed's resnet22 and print its summary
 	$(BIN)/archspec build specs/resnet22.yaml
 
-test: $(STAMP) lint  ## lint, then the whole test suite
+test: $(STAMP) lint typecheck  ## lint, type-check, then the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 torch: $(STAMP)  ## optional: add Keras's PyTorch backend (its tests run when torch is there)
@@ -26,6 +26,9 @@ torch: $(STAMP)  ## optional: add Keras's PyTorch backend (its tests run when to
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)  ## mypy over archspec/ (settings in pyproject.toml)
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 from rich.console import Console
@@ -448,13 +448,12 @@ def bench(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from archspec.bench import BenchSettings, run_benchmark
+    from archspec.bench import BenchSettings, Phase, run_benchmark
 
     graph = lower(load(spec_path), limits=limits)
     import_keras_backend()
-    settings = BenchSettings(
-        batch_size, steps, warmup, repeats, precision, jit, phases or ("train", "infer"), distribute
-    )  # type: ignore[arg-type]
+    chosen = cast("tuple[Phase, ...]", phases or ("train", "infer"))  # click checked the choices
+    settings = BenchSettings(batch_size, steps, warmup, repeats, precision, jit, chosen, distribute)
     total = len(settings.phases) * (warmup + repeats * steps)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=stderr, transient=True) as progress:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -68,7 +68,7 @@ class Diagnostic:
 class Diagnosed:
     """Something that holds diagnostics, split by severity."""
 
-    diagnostics: tuple[Diagnostic, ...]
+    diagnostics: Sequence[Diagnostic]
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:

@@ -7,8 +7,10 @@ as JSON Schema's "integer" does.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
+from annotated_types import GroupedMetadata
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 
@@ -31,24 +33,36 @@ def _integral(value: Any) -> Any:
     return value
 
 
-def Int(ge: int, le: int, description: str | None = None, **extra: Any) -> Any:
+class Whole(GroupedMetadata):
     """A whole number in [ge, le]: no text, no booleans; 16.0 counts as 16.
 
-    The conversion wraps the constrained int, so the bounds still reach the JSON Schema.
+    Use as `Annotated[int, Whole(1, 8)]`. The conversion wraps the constrained int, so the
+    bounds still reach the JSON Schema.
     """
-    field = Field(ge=ge, le=le, description=description, json_schema_extra=extra or None)
-    return Annotated[int, Strict(), field, BeforeValidator(_integral)]
+
+    def __init__(self, ge: int, le: int, description: str | None = None, **extra: Any) -> None:
+        self.ge, self.le, self.description, self.extra = ge, le, description, extra
+
+    def __iter__(self) -> Iterator[object]:
+        yield Strict()
+        yield Field(
+            ge=self.ge,
+            le=self.le,
+            description=self.description,
+            json_schema_extra=self.extra or None,
+        )
+        yield BeforeValidator(_integral)
 
 
 StrictFloat = Annotated[float, Strict()]
-Size = Int(1, 8192, "Spatial size in pixels.")
-Channels = Int(1, 4096, "Number of input channels.")
+Size = Annotated[int, Whole(1, 8192, "Spatial size in pixels.")]
+Channels = Annotated[int, Whole(1, 4096, "Number of input channels.")]
 MAX_FILTERS = 16384
-Filters = Int(1, MAX_FILTERS, "Number of conv filters.")
-Stride = Int(1, 8)
-Kernel = Annotated[Int(1, 15, **{"not": {"multipleOf": 2}}), AfterValidator(_odd)]
+Filters = Annotated[int, Whole(1, MAX_FILTERS, "Number of conv filters.")]
+Stride = Annotated[int, Whole(1, 8)]
+Kernel = Annotated[int, Whole(1, 15, **{"not": {"multipleOf": 2}}), AfterValidator(_odd)]
 Flag = Annotated[bool, Strict()]
-Depth = Int(1, 1000, "Number of blocks in the stage.")
+Depth = Annotated[int, Whole(1, 1000, "Number of blocks in the stage.")]
 
 Name = Annotated[
     str,

@@ -11,6 +11,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from json.decoder import scanstring  # type: ignore[attr-defined]  # public in CPython, missing from typeshed
 from pathlib import Path
 from typing import Any
 
@@ -228,7 +229,7 @@ def _yaml_error(exc: yaml.MarkedYAMLError, file: str) -> SpecError:
 
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-_PLAIN_COLLECTION_TAGS = {
+_PLAIN_COLLECTION_TAGS: dict[type[yaml.Node], str] = {
     yaml.MappingNode: "tag:yaml.org,2002:map",
     yaml.SequenceNode: "tag:yaml.org,2002:seq",
 }
@@ -408,7 +409,7 @@ class _JsonReader:
                 raise self.trailing_comma(pos)
             if self.text[pos : pos + 1] != '"':
                 raise self.error(pos, "expected a quoted key")
-            key, end = json.decoder.scanstring(self.text, pos + 1)
+            key, end = scanstring(self.text, pos + 1)
             if key in result:
                 raise _duplicate_key(key, self.source.keys[(*path, key)], self.location(pos))
             self.source.keys[(*path, key)] = self.location(pos)

@@ -20,13 +20,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import cast
+from typing import TypeVar, cast
+
+V = TypeVar("V")
 
 BYTES_PER_VALUE = 4
 """Activation memory is counted in float32."""
 
 
-def frozen_mapping(values: Mapping[str, object] | None = None) -> Mapping[str, object]:
+def frozen_mapping(values: Mapping[str, V] | None = None) -> Mapping[str, V]:
     """A read-only copy of `values`, for attributes that must not change after lowering."""
     return MappingProxyType(dict(values or {}))
 
@@ -62,7 +64,7 @@ class Layer:
     """The layer's name inside its block ('conv1'); equal to `name` outside blocks."""
     branch: str = "main"
     """Which path of its block the layer is on: 'main', or a side path ('shortcut', 'se')."""
-    bindings: Mapping[str, Binding] = field(default_factory=frozen_mapping)
+    bindings: Mapping[str, Binding] = field(default_factory=lambda: frozen_mapping())
     """attribute -> the block argument it is bound to: {'filters': Binding('filters', 4)}."""
     nominal: tuple[int, ...] | None = None
     """Where `shape` holds None: the output shape at the nominal input size."""

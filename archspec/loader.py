@@ -161,7 +161,7 @@ def explain(exc: ValidationError, data: Any, source: SourceMap) -> list[Diagnost
     """Translate pydantic's errors into located, actionable diagnostics, in file order."""
     errors = exc.errors(include_url=False)
     locs = [tuple(e["loc"]) for e in errors]
-    unknown = {loc[:-1]: [] for error, loc in zip(errors, locs, strict=True)}
+    unknown: dict[tuple[Any, ...], list[str]] = {loc[:-1]: [] for loc in locs}
     for error, loc in zip(errors, locs, strict=True):
         if error["type"] == "extra_forbidden":
             unknown[loc[:-1]].append(str(loc[-1]))
@@ -319,7 +319,7 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
                 for item in _unwrap(typing.get_args(c)[0])
             ]
             continue
-        tagged = [m for m in models if _is_stage(m) and block_type_of(m) == part]
+        tagged = [m for m in models if issubclass(m, StageSpec) and block_type_of(m) == part]
         if tagged:
             candidates = tagged
             continue
@@ -330,10 +330,6 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
         candidates = _unwrap(info.annotation)
     models = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
     return models[0] if len(models) == 1 else None
-
-
-def _is_stage(model: type[BaseModel]) -> bool:
-    return issubclass(model, StageSpec)
 
 
 def _field_names(model: type[BaseModel]) -> list[str]:

@@ -16,7 +16,7 @@ from archspec.consistency import check_settings
 from archspec.errors import Diagnosed, Diagnostic, SpecError
 from archspec.graph_builder import GraphBuilder, Stop
 from archspec.io import FieldPath
-from archspec.ir import Graph
+from archspec.ir import Binding, Graph
 from archspec.limits import Budget, Limits
 from archspec.scaling import scaled_width
 from archspec.spec import Spec
@@ -246,18 +246,21 @@ class NetworkLowering:
             )
         graph.path = ("head", "classes")
         separate = head.activation_layer or as_map
+        classes = Binding("classes")  # generated code takes the number of classes as an argument
         if as_map:
-            x = graph.conv("classifier", x, head.classes, 1, 1, bias=True)
+            x = graph.conv(
+                "classifier", x, head.classes, 1, 1, bias=True, bindings={"filters": classes}
+            )
             if head.flatten == "reshape":
+                shape = {"target_shape": (head.classes,)}
                 x = graph.add(
-                    "classifier_reshape", "reshape", (x,), {"target_shape": (head.classes,)}
+                    "classifier_reshape", "reshape", (x,), shape, bindings={"target_shape": classes}
                 )
             else:
                 x = graph.add("classifier_flatten", "flatten", (x,), {})
         else:
-            x = graph.dense(
-                "classifier", x, head.classes, "linear" if separate else head.activation
-            )
+            activation = "linear" if separate else head.activation
+            x = graph.dense("classifier", x, head.classes, activation, bindings={"units": classes})
         if separate:
             x = graph.activation("classifier_activation", x, head.activation)
         self.budget.check(graph)

@@ -22,7 +22,7 @@ shape functions pass None through, and lowering computes MACs at a nominal size.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -327,6 +327,10 @@ def _flat_size(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return (None if None in sizes else math.prod(size for size in sizes if size is not None),)
 
 
+def _global_pool_text(kind: str) -> Callable[[Attrs], str]:
+    return lambda a: f"global {kind} pool"
+
+
 def _pooled_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return (1, 1, inputs[0][-1]) if attrs["keepdims"] else (inputs[0][-1],)
 
@@ -400,11 +404,16 @@ def _activation_call(attrs: Attrs) -> KerasCall:
     return KerasCall("Activation", ("function",))
 
 
+def _activation_text(attrs: Attrs) -> str:
+    function: str = attrs["function"]
+    return ACTIVATION_NAMES.get(function, function)
+
+
 define(
     Op(
         "activation",
         _activation_call,
-        lambda a: ACTIVATION_NAMES.get(a["function"], a["function"]),
+        _activation_text,
     )
 )
 define(Op("add", KerasCall("Add"), lambda a: "add", shape=_merged_shape, merges=True, symbol="+"))
@@ -455,7 +464,7 @@ for _kind in ("max", "avg"):
                 (),
                 (Keyword("keepdims", False),),
             ),
-            lambda a, kind=_kind: f"global {kind} pool",
+            _global_pool_text(_kind),
             shape=_pooled_shape,
         )
     )
@@ -517,8 +526,12 @@ define(
 # --- reading the table --------------------------------------------------------------------------
 
 
-def keras_call(layer: Layer) -> LayerCall:
-    """The Keras call for an IR layer (not the input, which is `keras.Input`)."""
+def keras_call(layer: Layer, written: Collection[str] = ()) -> LayerCall:
+    """The Keras call for an IR layer (not the input, which is `keras.Input`).
+
+    A keyword equal to Keras's default is left out unless its attribute is bound to a block
+    argument or named in `written`.
+    """
     template = op_of(layer.op).call(layer.attrs)
     if template is None:
         raise ValueError(f"op {layer.op!r} has no Keras layer")
@@ -533,6 +546,7 @@ def keras_call(layer: Layer) -> LayerCall:
         if keyword.default is ALWAYS
         or attrs[keyword.source] != keyword.default
         or keyword.source in layer.bindings
+        or keyword.source in written
     )
     args = tuple(argument(item) for item in template.args)
     return LayerCall(template.cls, args, kwargs, template.module)

@@ -31,7 +31,6 @@ from archspec.fields import (
     Channels,
     Filters,
     Flag,
-    Int,
     Kernel,
     Model,
     Name,
@@ -39,6 +38,7 @@ from archspec.fields import (
     Size,
     StrictFloat,
     Stride,
+    Whole,
 )
 from archspec.io import SourceMap
 
@@ -126,8 +126,8 @@ class StemPool(Model):
     """A pooling layer after the stem convs (the 3x3/2 max-pool of ImageNet ResNets)."""
 
     kind: Literal["max", "avg"] = "max"
-    size: Int(1, 7) = 3
-    stride: Int(1, 4) = 2
+    size: Annotated[int, Whole(1, 7)] = 3
+    stride: Annotated[int, Whole(1, 4)] = 2
 
 
 class Stem(Model):
@@ -262,7 +262,7 @@ class KerasOptions(Model):
 
 # --- head and the whole spec ------------------------------------------------------------------
 
-Units = Int(1, 65536)
+Units = Annotated[int, Whole(1, 65536)]
 
 
 class HeadConv(Model):
@@ -312,7 +312,7 @@ class Head(Model):
         description="How a conv classifier's 1x1 map becomes a vector: Flatten (MobileNetV3) or "
         "Reshape (MobileNet).",
     )
-    classes: Int(1, 100_000)
+    classes: Annotated[int, Whole(1, 100_000)]
     activation: Literal["softmax", "sigmoid", "linear"] = "softmax"
     activation_layer: Flag = Field(
         False,

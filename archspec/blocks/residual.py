@@ -51,7 +51,7 @@ class Shortcut:
         channels_change = b.in_channels != self.out_channels.value
         changes = stride > 1 or channels_change
         projects = b.index == 0 if settings.when == "first_block" else changes
-        kind = settings.kind if projects or stride > 1 else "identity"
+        kind: str = settings.kind if projects or stride > 1 else "identity"
         # A strided block without a projection subsamples with MaxPooling2D(1, stride).
         if stride > 1 and settings.downsample == "maxpool" and (not projects or kind == "identity"):
             kind = "maxpool"

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 from archspec.blocks.base import StageProblem, StageSpec
 from archspec.blocks.residual import Shortcut
-from archspec.fields import Int
+from archspec.fields import Whole
 
 if TYPE_CHECKING:
     from archspec.blocks.builder import Arg, BlockBuilder
 
-Expansion = Int(1, 16, "Output channels = filters x expansion.")
-Groups = Int(1, 1024, "Groups of the 3x3 conv (ResNeXt); must divide filters.")
+Expansion = Annotated[int, Whole(1, 16, "Output channels = filters x expansion.")]
+Groups = Annotated[int, Whole(1, 1024, "Groups of the 3x3 conv (ResNeXt); must divide filters.")]
 
 
 @dataclass(frozen=True)
