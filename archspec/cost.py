@@ -33,7 +33,7 @@ class CostRow:
 
     name: str
     what: str
-    shape: tuple[int, ...]
+    shape: tuple[int | None, ...]
     params: int
     trainable_params: int
     macs: int

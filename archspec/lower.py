@@ -101,7 +101,10 @@ class NetworkLowering:
         if normalize is not None:
             graph.path = ("input", "normalize")
             channels = spec.input.shape[-1]
-            given = {"mean": normalize.mean, "std": normalize.std}
+            given: dict[str, tuple[float, ...] | None] = {
+                "mean": normalize.mean,
+                "std": normalize.std,
+            }
             for key, values in given.items():
                 if values is not None and len(values) != channels:
                     raise graph.fail(
@@ -119,8 +122,8 @@ class NetworkLowering:
                     code="contradiction",
                 )
             variance = None if normalize.std is None else tuple(s**2 for s in normalize.std)
-            attrs = {"mean": normalize.mean, "variance": variance}
-            x = graph.add("input_normalize", "normalization", (x,), attrs)
+            moments = {"mean": normalize.mean, "variance": variance}
+            x = graph.add("input_normalize", "normalization", (x,), moments)
         return x
 
     def stem(self, x: str) -> str:

@@ -52,6 +52,17 @@ class ShapeError(ValueError):
         self.hint = hint
 
 
+def channels_of(shape: Shape) -> int:
+    """The last size of a shape: known, except after flattening a map of open size."""
+    channels = shape[-1]
+    if channels is None:
+        raise ShapeError(
+            "its number of inputs depends on the image size, which input.shape leaves open",
+            hint="give input.shape a fixed height and width, or pool globally (head.pool: avg)",
+        )
+    return channels
+
+
 # --- Keras calls as data ----------------------------------------------------------------------
 
 ALWAYS = object()
@@ -213,7 +224,7 @@ def _window_shape(
 
 
 def _conv_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
-    k, c_in, filters = attrs["kernel"], inputs[0][-1], attrs["filters"]
+    k, c_in, filters = attrs["kernel"], channels_of(inputs[0]), attrs["filters"]
     count = k * k * (c_in // attrs["groups"]) * filters + (filters if attrs["use_bias"] else 0)
     return count, count
 
@@ -232,7 +243,7 @@ def _conv_text(attrs: Attrs) -> str:
 
 
 def _depthwise_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
-    channels = output[-1]
+    channels = channels_of(output)
     count = attrs["kernel"] ** 2 * channels + (channels if attrs["use_bias"] else 0)
     return count, count
 
@@ -250,28 +261,22 @@ def _depthwise_text(attrs: Attrs) -> str:
 
 
 def _layer_norm_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
-    return 2 * inputs[0][-1], 2 * inputs[0][-1]  # gamma, beta
+    return 2 * channels_of(inputs[0]), 2 * channels_of(inputs[0])  # gamma, beta
 
 
 def _batch_norm_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
-    channels = inputs[0][-1]
+    channels = channels_of(inputs[0])
     return 4 * channels, 2 * channels  # gamma, beta; moving mean and variance
 
 
 def _dense_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
-    features = inputs[0][-1]
-    if features is None:
-        raise ShapeError(
-            "its number of inputs depends on the image size, which input.shape leaves open",
-            hint="give input.shape a fixed height and width, or pool globally (head.pool: avg)",
-        )
-    count = features * attrs["units"] + attrs["units"]
+    count = channels_of(inputs[0]) * attrs["units"] + attrs["units"]
     return count, count
 
 
 def _normalization_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
     # Without a given mean and variance they are weights (to `adapt`), with a sample count.
-    channels = inputs[0][-1]
+    channels = channels_of(inputs[0])
     return (0, 0) if attrs["mean"] is not None else (2 * channels + 1, 0)
 
 
@@ -293,7 +298,7 @@ def _concatenated_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     if len({shape[:-1] for shape in inputs}) > 1:
         shown = " and ".join(str(shape) for shape in inputs)
         raise ShapeError(f"its inputs differ in more than their channels: {shown}")
-    return (*inputs[0][:-1], sum(shape[-1] for shape in inputs))
+    return (*inputs[0][:-1], sum(channels_of(shape) for shape in inputs))
 
 
 def _padded_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
@@ -372,7 +377,7 @@ define(
             ),
         ),
         _depthwise_text,
-        shape=_window_shape("kernel", lambda a, shape: shape[-1] * a["depth_multiplier"]),
+        shape=_window_shape("kernel", lambda a, shape: channels_of(shape) * a["depth_multiplier"]),
         params=_depthwise_params,
         macs=_depthwise_macs,
         window=("kernel", "strides", "padding"),
@@ -452,7 +457,7 @@ for _kind in ("max", "avg"):
             f"{_kind}_pool",
             _pool_call("MaxPooling2D" if _kind == "max" else "AveragePooling2D"),
             _pool_text(_kind),
-            shape=_window_shape("size", lambda a, shape: shape[-1]),
+            shape=_window_shape("size", lambda a, shape: channels_of(shape)),
             window=("size", "strides", "padding"),
         )
     )

@@ -330,7 +330,7 @@ class WidthRounding(Model):
     min_fraction 0.9; EfficientNetV2's has no minimum fraction.
     """
 
-    divisor: Int(1, 256) | None = Field(
+    divisor: Annotated[int, Whole(1, 256)] | None = Field(
         None,
         description="Widths are multiples of this; none: whole numbers (multiples of a "
         "stage's groups), left as written when width_multiplier is 1.",

@@ -252,8 +252,10 @@ class PythonWriter:
 
     @staticmethod
     def call_args(layer: Layer, sources: Mapping[str, str] | None = None) -> tuple[str, ...]:
-        """The callee (`layers.<Class>`, `keras.ops.<function>`), then its arguments as source;
-        `sources` overrides literals."""
+        """The callee (`layers.<Class>`, `keras.ops.<function>`), then its arguments as source.
+
+        `sources` overrides literals.
+        """
         sources = sources or {}
         call = keras_call(layer, written=sources.keys())
 

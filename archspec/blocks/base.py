@@ -76,7 +76,7 @@ class StageSpec(Model):
         super().__pydantic_init_subclass__(**kwargs)
         if block_type_of(cls) is not None:
             cls.model_fields["blocks"] = FieldInfo.from_annotated_attribute(
-                tuple[block_settings_model(cls), ...],  # type: ignore[misc]
+                tuple[block_settings_model(cls), ...],  # type: ignore[misc, arg-type]
                 Field((), max_length=MAX_BLOCK_SETTINGS, description=BLOCKS_DESCRIPTION),
             )
             cls.model_rebuild(force=True)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from archspec.graph_builder import GraphBuilder
 from archspec.ir import Binding, Block, StageInfo, frozen_mapping
 from archspec.limits import Budget
+from archspec.ops import Shape
 from archspec.scaling import scaled_depth
 
 if TYPE_CHECKING:
@@ -87,8 +88,8 @@ class BlockBuilder:
         self.args[name] = value
         return Arg(name, value)
 
-    def shape(self, x: str) -> tuple[int, ...]:
-        """The output shape of a layer emitted so far."""
+    def shape(self, x: str) -> Shape:
+        """The output shape of a layer emitted so far (None where the input size is open)."""
         return self.graph.shapes[x]
 
     def fail(self, field: str | None, message: str, *, hint: str, code: str) -> Exception:
