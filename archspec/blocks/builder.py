@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from archspec.graph_builder import GraphBuilder
 from archspec.ir import Binding, Block, StageInfo, frozen_mapping
 from archspec.limits import Budget
-from archspec.ops import Shape
+from archspec.ops import Shape, channels_of
 from archspec.scaling import scaled_depth
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ class BlockBuilder:
         self.position = len(graph.blocks)
         """The block's place among all the network's blocks, from 0."""
         self.input = x
-        self.in_channels = graph.shapes[x][-1]
+        self.in_channels = channels_of(graph.shapes[x])
         self.first_layer = len(graph.layers)
         self.args: dict[str, int] = {}
         self.filters = self.arg("filters", filters)
