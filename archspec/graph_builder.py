@@ -31,6 +31,11 @@ def correct_pad(shape: Shape, kernel: int) -> Pads:
     return (half - adjust[0], half), (half - adjust[1], half)
 
 
+def _suffixed(meta: Mapping[str, Any], suffix: str) -> dict[str, Any]:
+    """Block fields of a layer that is part of another: its local name gets `suffix`."""
+    return {**meta, "local": f"{meta['local']}_{suffix}"} if meta.get("local") else dict(meta)
+
+
 class Stop(Exception):
     """Lowering cannot go on; the reason is already in the diagnostics."""
 
@@ -311,7 +316,18 @@ class GraphBuilder(Diagnosed):
         return self.add(name, "batch_norm", (x,), attrs, **meta)
 
     def activation(self, name: str, x: str, function: str, **meta: Any) -> str:
-        """An activation layer; ReLU (and ReLU6) in the layer class the spec asks for."""
+        """An activation layer; ReLU (and ReLU6) in the layer class the spec asks for.
+
+        hard_sigmoid in the form `keras.hard_sigmoid` asks for: one layer, or three nodes.
+        """
+        if function == "hard_sigmoid" and self.spec.keras.hard_sigmoid == "ReLU6":
+            # keras.applications MobileNetV3: ReLU(6.0)(x + 3.0) * (1.0 / 6.0).
+            x = self.add(
+                f"{name}_shift", "add_scalar", (x,), {"value": 3.0}, **_suffixed(meta, "shift")
+            )
+            relu6 = {"function": "relu6", "layer": "ReLU"}
+            x = self.add(f"{name}_relu6", "activation", (x,), relu6, **_suffixed(meta, "relu6"))
+            return self.add(name, "multiply_scalar", (x,), {"value": 1.0 / 6.0}, **meta)
         relu = function in ("relu", "relu6")
         layer = self.spec.keras.relu_layer if relu else "Activation"
         return self.add(name, "activation", (x,), {"function": function, "layer": layer}, **meta)

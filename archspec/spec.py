@@ -258,6 +258,12 @@ class KerasOptions(Model):
         description="Layer class for ReLU activations: keras.layers.ReLU (seed) or "
         "Activation('relu') (keras.applications).",
     )
+    hard_sigmoid: Literal["Activation", "ReLU6"] = Field(
+        "Activation",
+        description="How hard_sigmoid is written: Activation('hard_sigmoid'), or "
+        "ReLU(6.0)(x + 3.0) * (1.0 / 6.0), a ReLU layer between two keras.ops (keras.applications "
+        "MobileNetV3's squeeze-and-excitation gate).",
+    )
 
 
 # --- head and the whole spec ------------------------------------------------------------------
