@@ -61,9 +61,12 @@ class _MobileStage(StageSpec):
     def residual(self, b: BlockBuilder, x: str, h: str) -> str:
         """Add the block's input where stride and channels allow; say which form this is."""
         adds = b.stride_value == 1 and b.in_channels == b.filters.value
-        forms = [
-            form for form, present in (("expand", self.expansion != 1), ("add", adds)) if present
-        ]
+        present = {
+            "expand": self.expansion != 1,
+            "strided": b.stride_value > 1,
+            "add": adds,
+        }
+        forms = [form for form, here in present.items() if here]
         b.variant = "_".join(forms)
         b.summary = ", ".join(forms)
         if not adds:
