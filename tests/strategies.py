@@ -9,7 +9,7 @@ from typing import Any
 
 import annotated_types
 from hypothesis import strategies as st
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 from archspec.blocks import StageSpec, block_types, stage_model
@@ -92,6 +92,18 @@ def _bounds(info: FieldInfo, annotation: Any) -> tuple[float | None, float | Non
     return low, high
 
 
+def _valid(info: FieldInfo, value: Any) -> bool:
+    """Whether the field takes `value`: its validators may ask more than bounds (odd kernels)."""
+    annotation = (
+        typing.Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+    )
+    try:
+        TypeAdapter(annotation).validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
 def _base_type(annotation: Any) -> Any:
     while typing.get_origin(annotation) is typing.Annotated:
         annotation = typing.get_args(annotation)[0]
@@ -118,7 +130,7 @@ def field_values(info: FieldInfo) -> st.SearchStrategy[Any]:
     if kind is int:
         lo, hi = int(low if low is not None else 1), int(high if high is not None else 4)
         candidates = {lo, *default, *SMALL_INTS}
-        return st.sampled_from(sorted(v for v in candidates if lo <= v <= hi))
+        return st.sampled_from(sorted(v for v in candidates if lo <= v <= hi and _valid(info, v)))
     if kind is float:
         lo, hi = float(low or 0.0), float(high if high is not None else 1.0)
         return st.sampled_from([*default, lo + (hi - lo) / 4])

@@ -241,7 +241,7 @@ def test_mbconv_expands_filters_projects_and_adds_only_where_the_shape_allows():
     )
     first = mobile_graph(residual={"shortcut": {"order": "shortcut_first"}})
     assert first["stage2_block2_add"].inputs[0] == "stage2_block1_project_bn"
-    assert [b.variant for b in graph.blocks] == ["add", "expand", "expand_add"]
+    assert [b.variant for b in graph.blocks] == ["add", "expand_strided", "expand_add"]
 
 
 def test_fused_mbconv():
