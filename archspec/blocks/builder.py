@@ -29,7 +29,7 @@ class Arg:
     """A block argument times a whole factor: its value, and the binding that says so."""
 
     name: str
-    value: int
+    value: int | float
     factor: int = 1
 
     def __mul__(self, factor: int) -> Arg:
@@ -41,9 +41,17 @@ class Arg:
         return Binding(self.name, self.factor)
 
 
-def value_of(x: int | Arg) -> int:
+def value_of(x: int | float | Arg) -> int | float:
     """The number an `Arg` stands for, or the number itself."""
     return x.value if isinstance(x, Arg) else x
+
+
+def int_of(x: int | Arg) -> int:
+    """The whole number an `Arg` (of a width or a stride) stands for, or the number itself."""
+    value = value_of(x)
+    if not isinstance(value, int):
+        raise TypeError(f"{x!r} is not a whole number")
+    return value
 
 
 class BlockBuilder:
@@ -59,6 +67,9 @@ class BlockBuilder:
         filters: int,
         stride: int,
         x: str,
+        network_index: int = 0,
+        network_blocks: int = 1,
+        written_blocks: int | None = None,
     ) -> None:
         self.graph = graph
         self.spec = graph.spec
@@ -67,12 +78,16 @@ class BlockBuilder:
         self.index = index
         self.stage = stage
         """This block's settings: its stage's, with its per-block overrides."""
-        self.position = len(graph.blocks)
-        """The block's place among all the network's blocks, from 0."""
         self.input = x
         self.in_channels = channels_of(graph.shapes[x])
+        self.network_index = network_index
+        """This block's index (from 0) among all blocks of the network (drop path's schedule)."""
+        self.network_blocks = network_blocks
+        """The number of blocks in the network: the sum of the stages' depths, scaled."""
+        self.written_blocks = written_blocks or network_blocks
+        """The sum of the stages' depths as written, before `depth_multiplier`."""
         self.first_layer = len(graph.layers)
-        self.args: dict[str, int] = {}
+        self.args: dict[str, int | float] = {}
         self.filters = self.arg("filters", filters)
         self.stride_value = stride
         self.arg("stride", stride)
@@ -83,7 +98,7 @@ class BlockBuilder:
         self.notes: list[str] = []
         """Documentation of this block's form, after its type's (the shortcut it has)."""
 
-    def arg(self, name: str, value: int) -> Arg:
+    def arg(self, name: str, value: int | float) -> Arg:
         """Declare a block argument; attributes given the returned `Arg` are bound to it."""
         self.args[name] = value
         return Arg(name, value)
@@ -131,19 +146,27 @@ class BlockBuilder:
         *,
         bias: bool,
         groups: int = 1,
+        activation: str = "linear",
+        kernel_initializer: str | None = None,
         branch: str = "main",
     ) -> str:
-        """A conv in the spec's padding style (explicit padding adds a pad layer before it)."""
+        """A conv in the spec's padding style (explicit padding adds a pad layer before it).
+
+        `activation` other than 'linear' goes inside the conv (Conv2D(activation=...)); a
+        `kernel_initializer` replaces Keras's default (zero-initialised residual branches).
+        """
         bindings = _bindings(filters=filters, kernel=kernel, strides=stride)
         head, _, tail = local.rpartition("conv")
         return self.graph.conv(
             f"{self.name}_{local}",
             x,
-            value_of(filters),
-            value_of(kernel),
-            value_of(stride),
+            int_of(filters),
+            int_of(kernel),
+            int_of(stride),
             bias=bias,
             groups=groups,
+            activation=activation,
+            kernel_initializer=kernel_initializer,
             pad_meta=self.meta(f"{head}pad{tail}", branch, {}),
             **self.meta(local, branch, bindings),
         )
@@ -164,16 +187,21 @@ class BlockBuilder:
         return self.graph.depthwise_conv(
             f"{self.name}_{local}",
             x,
-            value_of(kernel),
-            value_of(stride),
+            int_of(kernel),
+            int_of(stride),
             bias=bias,
             pad_meta=self.meta(f"{head}pad{tail}", branch, {}),
             **self.meta(local, branch, bindings),
         )
 
-    def norm(self, local: str, x: str, branch: str = "main") -> str:
-        """The spec's normalization layer (BatchNormalization unless `norm.kind` says)."""
-        return self.graph.norm(f"{self.name}_{local}", x, **self.meta(local, branch, {}))
+    def norm(self, local: str, x: str, branch: str = "main", *, zero_init: bool = False) -> str:
+        """The spec's normalization layer (BatchNormalization unless `norm.kind` says).
+
+        `zero_init` starts its scale (gamma) at zero: the residual branch it ends then adds
+        nothing until training moves it (Goyal et al. 2017).
+        """
+        meta = self.meta(local, branch, {})
+        return self.graph.norm(f"{self.name}_{local}", x, zero_init=zero_init, **meta)
 
     def activation(self, local: str, x: str, function: str, branch: str = "main") -> str:
         """An activation layer (ReLU and ReLU6 in the spec's layer class)."""
@@ -246,6 +274,11 @@ class StageBuilder:
         """The number of blocks: the stage's depth times the spec's depth multiplier."""
         self.stride_block = 0 if graph.spec.residual.stride_at == "first" else self.depth - 1
         self.block_names: list[str] = []
+        multiplier = graph.spec.depth_multiplier
+        depths = [scaled_depth(s.depth, multiplier) for s in graph.spec.stages]
+        self.first_network_index = sum(depths[:index])
+        self.network_blocks = sum(depths)
+        self.written_blocks = sum(s.depth for s in graph.spec.stages)
 
     def block(self, index: int, x: str, lower: BlockFunction | None = None) -> str:
         """Lower block `index` (from 0) of the stage; return its output.
@@ -260,7 +293,17 @@ class StageBuilder:
         self.graph.path = ("stages", self.index)
         before = self.graph.totals()
         builder = BlockBuilder(
-            self.graph, name, self.index, index, settings, self.filters, stride, x
+            self.graph,
+            name,
+            self.index,
+            index,
+            settings,
+            self.filters,
+            stride,
+            x,
+            network_index=self.first_network_index + index,
+            network_blocks=self.network_blocks,
+            written_blocks=self.written_blocks,
         )
         x = builder.finish((lower or settings.lower_block)(builder, x))
         self.block_names.append(name)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import Field
 
 from archspec.blocks.base import StageSpec
+from archspec.blocks.options import SqueezeExcite, drop_path, squeeze_excite
 from archspec.fields import ActivationName, Kernel, StrictFloat
 from archspec.scaling import round_width
 
@@ -40,12 +41,18 @@ Expansion = Annotated[
 
 
 class _MobileStage(StageSpec):
-    """What both mobile blocks have: expansion, kernel and activation."""
+    """What both mobile blocks have: expansion, kernel, activation, squeeze-and-excitation."""
 
     expansion: Expansion = 6.0
     kernel: Kernel = Field(3, description="Kernel size of the block's k x k conv.")
     activation: ActivationName | None = Field(
         None, description="The block's activation; the network's `activation` if not given."
+    )
+    se: SqueezeExcite | None = Field(
+        None,
+        description="Squeeze-and-excitation of the expanded channels (position "
+        "before_last_conv: before the projection, as MobileNetV3 and EfficientNet place it; "
+        "end: after it), or none.",
     )
 
     def expanded_width(self, b: BlockBuilder) -> int:
@@ -58,8 +65,21 @@ class _MobileStage(StageSpec):
         """The block's activation."""
         return b.activation(local, x, self.activation or b.spec.activation)
 
+    def project(self, b: BlockBuilder, h: str, gated: int | Arg) -> str:
+        """SE if it sits here, the 1x1 projection conv -> BN, SE if it sits there.
+
+        `gated` is the width of `h`.
+        """
+        h = squeeze_excite(b, h, self.se, "before_last_conv", gated)
+        h = b.conv("project_conv", h, b.filters, 1, bias=b.spec.conv.bias.block_out)
+        h = b.norm("project_bn", h)
+        return squeeze_excite(b, h, self.se, "end", b.filters)
+
     def residual(self, b: BlockBuilder, x: str, h: str) -> str:
-        """Add the block's input where stride and channels allow; say which form this is."""
+        """Add the block's input where stride and channels allow; say which form this is.
+
+        The network's drop path goes on the branch just before the add.
+        """
         adds = b.stride_value == 1 and b.in_channels == b.filters.value
         present = {
             "expand": self.expansion != 1,
@@ -72,6 +92,7 @@ class _MobileStage(StageSpec):
         if not adds:
             return h
         b.notes.append("Adds its input back (stride 1, as many channels out as in).")
+        h = drop_path(b, h)
         first = b.spec.residual.shortcut.order == "shortcut_first"
         return b.layer("add", "add", (x, h) if first else (h, x))
 
@@ -96,9 +117,7 @@ class MBConvStage(_MobileStage):
         kernel = b.arg("kernel", self.kernel)
         h = b.depthwise_conv("dwconv", h, kernel, b.stride, bias=bias.block)
         h = self.act(b, "dw_act", b.norm("dw_bn", h))
-        h = b.conv("project_conv", h, b.filters, 1, bias=bias.block_out)
-        h = b.norm("project_bn", h)
-        return self.residual(b, x, h)
+        return self.residual(b, x, self.project(b, h, expanded))
 
 
 class FusedMBConvStage(_MobileStage):
@@ -115,16 +134,16 @@ class FusedMBConvStage(_MobileStage):
         """The fused expansion conv (or the only conv), project, add."""
         bias = b.spec.conv.bias
         kernel = b.arg("kernel", self.kernel)
-        if self.expansion == 1:
-            h = b.conv("conv", x, b.filters, kernel, b.stride, bias=bias.block_out)
+        if self.expansion == 1:  # SE before the only conv, as keras.applications has it
+            h = squeeze_excite(b, x, self.se, "before_last_conv", b.in_channels)
+            h = b.conv("conv", h, b.filters, kernel, b.stride, bias=bias.block_out)
             h = self.act(b, "act", b.norm("bn", h))
+            h = squeeze_excite(b, h, self.se, "end", b.filters)
             return self.residual(b, x, h)
         expanded = b.arg("expanded_filters", self.expanded_width(b))
         h = b.conv("expand_conv", x, expanded, kernel, b.stride, bias=bias.block)
         h = self.act(b, "expand_act", b.norm("expand_bn", h))
-        h = b.conv("project_conv", h, b.filters, 1, bias=bias.block_out)
-        h = b.norm("project_bn", h)
-        return self.residual(b, x, h)
+        return self.residual(b, x, self.project(b, h, expanded))
 
 
 __all__ = ["FusedMBConvStage", "MBConvStage"]
