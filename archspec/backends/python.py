@@ -317,7 +317,7 @@ class PythonWriter:
     def function_lines(self, function: _Function) -> list[str]:
         """One block function: docstring, the template block's layers, return its output."""
         block = function.template
-        lines = [f"def {function.name}({', '.join(('x', *function.parameters, 'name'))}):"]
+        lines = call_lines("", f"def {function.name}", ["x", *function.parameters, "name"], ":")
         form = f" ({block.summary})" if block.summary else ""
         summary = first_fitting(INDENT, f"One {block.kind} block{form}.", "One block.")
         lines += docstring_lines(summary, block.doc, INDENT)

@@ -81,9 +81,12 @@ class _MobileStage(StageSpec):
         The network's drop path goes on the branch just before the add.
         """
         adds = b.stride_value == 1 and b.in_channels == b.filters.value
+        own = self.activation if self.activation not in (None, b.spec.activation) else None
         present = {
+            str(own): own is not None,
             "expand": self.expansion != 1,
             "strided": b.stride_value > 1,
+            "se": self.se is not None,
             "add": adds,
         }
         forms = [form for form, here in present.items() if here]
