@@ -52,6 +52,8 @@ class GraphBuilder(Diagnosed):
         """Each layer's shape with every size known (at the nominal input size)."""
         self.variable = False
         """Whether the input's height or width is left open (None)."""
+        self.functions: set[str] = set()
+        """The activation functions used so far (for the checks of settings that need one)."""
         self.blocks: list[Block] = []
         self.stages: list[StageInfo] = []
         self.diagnostics: list[Diagnostic] = []
@@ -339,6 +341,7 @@ class GraphBuilder(Diagnosed):
 
         hard_sigmoid in the form `keras.hard_sigmoid` asks for: one layer, or three nodes.
         """
+        self.functions.add(function)
         if function == "hard_sigmoid" and self.spec.keras.hard_sigmoid == "ReLU6":
             # keras.applications MobileNetV3: ReLU(6.0)(x + 3.0) * (1.0 / 6.0).
             x = self.add(

@@ -121,9 +121,17 @@ def compile_for_training(model: keras.Model, *, jit: bool | None) -> None:
     )
 
 
-def synthetic_batch(model: keras.Model, batch_size: int, seed: int = 0) -> tuple[Any, Any]:
-    """Random images and labels, created on the device as backend tensors."""
-    shape = (batch_size, *model.input_shape[1:])
+def synthetic_batch(
+    model: keras.Model,
+    batch_size: int,
+    seed: int = 0,
+    image_shape: tuple[int, ...] | None = None,
+) -> tuple[Any, Any]:
+    """Random images and labels, created on the device as backend tensors.
+
+    `image_shape` is needed for a model that takes any size (the graph's nominal one).
+    """
+    shape = (batch_size, *(image_shape or model.input_shape[1:]))
     generator = keras.random.SeedGenerator(seed)
     images = keras.random.uniform(shape, seed=generator)
     classes = model.output_shape[-1]
