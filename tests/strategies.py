@@ -174,6 +174,12 @@ def small_specs(draw: st.DrawFn) -> dict:
             "stride": draw(st.sampled_from([1, 2])),
             **draw(model_values(stage_model(block), skip=STAGE_BASE_FIELDS)),
         }
+        if draw(st.booleans()):  # per-block settings: some of the fields, for some blocks
+            overrides = model_values(stage_model(block), skip=STAGE_BASE_FIELDS)
+            stage["blocks"] = [
+                {key: value for key, value in draw(overrides).items() if draw(st.booleans())}
+                for _ in range(draw(st.integers(1, stage["depth"])))
+            ]
         stages.append(stage)
     stem_filters = draw(
         st.one_of(
@@ -205,7 +211,7 @@ def small_specs(draw: st.DrawFn) -> dict:
     return {
         "name": draw(st.from_regex(r"[A-Za-z][A-Za-z0-9_-]{0,10}", fullmatch=True)),
         "description": draw(st.text(max_size=40)),
-        "input": {"shape": [side, side, draw(st.sampled_from([1, 3]))]},
+        "input": draw(inputs(side)),
         "stem": stem,
         "stages": stages,
         "head": head,
@@ -231,5 +237,29 @@ def small_specs(draw: st.DrawFn) -> dict:
             "momentum": draw(st.sampled_from([0.9, 0.99])),
         },
         "width_multiplier": draw(st.sampled_from([0.5, 1.0, 1.5])),
-        "keras": {"relu_layer": draw(st.sampled_from(["ReLU", "Activation"]))},
+        "depth_multiplier": draw(st.sampled_from([1.0, 1.5])),
+        "width_rounding": {
+            "divisor": draw(st.sampled_from([None, 4, 8])),
+            "min_fraction": draw(st.sampled_from([None, 0.9])),
+        },
+        "keras": {
+            "relu_layer": draw(st.sampled_from(["ReLU", "Activation"])),
+            "hard_sigmoid": draw(st.sampled_from(["Activation", "ReLU6"])),
+        },
     }
+
+
+@st.composite
+def inputs(draw: st.DrawFn, side: int) -> dict:
+    """An input of this size or of any size, with or without preprocessing in the model."""
+    channels = draw(st.sampled_from([1, 3]))
+    size: Any = draw(st.sampled_from([side, None]))
+    spec: dict[str, Any] = {"shape": [size, size, channels], "nominal_size": [side, side]}
+    if draw(st.booleans()):
+        spec["rescale"] = {"scale": draw(st.sampled_from([1 / 255, 2.0])), "offset": -1.0}
+    normalize = draw(st.sampled_from(["none", "weights", "given"]))
+    if normalize == "weights":
+        spec["normalize"] = {}
+    elif normalize == "given":
+        spec["normalize"] = {"mean": [0.5] * channels, "std": [0.25] * channels}
+    return spec
