@@ -20,7 +20,7 @@ import builtins
 import json
 import keyword
 import re
-import textwrap
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -90,33 +90,50 @@ def docstring_text(text: str) -> str:
     return "".join(out)
 
 
+def display_width(text: str) -> int:
+    """The columns text takes as ruff measures a line: two for a wide East Asian character."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
 def wrap_paragraphs(text: str, width: int) -> list[str]:
-    """Fold prose into lines, keeping blank-line paragraph breaks; all whitespace is a space."""
+    """Fold prose into lines of at most `width` columns, keeping blank-line paragraph breaks.
+
+    All whitespace is a space; a word longer than the width gets a line of its own.
+    """
     lines: list[str] = []
     for paragraph in text.replace("\r\n", "\n").split("\n\n"):
-        words = " ".join(paragraph.split())
-        if words:
-            if lines:
-                lines.append("")
-            lines.extend(
-                textwrap.wrap(words, width, break_on_hyphens=False, break_long_words=False)
-            )
+        words = paragraph.split()
+        if not words:
+            continue
+        if lines:
+            lines.append("")
+        line = words[0]
+        for word in words[1:]:
+            if display_width(line) + 1 + display_width(word) <= width:
+                line += " " + word
+            else:
+                lines.append(line)
+                line = word
+        lines.append(line)
     return lines
 
 
 def first_fitting(indent: str, *summaries: str) -> str:
     """The first summary that fits on a docstring's first line at this indent."""
     room = LINE_LENGTH - len(indent) - 6
-    return next((text for text in summaries if len(docstring_text(text)) <= room), summaries[-1])
+    fitting = (text for text in summaries if display_width(docstring_text(text)) <= room)
+    return next(fitting, summaries[-1])
 
 
 def docstring_lines(summary: str, body: str, indent: str) -> list[str]:
     """A docstring: a one-line summary, then the body's paragraphs (pydocstyle's layout).
 
-    The body is escaped so that it cannot close the docstring or hide a statement.
+    The body is escaped so that it cannot close the docstring or hide a statement, then
+    wrapped: an escape is longer than the character it stands for, so lines are measured
+    escaped.
     """
-    paragraphs = wrap_paragraphs(body, LINE_LENGTH - len(indent) - 4)
-    text = [docstring_text(line) for line in paragraphs]
+    escaped = docstring_text(body.replace("\r\n", "\n"))
+    text = wrap_paragraphs(escaped, LINE_LENGTH - len(indent) - 4)
     if not text:
         return [f'{indent}"""{docstring_text(summary)}"""']
     return [
