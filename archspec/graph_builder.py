@@ -14,7 +14,7 @@ from typing import Any, cast
 from archspec.errors import Diagnosed, Diagnostic, Severity, format_path
 from archspec.io import FieldPath, SourceMap
 from archspec.ir import Binding, Block, Layer, StageInfo, frozen_mapping
-from archspec.ops import Pads, Shape, ShapeError, Sized, op_of
+from archspec.ops import Pads, Shape, ShapeError, Sized, op_of, window_output
 from archspec.spec import Spec
 
 
@@ -212,9 +212,11 @@ class GraphBuilder(Diagnosed):
                     code="collapse",
                 )
             if stride > 1 and extent % stride:
+                # Padding before a 'valid' window can make it round up, as 'same' does.
+                out = window_output(padded, size, stride, padding) or 0
                 self.warn_once(
                     f"the {axis} {extent} is not divisible by the stride {stride}; "
-                    f"{name} rounds it {'up' if padding == 'same' else 'down'}",
+                    f"{name} rounds it {'up' if out * stride > extent else 'down'}",
                     hint="sizes that divide evenly keep every pixel and both branches aligned",
                     code="uneven-stride",
                 )

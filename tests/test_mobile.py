@@ -520,3 +520,19 @@ def test_a_model_with_keras_ops_of_any_size_saves_loads_and_gets_a_batch(built_m
     np.testing.assert_array_equal(loaded(images), model(images))
     batch, labels = synthetic_batch(model, 2, image_shape=(64, 64, 3))  # as bench gets it
     assert (tuple(batch.shape), tuple(labels.shape)) == ((2, 64, 64, 3), (2,))
+
+
+def test_uneven_strides_say_which_way_padding_rounds():
+    def stride_warnings(**override) -> list[str]:
+        spec = archspec.loads(json.dumps(merged(MBCONV, override)), json_syntax=True)
+        return [d.message for d in archspec.analyze(spec).warnings if d.code == "uneven-stride"]
+
+    # correct_pad pads an odd 15 to 17: the 3x3/2 window gives 8 rows, 15 / 2 rounded up.
+    assert stride_warnings(input={"shape": [30, 30, 3]}) == [
+        "the height 15 is not divisible by the stride 2; stage2_block1_dwconv rounds it up"
+    ]
+    # An even 16 gets one zero fewer on top: 17 rows, 5 windows of stride 3, 16 / 3 rounded down.
+    stage = {"block": "mbconv", "filters": 24, "stride": 3}
+    assert stride_warnings(stages=[stage]) == [
+        "the height 16 is not divisible by the stride 3; stage1_block1_dwconv rounds it down"
+    ]
