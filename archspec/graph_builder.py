@@ -8,6 +8,7 @@ settings, the ReLU class), so stems, heads and blocks get them the same way.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -40,6 +41,19 @@ class Stop(Exception):
     """Lowering cannot go on; the reason is already in the diagnostics."""
 
 
+def _collapse_hint(padding: str, extent: int, stride: int) -> str:
+    """Why a collapsing stride is refused, and what to change."""
+    if padding == "same":
+        why = (
+            f"with 'same' padding Keras would not fail: it rounds {extent}/{stride} up to "
+            f"{math.ceil(extent / stride)}, so the stride does nothing and later layers see a "
+            "map of almost no pixels; archspec refuses that instead of building it silently"
+        )
+    else:
+        why = "Keras would fail to build it: the window is larger than the map"
+    return f"{why}. Use a larger input, or fewer or smaller strides before this layer"
+
+
 class GraphBuilder(Diagnosed):
     """Accumulates layers, computing each one's shape, parameters and MACs as it is added."""
 
@@ -59,6 +73,8 @@ class GraphBuilder(Diagnosed):
         self.diagnostics: list[Diagnostic] = []
         self.params = 0
         self.activation_values = 0
+        self.chain: dict[str, int] = {}  # layers on the longest path from the input, per layer
+        self.longest_chain = 0
         self.scope = "stem"
         self.path: FieldPath = ()
 
@@ -98,9 +114,9 @@ class GraphBuilder(Diagnosed):
         if not any(d.code == code and d.path == path for d in self.diagnostics):
             self.report(self.path, message, hint=hint, severity="warning", code=code)
 
-    def totals(self) -> tuple[int, int, int]:
-        """(parameters, activation values, layers) so far."""
-        return self.params, self.activation_values, len(self.layers)
+    def totals(self) -> tuple[int, int, int, int]:
+        """(parameters, activation values, layers, longest chain of layers) so far."""
+        return self.params, self.activation_values, len(self.layers), self.longest_chain
 
     # --- layers ---------------------------------------------------------------------------
 
@@ -180,6 +196,8 @@ class GraphBuilder(Diagnosed):
     def append(self, layer: Layer, sized: Sized) -> str:
         """Record a layer and its shape with every size known."""
         self.layers.append(layer)
+        self.chain[layer.name] = 1 + max((self.chain[i] for i in layer.inputs), default=0)
+        self.longest_chain = max(self.longest_chain, self.chain[layer.name])
         self.shapes[layer.name] = layer.shape
         self.sized[layer.name] = sized
         self.params += layer.params
@@ -206,9 +224,9 @@ class GraphBuilder(Diagnosed):
             if window < 1 or (stride > 1 and extent < stride):
                 raise self.fail(
                     self.path,
-                    f"{name}: the {axis} is {extent} here, so a {size}x{size} window with "
-                    f"stride {stride} would shrink it below 1",
-                    hint="use a larger input, or fewer or smaller strides before this layer",
+                    f"{name}: the {axis} is {extent} here, too small for a {size}x{size} window "
+                    f"with stride {stride}",
+                    hint=_collapse_hint(padding, extent, stride),
                     code="collapse",
                 )
             if stride > 1 and extent % stride:

@@ -16,9 +16,15 @@ from archspec.ir import BYTES_PER_VALUE
 if TYPE_CHECKING:
     from archspec.graph_builder import GraphBuilder
 
-DEFAULT_MAX_PARAMS = 2_000_000_000
+DEFAULT_MAX_PARAMS = 100_000_000
+"""Building needs up to about 20 bytes per parameter at its peak (saving included), so 100M
+parameters stay under 3 GB of memory and a 400 MB .keras file: what a CI runner survives."""
 DEFAULT_MAX_ACTIVATION_BYTES = 16 << 30
 DEFAULT_MAX_LAYERS = 20_000
+MAX_LAYER_CHAIN = 800
+"""Keras builds and loads a functional model by recursing once per layer along its longest
+path; past about 950 layers that exceeds Python's default recursion limit (1000), so the
+model could not be loaded. Longer chains are refused, with room for the caller's own stack."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,10 @@ class Budget:
     limits: Limits
 
     def check(
-        self, graph: GraphBuilder, repeats: int = 0, since: tuple[int, int, int] = (0, 0, 0)
+        self,
+        graph: GraphBuilder,
+        repeats: int = 0,
+        since: tuple[int, int, int, int] = (0, 0, 0, 0),
     ) -> None:
         """Stop lowering if the model is over a limit.
 
@@ -45,7 +54,9 @@ class Budget:
         since the totals `since`.
         """
         now = graph.totals()
-        params, values, layers = (n + repeats * (n - s) for n, s in zip(now, since, strict=True))
+        params, values, layers, chain = (
+            n + repeats * (n - s) for n, s in zip(now, since, strict=True)
+        )
         limits = self.limits
         checks = (
             (layers, limits.max_layers, f"{layers:,} layers", f"{limits.max_layers:,}",
@@ -58,6 +69,9 @@ class Budget:
              human_bytes(limits.max_activation_bytes),
              "reduce the input size or the widths, or raise --max-activation-memory",
              "too-much-memory"),
+            (chain, MAX_LAYER_CHAIN, f"a chain of {chain:,} layers from input to output",
+             f"{MAX_LAYER_CHAIN:,}, beyond which Keras cannot load it (it recurses once per "
+             "layer, and Python stops it)", "reduce the depth of the stages", "too-deep-for-keras"),
         )  # fmt: skip
         for amount, limit, what, shown_limit, hint, code in checks:
             if amount > limit:
