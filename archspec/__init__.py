@@ -41,6 +41,7 @@ __all__ = [
     "build",
     "codegen",
     "load",
+    "load_model",
     "load_weights",
     "loads",
     "lower",
@@ -75,6 +76,17 @@ def build(
     if weights is not None:
         load_weights(model, weights, strict=weights_strict)
     return model
+
+
+def load_model(path: str | Path) -> keras.Model:
+    """Load a saved `.keras` model, however deep, with archspec's own layers registered.
+
+    Plain `keras.saving.load_model` works too for models up to about 900 layers on their
+    longest path; deeper ones (ResNet-1001) need the recursion headroom this gives.
+    """
+    from archspec.backends.keras import load_model as load
+
+    return load(path)
 
 
 def load_weights(model: keras.Model, path: str | Path, *, strict: bool = False) -> LoadReport:

@@ -73,8 +73,6 @@ class GraphBuilder(Diagnosed):
         self.diagnostics: list[Diagnostic] = []
         self.params = 0
         self.activation_values = 0
-        self.chain: dict[str, int] = {}  # layers on the longest path from the input, per layer
-        self.longest_chain = 0
         self.scope = "stem"
         self.path: FieldPath = ()
 
@@ -114,9 +112,9 @@ class GraphBuilder(Diagnosed):
         if not any(d.code == code and d.path == path for d in self.diagnostics):
             self.report(self.path, message, hint=hint, severity="warning", code=code)
 
-    def totals(self) -> tuple[int, int, int, int]:
-        """(parameters, activation values, layers, longest chain of layers) so far."""
-        return self.params, self.activation_values, len(self.layers), self.longest_chain
+    def totals(self) -> tuple[int, int, int]:
+        """(parameters, activation values, layers) so far."""
+        return self.params, self.activation_values, len(self.layers)
 
     # --- layers ---------------------------------------------------------------------------
 
@@ -196,8 +194,6 @@ class GraphBuilder(Diagnosed):
     def append(self, layer: Layer, sized: Sized) -> str:
         """Record a layer and its shape with every size known."""
         self.layers.append(layer)
-        self.chain[layer.name] = 1 + max((self.chain[i] for i in layer.inputs), default=0)
-        self.longest_chain = max(self.longest_chain, self.chain[layer.name])
         self.shapes[layer.name] = layer.shape
         self.sized[layer.name] = sized
         self.params += layer.params

@@ -22,10 +22,6 @@ parameters stay within 3 GB of memory and a 600 MB .keras file: what a CI runner
 with room for the largest shipped preset (efficientnetv2_l, 119M, keras.applications')."""
 DEFAULT_MAX_ACTIVATION_BYTES = 16 << 30
 DEFAULT_MAX_LAYERS = 20_000
-MAX_LAYER_CHAIN = 800
-"""Keras builds and loads a functional model by recursing once per layer along its longest
-path; past about 950 layers that exceeds Python's default recursion limit (1000), so the
-model could not be loaded. Longer chains are refused, with room for the caller's own stack."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +43,7 @@ class Budget:
         self,
         graph: GraphBuilder,
         repeats: int = 0,
-        since: tuple[int, int, int, int] = (0, 0, 0, 0),
+        since: tuple[int, int, int] = (0, 0, 0),
     ) -> None:
         """Stop lowering if the model is over a limit.
 
@@ -55,9 +51,7 @@ class Budget:
         since the totals `since`.
         """
         now = graph.totals()
-        params, values, layers, chain = (
-            n + repeats * (n - s) for n, s in zip(now, since, strict=True)
-        )
+        params, values, layers = (n + repeats * (n - s) for n, s in zip(now, since, strict=True))
         limits = self.limits
         checks = (
             (layers, limits.max_layers, f"{layers:,} layers", f"{limits.max_layers:,}",
@@ -70,9 +64,6 @@ class Budget:
              human_bytes(limits.max_activation_bytes),
              "reduce the input size or the widths, or raise --max-activation-memory",
              "too-much-memory"),
-            (chain, MAX_LAYER_CHAIN, f"a chain of {chain:,} layers from input to output",
-             f"{MAX_LAYER_CHAIN:,}, beyond which Keras cannot load it (it recurses once per "
-             "layer, and Python stops it)", "reduce the depth of the stages", "too-deep-for-keras"),
         )  # fmt: skip
         for amount, limit, what, shown_limit, hint, code in checks:
             if amount > limit:

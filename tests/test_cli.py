@@ -269,10 +269,10 @@ def test_validate_accepts_preset_names():
 
 @pytest.mark.parametrize("command", ["validate", "inspect", "codegen", "graph", "build", "diff"])
 def test_a_misspelt_preset_gets_a_hint_on_every_command(command):
-    arguments = [command, "resnet50"] + (["resnet50"] if command == "diff" else [])
+    arguments = [command, "resnet50v3"] + (["resnet50v3"] if command == "diff" else [])
     result = CliRunner().invoke(main, arguments)
     assert result.exit_code == 2, result.output
-    assert "resnet50: " in result.output
+    assert "resnet50v3: " in result.output
     assert "hint: did you mean the preset 'resnet50v2'?" in result.output
 
 

@@ -262,7 +262,7 @@ def test_yaml_1_1_forms_are_text_not_numbers_or_booleans():
 
 def test_loading_a_misspelt_preset_name_is_a_spec_error_with_a_hint():
     with pytest.raises(SpecError) as info:
-        archspec.load("resnet50")
+        archspec.load("resnet50v3")
     (d,) = info.value.diagnostics
     assert d.message == "no such file or preset"
     assert d.hint == "did you mean the preset 'resnet50v2'?"

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import keras
 
 from archspec.ir import Graph
+from archspec.limits import DEFAULT_MAX_LAYERS
 from archspec.ops import keras_call
 from archspec.weights import LoadReport, match_layers, read_keras_weights
 
@@ -55,6 +56,21 @@ def build_model(
         return keras.Model(
             inputs=tensors[graph.input.name], outputs=tensors[graph.output], name=graph.name
         )
+
+
+LOAD_RECURSION_LIMIT = 1000 + 2 * DEFAULT_MAX_LAYERS
+"""Enough for any model the default layer budget admits, whatever its shape."""
+
+
+def load_model(path: str | Path) -> keras.Model:
+    """`keras.saving.load_model`, with the recursion headroom a deep model needs.
+
+    Keras maps a loaded functional model recursively too, so a model deeper than about 900
+    layers on its longest path loads only under a raised recursion limit. Importing this
+    module also registers archspec's own layers, so files that use them load.
+    """
+    with recursion_headroom(LOAD_RECURSION_LIMIT):
+        return keras.saving.load_model(path)
 
 
 @contextlib.contextmanager
