@@ -11,7 +11,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from archspec.check import FileReport
-from archspec.cost import Depth, cost_rows, format_shape, human_bytes, human_count, total_row
+from archspec.cost import (
+    Depth,
+    cost_rows,
+    format_shape,
+    human_bytes,
+    human_count,
+    nominal_note,
+    total_row,
+)
 from archspec.diff import METRICS, PartDelta, format_metric
 from archspec.errors import printable
 from archspec.ir import Graph
@@ -129,7 +137,7 @@ def reports_github(reports: Sequence[FileReport]) -> str:
 
 def summary_table(graph: Graph) -> Table:
     """The build summary: per-stage output shapes and parameters, with totals."""
-    table = Table(title=f"{graph.name}: {len(graph)} layers", title_justify="left")
+    table = Table(title=f"{graph.name}: {graph.layer_count} layers", title_justify="left")
     table.add_column("part")
     table.add_column("layers")
     table.add_column("output", justify="right")
@@ -150,7 +158,7 @@ def summary_table(graph: Graph) -> Table:
 
 def inspect_table(graph: Graph, depth: Depth) -> Table:
     """`archspec inspect`: shapes, parameters, MACs and activation memory, per part."""
-    table = Table(title=f"{graph.name}: {len(graph)} layers", title_justify="left")
+    table = Table(title=f"{graph.name}: {graph.layer_count} layers", title_justify="left")
     for column, justify in (
         ("part", "left"),
         ("layers", "left"),
@@ -188,7 +196,8 @@ def inspect_table(graph: Graph, depth: Depth) -> Table:
 def cost_footnote(graph: Graph) -> str:
     """Which figure is which, said plainly."""
     total = total_row(graph)
-    return (
+    note = nominal_note(graph)
+    return (note + " " if note else "") + (
         f"MACs: {total.macs:,} multiply-accumulates per sample (conv and dense layers). "
         f"FLOPs = 2 x MACs = {total.flops:,}. Activations: float32 outputs of every layer "
         "for one sample. Parameters as Keras counts them (BN moving statistics are the "
