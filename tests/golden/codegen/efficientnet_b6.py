@@ -7,6 +7,8 @@ keras.applications.EfficientNetB6 load with set_weights.
 Self-contained: needs only Keras 3 (with any backend). Run it to print the summary.
 """
 
+import sys
+
 import keras
 from keras import layers
 
@@ -745,6 +747,9 @@ def build_model(input_shape=(528, 528, 3), classes=1000):
     x = layers.Dropout(0.5, name="head_dropout")(x)
     x = layers.Dense(classes, activation="softmax", name="classifier")(x)
 
+    # Keras maps the graph recursively, one call per layer on its longest
+    # path (669 layers), past Python's default limit.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 2338))
     return keras.Model(inputs=inputs, outputs=x, name="efficientnet_b6")
 
 

@@ -9,6 +9,8 @@ load with set_weights.
 Self-contained: needs only Keras 3 (with any backend). Run it to print the summary.
 """
 
+import sys
+
 import keras
 from keras import layers
 
@@ -1047,6 +1049,9 @@ def build_model(input_shape=(480, 480, 3), classes=1000):
     x = layers.Dropout(0.2, name="head_dropout")(x)
     x = layers.Dense(classes, activation="softmax", name="classifier")(x)
 
+    # Keras maps the graph recursively, one call per layer on its longest
+    # path (1,031 layers), past Python's default limit.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 3062))
     return keras.Model(inputs=inputs, outputs=x, name="efficientnetv2_l")
 
 
