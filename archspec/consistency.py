@@ -51,7 +51,7 @@ def check_settings(graph: GraphBuilder) -> None:
             severity="warning",
             code="single-class-softmax",
         )
-    if spec.stem.norm and spec.stages[0].preactivation:
+    if spec.stem is not None and spec.stem.norm and spec.stages[0].preactivation:
         graph.report(
             ("stem", "norm"),
             "the stem ends in BN -> ReLU and the first pre-activation block starts with "

@@ -63,9 +63,11 @@ def describe_layers(layers: Iterable[Layer]) -> str:
 
 def cost_rows(graph: Graph, depth: Depth = "stage") -> list[CostRow]:
     """Rows for the stem, each stage (then its blocks, then their layers) and the head."""
-    rows = [_row("input", "input", [graph.input])]
+    inputs = graph.scope_layers("input")  # the input, and its normalization if any
+    rows = [_row("input", describe_layers(inputs), inputs)]
     stem = graph.scope_layers("stem")
-    rows.append(_row("stem", describe_layers(stem), stem))
+    if stem:  # a network may have none (VGG)
+        rows.append(_row("stem", describe_layers(stem), stem))
     if depth == "layer":
         rows += [_row(layer.name, describe_layer(layer), [layer], 2) for layer in stem]
     blocks = {block.name: block for block in graph.blocks}

@@ -143,10 +143,11 @@ def block_diagram(graph: Graph) -> Diagram:
         for layer in layers:
             node_of[layer.name] = node.id
 
-    source = graph.input
-    add_node(Node("input", ("input", format_shape(source.shape))), [source])
+    inputs = list(graph.scope_layers("input"))  # the input, and its normalization if any
+    add_node(Node("input", ("input", format_shape(inputs[-1].shape))), inputs)
     stem = list(graph.scope_layers("stem"))
-    add_node(Node("stem", ("stem", _path(stem))), stem)
+    if stem:  # a network may have none (VGG)
+        add_node(Node("stem", ("stem", _path(stem))), stem)
     blocks = {block.name: block for block in graph.blocks}
     for stage in graph.stages:
         members: list[str] = []

@@ -61,6 +61,8 @@ MAX_FILTERS = 16384
 Filters = Annotated[int, Whole(1, MAX_FILTERS, "Number of conv filters.")]
 Stride = Annotated[int, Whole(1, 8)]
 Kernel = Annotated[int, Whole(1, 15, **{"not": {"multipleOf": 2}}), AfterValidator(_odd)]
+StemKernel = Annotated[int, Whole(1, 15)]
+"""A kernel that may be even where it needs no padding; lowering checks where it is used."""
 Flag = Annotated[bool, Strict()]
 Depth = Annotated[int, Whole(1, 1000, "Number of blocks in the stage.")]
 

@@ -8,7 +8,9 @@ settings, the ReLU class), so stems, heads and blocks get them the same way.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import itertools
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from archspec.errors import Diagnosed, Diagnostic, Severity, format_path
@@ -37,6 +39,10 @@ class GraphBuilder(Diagnosed):
         self.activation_values = 0
         self.scope = "stem"
         self.path: FieldPath = ()
+        self.group: str | None = None
+        """The sequential group layers are added to now (see `sequential`)."""
+        self.grouped: set[str] = set()
+        """Layers inside a closed group but not its last: nothing else may read them."""
 
     # --- diagnostics ----------------------------------------------------------------------
 
@@ -99,6 +105,8 @@ class GraphBuilder(Diagnosed):
         window's fit is judged on that image, not on the padded one.
         """
         definition = op_of(op)
+        if self.grouped.intersection(inputs):
+            raise AssertionError(f"{name} reads a layer inside a sequential group")
         input_shapes = [self.shapes[source] for source in inputs]
         if definition.window is not None:
             size, strides, padding = (attrs[key] for key in definition.window)
@@ -128,6 +136,7 @@ class GraphBuilder(Diagnosed):
             local=local or name,
             branch=branch,
             bindings=frozen_mapping(bindings),
+            group=self.group,
         )
         self.layers.append(layer)
         self.shapes[name] = shape
@@ -168,6 +177,27 @@ class GraphBuilder(Diagnosed):
                     code="uneven-stride",
                 )
 
+    @contextlib.contextmanager
+    def sequential(self, group: str) -> Iterator[None]:
+        """Layers added in this context form the sequential group `group` (`Layer.group`).
+
+        Each must read the one before it, and nothing after the group may read any but its
+        last: a backend wraps them as one module (keras.Sequential) with one input and output.
+        """
+        if group in self.shapes or any(layer.group == group for layer in self.layers):
+            raise AssertionError(f"the group name {group!r} is taken")
+        first = len(self.layers)
+        self.group = group
+        try:
+            yield
+        finally:
+            self.group = None
+        members = self.layers[first:]
+        for before, layer in itertools.pairwise(members):
+            if layer.inputs != (before.name,):
+                raise AssertionError(f"{layer.name} does not read {before.name} in {group}")
+        self.grouped.update(layer.name for layer in members[:-1])
+
     # --- common layers in the spec's conventions ------------------------------------------
 
     def window_input(
@@ -206,12 +236,28 @@ class GraphBuilder(Diagnosed):
         *,
         bias: bool,
         groups: int = 1,
+        activation: str = "linear",
         pad_meta: Mapping[str, Any] | None = None,
+        style: str | None = None,
         **meta: Any,
     ) -> str:
-        """Conv2D in the spec's padding style; a pad layer is named like it, 'pad' for 'conv'."""
-        head, _, tail = name.rpartition("conv")
-        x, padding, unpadded = self.window_input(x, kernel, f"{head}pad{tail}", pad_meta)
+        """Conv2D in a padding style, the spec's `conv.padding` unless `style` is given.
+
+        A pad layer is named like the conv, 'pad' for 'conv'. `activation` is applied inside
+        the conv (VGG's convs).
+
+        An even kernel is only taken where it needs no padding, a kernel no larger than its
+        stride (ConvNeXt's 4x4/4 patchify stem, 2x2/2 downsampling): it is 'valid' in every
+        style. A larger one would pad asymmetrically; the spec's checks refuse it earlier.
+        """
+        if kernel % 2 == 0:
+            if kernel > stride:
+                raise AssertionError(f"{name}: an even kernel larger than its stride")
+            x, padding, unpadded = x, "valid", None
+        else:
+            head, _, tail = name.rpartition("conv")
+            pad_name = f"{head}pad{tail}"
+            x, padding, unpadded = self.window_input(x, kernel, pad_name, pad_meta, style)
         attrs = {
             "filters": filters,
             "kernel": kernel,
@@ -219,8 +265,34 @@ class GraphBuilder(Diagnosed):
             "padding": padding,
             "use_bias": bias,
             "groups": groups,
+            "activation": activation,
         }
         return self.add(name, "conv2d", (x,), attrs, unpadded=unpadded, **meta)
+
+    def depthwise(
+        self,
+        name: str,
+        x: str,
+        kernel: int,
+        stride: int,
+        *,
+        bias: bool,
+        depth_multiplier: int = 1,
+        pad_meta: Mapping[str, Any] | None = None,
+        **meta: Any,
+    ) -> str:
+        """DepthwiseConv2D in the spec's padding style, like `conv`."""
+        head, _, tail = name.rpartition("conv")
+        pad_name = f"{head}pad{tail}"
+        x, padding, unpadded = self.window_input(x, kernel, pad_name, pad_meta)
+        attrs = {
+            "kernel": kernel,
+            "strides": stride,
+            "padding": padding,
+            "depth_multiplier": depth_multiplier,
+            "use_bias": bias,
+        }
+        return self.add(name, "depthwise_conv2d", (x,), attrs, unpadded=unpadded, **meta)
 
     def norm(self, name: str, x: str, **meta: Any) -> str:
         """The spec's normalization: BatchNormalization, or LayerNormalization over channels."""
@@ -229,6 +301,10 @@ class GraphBuilder(Diagnosed):
             return self.add(name, "layer_norm", (x,), {"epsilon": norm.epsilon}, **meta)
         attrs = {"epsilon": norm.epsilon, "momentum": norm.momentum}
         return self.add(name, "batch_norm", (x,), attrs, **meta)
+
+    def sum(self, name: str, inputs: tuple[str, ...], **meta: Any) -> str:
+        """The element-wise sum of `inputs`, an Add layer or the + operator (`keras.add_layer`)."""
+        return self.add(name, "add", inputs, {"layer": self.spec.keras.add_layer}, **meta)
 
     def activation(self, name: str, x: str, function: str, **meta: Any) -> str:
         """An activation layer; ReLU (and ReLU6) in the layer class the spec asks for."""

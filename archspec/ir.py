@@ -62,6 +62,10 @@ class Layer:
     """Which path of its block the layer is on: 'main', or a side path ('shortcut', 'se')."""
     bindings: Mapping[str, Binding] = field(default_factory=lambda: frozen_mapping())
     """attribute -> the block argument it is bound to: {'filters': Binding('filters', 4)}."""
+    group: str | None = None
+    """The sequential group this layer belongs to, if any: consecutive layers, each reading
+    the one before, that a backend wraps as one module (a `keras.Sequential` of this name, one
+    entry in `model.layers`). Every layer still counts on its own in the IR's figures."""
 
     @property
     def activation_values(self) -> int:

@@ -8,6 +8,7 @@ diagnostics), `archspec.blocks` (the block types and the block-authoring API),
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ from archspec.errors import Diagnosed, Diagnostic, SpecError
 from archspec.graph_builder import GraphBuilder, Stop
 from archspec.ir import Graph
 from archspec.limits import Budget, Limits
-from archspec.spec import Spec
+from archspec.spec import InputNormalization, Spec, Stem, StemPool
 
 __all__ = ["Analysis", "analyze", "lower", "scaled_width"]
 
@@ -80,8 +81,11 @@ class NetworkLowering:
             height, width = input_size
         graph.scope, graph.path = "input", ("input", "shape")
         x = graph.add("input", "input", (), {"shape": (height, width, channels)})
+        if spec.input.normalize is not None:
+            x = self.normalize(x, spec.input.normalize)
         self.budget.check(graph)
-        x = self.stem(x)
+        if spec.stem is not None:
+            x = self.stem(x, spec.stem)
         for index in range(len(spec.stages)):
             x = self.stage(index, x)
         x = self.head(x)
@@ -95,37 +99,70 @@ class NetworkLowering:
             output=x,
         )
 
-    def stem(self, x: str) -> str:
-        """The stem convs, their BN -> ReLU, and the optional pool."""
-        spec, graph = self.spec, self.graph
-        stem = spec.stem
-        graph.scope, graph.path = "stem", ("stem",)
-        bias = spec.conv.bias.stem
-        count = len(stem.filters)
-        for i, filters in enumerate(stem.filters, start=1):
-            suffix = str(i) if count > 1 else ""
-            stride = stem.stride if i == 1 else 1
-            graph.path = ("stem", "stride") if stride > 1 else ("stem", "filters")
-            width = scaled_width(filters, spec.width_multiplier)
-            x = graph.conv(f"stem_conv{suffix}", x, width, stem.kernel, stride, bias=bias)
-            if i < count or stem.norm:
-                x = graph.norm(f"stem_bn{suffix}", x)
-                x = graph.act(f"stem_relu{suffix}", x)
-        if stem.pool is not None:
-            pool = stem.pool
-            graph.path = ("stem", "pool")
-            if spec.conv.padding == "explicit" and pool.size % 2 == 0:
+    def normalize(self, x: str, normalize: InputNormalization) -> str:
+        """The input's Normalization layer, with one mean and variance per channel."""
+        graph = self.graph
+        channels = graph.shapes[x][-1]
+        for field in ("mean", "variance"):
+            values = getattr(normalize, field)
+            if len(values) != channels:
                 raise graph.fail(
-                    ("stem", "pool", "size"),
-                    f"explicit padding pads size // 2 on every side, which over-pads an even "
-                    f"pool of {pool.size}",
-                    hint="use an odd pool size, or conv.padding: same",
-                    code="even-window",
+                    ("input", "normalize", field),
+                    f"{len(values)} values for an input of {channels} channels",
+                    hint=f"give one {field} per channel of input.shape",
+                    code="channel-mismatch",
                 )
-            x, padding, unpadded = graph.window_input(x, pool.size, "stem_pool_pad", None)
-            x = graph.pool("stem_pool", x, pool.kind, pool.size, pool.stride, padding, unpadded)
+        attrs = {"mean": normalize.mean, "variance": normalize.variance}
+        return graph.add("input_normalization", "normalization", (x,), attrs)
+
+    def stem(self, x: str, stem: Stem) -> str:
+        """The stem convs, their norm -> activation, and the optional pool."""
+        spec, graph = self.spec, self.graph
+        graph.scope, graph.path = "stem", ("stem",)
+        style = stem.padding or spec.conv.padding
+        count = len(stem.filters)
+        if stem.kernel % 2 == 0 and (count > 1 or stem.kernel > stem.stride):
+            raise graph.fail(
+                ("stem", "kernel"),
+                f"an even kernel of {stem.kernel} needs asymmetric padding"
+                + (" in a deep stem" if count > 1 else f" with stride {stem.stride}"),
+                hint="use an odd kernel, or one conv whose kernel is no larger than its stride "
+                "(a patchify stem: kernel 4, stride 4)",
+                code="even-kernel",
+            )
+        with graph.sequential("stem") if spec.keras.sequential_stem else contextlib.nullcontext():
+            for i, filters in enumerate(stem.filters, start=1):
+                suffix = str(i) if count > 1 else ""
+                stride = stem.stride if i == 1 else 1
+                graph.path = ("stem", "stride") if stride > 1 else ("stem", "filters")
+                width = scaled_width(filters, spec.width_multiplier)
+                bias = spec.conv.bias.stem
+                x = graph.conv(
+                    f"stem_conv{suffix}", x, width, stem.kernel, stride, bias=bias, style=style
+                )
+                if i < count or stem.norm:
+                    x = graph.norm(f"stem_bn{suffix}", x)
+                    if i < count or stem.activation:
+                        x = graph.act(f"stem_relu{suffix}", x)
+            if stem.pool is not None:
+                x = self.stem_pool(x, stem.pool, style)
         self.budget.check(graph)
         return x
+
+    def stem_pool(self, x: str, pool: StemPool, style: str) -> str:
+        """The pool after the stem convs, in the stem's padding style."""
+        graph = self.graph
+        graph.path = ("stem", "pool")
+        if style == "explicit" and pool.size % 2 == 0:
+            raise graph.fail(
+                ("stem", "pool", "size"),
+                f"explicit padding pads size // 2 on every side, which over-pads an even "
+                f"pool of {pool.size}",
+                hint="use an odd pool size, or conv.padding: same",
+                code="even-window",
+            )
+        x, padding, unpadded = graph.window_input(x, pool.size, "stem_pool_pad", None, style)
+        return graph.pool("stem_pool", x, pool.kind, pool.size, pool.stride, padding, unpadded)
 
     def stage(self, index: int, x: str) -> str:
         """One stage, as its block type lowers it; the budget is checked after each block."""

@@ -18,9 +18,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from archspec.ir import Layer
+from archspec.ir import Graph, Layer
 
 Shape = tuple[int, ...]
 Attrs = Mapping[str, Any]
@@ -70,6 +70,15 @@ class Const:
     value: object
 
 
+Namespace = Literal["layers", "archspec", "ops"]
+"""Where a Keras call's callable lives:
+- 'layers': a stock layer class, `keras.layers.<cls>`;
+- 'archspec': a layer class archspec defines where Keras has none (in
+  `archspec.backends.keras`; generated code carries a copy of its source);
+- 'ops': an operation, `keras.ops.<cls>(*inputs, *args)`. It takes no name and makes no entry in
+  `model.layers` (what `x + y` on Keras tensors does)."""
+
+
 @dataclass(frozen=True, slots=True)
 class KerasCall:
     """`keras.layers.<cls>(*args, **keywords)`: args name IR attributes or are `Const`s."""
@@ -77,6 +86,7 @@ class KerasCall:
     cls: str
     args: tuple[str | Const, ...] = ()
     keywords: tuple[Keyword, ...] = ()
+    namespace: Namespace = "layers"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +104,12 @@ class LayerCall:
     cls: str
     args: tuple[CallArg, ...] = ()
     kwargs: tuple[tuple[str, CallArg], ...] = ()
+    namespace: Namespace = "layers"
+
+    @property
+    def is_layer(self) -> bool:
+        """Whether the call makes a layer (named, in `model.layers`), not an operation."""
+        return self.namespace != "ops"
 
 
 # --- the op entry -------------------------------------------------------------------------------
@@ -197,6 +213,7 @@ def _conv_text(attrs: Attrs) -> str:
     text += f"/{attrs['strides']}" if attrs["strides"] != 1 else ""
     text += f" {attrs['filters']}"
     text += f" g{attrs['groups']}" if attrs["groups"] != 1 else ""
+    text += f" {attrs['activation']}" if attrs["activation"] != "linear" else ""
     return text + ("" if attrs["use_bias"] else " (no bias)")
 
 
@@ -230,6 +247,12 @@ def _batch_norm_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> 
 def _dense_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
     count = inputs[0][-1] * attrs["units"] + attrs["units"]
     return count, count
+
+
+def _dense_macs(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> int:
+    # Dense acts on the last axis: once per position of a feature map (ConvNeXt's pointwise
+    # convs are Dense layers), once for a vector.
+    return math.prod(output[:-1]) * inputs[0][-1] * attrs["units"]
 
 
 def _broadcast_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
@@ -300,6 +323,7 @@ define(
                 Keyword("padding", "valid"),
                 Keyword("use_bias", True),
                 Keyword("groups", 1),
+                Keyword("activation", "linear"),
             ),
         ),
         _conv_text,
@@ -339,6 +363,14 @@ define(
 )
 define(
     Op(
+        "normalization",
+        # Constant statistics are not weights: the layer holds no parameters.
+        KerasCall("Normalization", (), (Keyword("mean"), Keyword("variance"))),
+        lambda a: "normalize",
+    )
+)
+define(
+    Op(
         "batch_norm",
         KerasCall("BatchNormalization", (), (Keyword("momentum", 0.99), Keyword("epsilon", 1e-3))),
         lambda a: "BN",
@@ -367,7 +399,15 @@ define(
         _activation_text,
     )
 )
-define(Op("add", KerasCall("Add"), lambda a: "add", shape=_merged_shape, merges=True, symbol="+"))
+
+
+def _add_call(attrs: Attrs) -> KerasCall:
+    if attrs["layer"] == "operator":
+        return KerasCall("add", namespace="ops")
+    return KerasCall("Add")
+
+
+define(Op("add", _add_call, lambda a: "add", shape=_merged_shape, merges=True, symbol="+"))
 define(
     Op(
         "multiply",
@@ -429,7 +469,7 @@ define(
         ),
         shape=lambda a, inputs: (*inputs[0][:-1], a["units"]),
         params=_dense_params,
-        macs=lambda a, inputs, output: inputs[0][-1] * a["units"],
+        macs=_dense_macs,
     )
 )
 define(
@@ -469,7 +509,26 @@ def keras_call(layer: Layer) -> LayerCall:
         or attrs[keyword.source] != keyword.default
         or keyword.source in layer.bindings
     )
-    return LayerCall(template.cls, tuple(argument(item) for item in template.args), kwargs)
+    args = tuple(argument(item) for item in template.args)
+    return LayerCall(template.cls, args, kwargs, template.namespace)
+
+
+def keras_layers(graph: Graph) -> list[tuple[str, tuple[Layer, ...]]]:
+    """The entries of the Keras model's `model.layers`, in order: (name, the IR layers in it).
+
+    A sequential group is one entry, named after the group; a layer that Keras computes as
+    an operation (`keras.ops`) is none; every other layer is an entry of its own.
+    """
+    entries: list[tuple[str, tuple[Layer, ...]]] = []
+    for layer in graph:
+        if layer.group is not None:
+            if entries and entries[-1][0] == layer.group:
+                entries[-1] = (layer.group, (*entries[-1][1], layer))
+            else:
+                entries.append((layer.group, (layer,)))
+        elif layer.op == "input" or keras_call(layer).is_layer:
+            entries.append((layer.name, (layer,)))
+    return entries
 
 
 def describe_layer(layer: Layer) -> str:

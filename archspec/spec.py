@@ -30,10 +30,10 @@ from archspec.fields import (
     Channels,
     Filters,
     Flag,
-    Kernel,
     Model,
     Name,
     Size,
+    StemKernel,
     StrictFloat,
     Stride,
     Whole,
@@ -44,6 +44,9 @@ from archspec.io import SourceMap
 def _one_or_many(value: Any) -> Any:
     return [value] if isinstance(value, int | float) and not isinstance(value, bool) else value
 
+
+Padding = Literal["same", "explicit"]
+"""How convs and pools pad (`GraphBuilder.window_input` applies a style)."""
 
 MAX_STEM_CONVS = 4
 _FILTERS_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_FILTERS}
@@ -71,11 +74,30 @@ StemFilters = Annotated[
 # --- input and stem ---------------------------------------------------------------------------
 
 
+FiniteFloat = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+Variance = Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False)]
+
+
+class InputNormalization(Model):
+    """Per-channel (x - mean) / sqrt(variance) with constants: a Keras Normalization layer.
+
+    keras.applications' ConvNeXt builds ImageNet's normalization into the model this way.
+    """
+
+    mean: tuple[FiniteFloat, ...] = Field(max_length=4096, description="One value per channel.")
+    variance: tuple[Variance, ...] = Field(
+        max_length=4096, description="One value per channel, each above 0."
+    )
+
+
 class Input(Model):
     """The image the model takes, channels last."""
 
     shape: tuple[Size, Size, Channels] = Field(
         description="[height, width, channels] of one input image."
+    )
+    normalize: InputNormalization | None = Field(
+        None, description="Normalization of the input inside the model, or none."
     )
 
 
@@ -96,12 +118,26 @@ class Stem(Model):
     """
 
     filters: StemFilters
-    kernel: Kernel = Field(3, description="Kernel size of each stem conv.")
+    kernel: StemKernel = Field(
+        3,
+        description="Kernel size of each stem conv: odd, or even for a single conv whose kernel "
+        "is no larger than its stride, which needs no padding (ConvNeXt's 4x4/4 patchify stem).",
+    )
     stride: Stride = Field(1, description="Stride of the first stem conv.")
     norm: Flag = Field(
         True,
         description="BN -> ReLU after the last stem conv. Pre-activation networks "
         "(keras.applications V2) leave it out: the first block normalizes its input itself.",
+    )
+    activation: Flag = Field(
+        True,
+        description="Whether the norm after the last stem conv is followed by the network's "
+        "activation (ConvNeXt's stem is conv -> LayerNorm only).",
+    )
+    padding: Padding | None = Field(
+        None,
+        description="Padding style of the stem's convs and pool; `conv.padding` if not given "
+        "(DenseNet pads its stem explicitly and its blocks 'same').",
     )
     pool: StemPool | None = Field(None, description="Pooling after the stem, or none.")
 
@@ -186,7 +222,7 @@ class ConvBias(Model):
 class Conv(Model):
     """Settings of every conv."""
 
-    padding: Literal["same", "explicit"] = Field(
+    padding: Padding = Field(
         "same",
         description="'same' padding, or ZeroPadding2D(k // 2) then a 'valid' conv "
         "(symmetric padding, as keras.applications does).",
@@ -214,6 +250,22 @@ class KerasOptions(Model):
         "ReLU",
         description="Layer class for ReLU activations: keras.layers.ReLU (seed) or "
         "Activation('relu') (keras.applications).",
+    )
+    add_layer: Literal["Add", "operator"] = Field(
+        "Add",
+        description="How residual adds are made: keras.layers.Add, or the + operator on "
+        "tensors (keras.ops.add: an operation, with no entry in model.layers; "
+        "keras.applications' ConvNeXt).",
+    )
+    sequential_stem: Flag = Field(
+        False,
+        description="Wrap the stem's layers in one keras.Sequential named 'stem': one entry in "
+        "model.layers holding the same layers and weights (keras.applications' ConvNeXt).",
+    )
+    sequential_transitions: Flag = Field(
+        False,
+        description="Wrap each transition (the layers a stage runs besides its blocks, such as "
+        "ConvNeXt's downsampling) in a keras.Sequential named after it.",
     )
 
 
@@ -287,7 +339,9 @@ class Spec(Model):
         "merged into it (mappings merge key by key, lists and values replace).",
     )
     input: Input
-    stem: Stem
+    stem: Stem | None = Field(
+        description="The convs before the first stage, or null for none (VGG)."
+    )
     stages: tuple[Stage, ...] = Field(min_length=1, max_length=32)
     head: Head
     residual: Residual = Residual()

@@ -1,22 +1,68 @@
 """IR -> keras.Model. The only module of archspec that imports Keras.
 
-Stock Keras layers only, each with the IR's explicit name, so a saved `.keras` file loads with
-plain `keras.saving.load_model` and no archspec installed.
+Stock Keras layers wherever Keras has one, each with the IR's explicit name, so a saved
+`.keras` file loads with plain `keras.saving.load_model`. Where Keras has none (ConvNeXt's
+layer scale and stochastic depth), the layer classes are defined here, registered as
+serializable under the package name 'archspec': a model that uses them loads once this
+module is imported (`import archspec.backends.keras`). The code generator copies their source
+into generated modules, which therefore stay self-contained.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal
 
 import keras
 
-from archspec.ir import Graph
+from archspec.ir import Graph, Layer
 from archspec.ops import keras_call
 
 Precision = Literal["float32", "mixed_float16", "mixed_bfloat16"]
+
+
+# --- layers Keras does not have -------------------------------------------------------------
+
+
+@keras.saving.register_keras_serializable(package="archspec")
+class LayerScale(keras.layers.Layer):
+    """Multiplies each channel by a learned factor, initialized to `init_values` (CaiT).
+
+    keras.applications' ConvNeXt defines the same layer (same arguments, one weight of shape
+    (projection_dim,)), so weights move between the two with set_weights.
+    """
+
+    def __init__(self, init_values: float, projection_dim: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.init_values = init_values
+        self.projection_dim = projection_dim
+
+    def build(self, input_shape: Any) -> None:
+        """One factor per channel."""
+        self.gamma = self.add_weight(
+            shape=(self.projection_dim,),
+            initializer=keras.initializers.Constant(self.init_values),
+            trainable=True,
+        )
+
+    def call(self, x: Any) -> Any:
+        """Scale the channels."""
+        return x * self.gamma
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor's arguments, for saving."""
+        config: dict[str, Any] = super().get_config()
+        config.update({"init_values": self.init_values, "projection_dim": self.projection_dim})
+        return config
+
+
+ARCHSPEC_LAYERS: dict[str, type[keras.layers.Layer]] = {"LayerScale": LayerScale}
+"""The layer classes of the 'archspec' namespace of `archspec.ops.KerasCall`, by name."""
+
+
+# --- building -----------------------------------------------------------------------------------
 
 
 def build_model(
@@ -27,27 +73,58 @@ def build_model(
     With a mixed precision, every layer computes in half precision except the classifier,
     whose output (a softmax, usually) stays float32 for numeric stability. A `seed` makes the
     initial weights reproducible: layers are created in the IR's fixed order, each drawing
-    from Keras's seeded global generator.
+    from Keras's seeded global generator. A sequential group becomes a `keras.Sequential`
+    of its layers, named after the group.
     """
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    tensors: dict[str, keras.KerasTensor] = {}
+    tensors: dict[str, Any] = {}
+    group: list[Layer] = []
+
+    def close_group() -> None:
+        members = [make_layer(layer, graph, precision) for layer in group]
+        sequential = keras.Sequential(members, name=group[0].group)
+        tensors[group[-1].name] = sequential(tensors[group[0].inputs[0]])
+        group.clear()
+
     for layer in graph.layers:
+        if group and layer.group != group[0].group:
+            close_group()
         if layer.op == "input":
             tensors[layer.name] = keras.Input(shape=layer.shape, name=layer.name)
-            continue
-        call = keras_call(layer)
-        kwargs = {key: arg.value for key, arg in call.kwargs}
-        if precision != "float32":
-            kwargs["dtype"] = "float32" if layer.name == graph.output else precision
-        instance = getattr(keras.layers, call.cls)(
-            *(arg.value for arg in call.args), name=layer.name, **kwargs
-        )
-        inputs = [tensors[name] for name in layer.inputs]
-        tensors[layer.name] = instance(inputs if len(inputs) > 1 else inputs[0])
+        elif layer.group is not None:
+            group.append(layer)
+        else:
+            tensors[layer.name] = apply(layer, graph, precision, tensors)
+    if group:
+        close_group()
     return keras.Model(
         inputs=tensors[graph.input.name], outputs=tensors[graph.output], name=graph.name
     )
+
+
+def make_layer(layer: Layer, graph: Graph, precision: Precision) -> keras.layers.Layer:
+    """The Keras layer of an IR layer, named as the IR names it."""
+    call = keras_call(layer)
+    kwargs = {key: arg.value for key, arg in call.kwargs}
+    if precision != "float32":
+        kwargs["dtype"] = "float32" if layer.name == graph.output else precision
+    if call.namespace == "archspec":
+        layer_class = ARCHSPEC_LAYERS[call.cls]
+    else:
+        layer_class = getattr(keras.layers, call.cls)
+    return layer_class(*(arg.value for arg in call.args), name=layer.name, **kwargs)
+
+
+def apply(layer: Layer, graph: Graph, precision: Precision, tensors: dict[str, Any]) -> Any:
+    """The output of an IR layer (not in a group), its inputs taken from `tensors`."""
+    inputs: Sequence[Any] = [tensors[name] for name in layer.inputs]
+    call = keras_call(layer)
+    if not call.is_layer:
+        operation = getattr(keras.ops, call.cls)
+        return operation(*inputs, *(arg.value for arg in call.args))
+    instance = make_layer(layer, graph, precision)
+    return instance(inputs if len(inputs) > 1 else inputs[0])
 
 
 # --- running: devices, distribution, timed steps ----------------------------------------------

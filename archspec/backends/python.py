@@ -16,13 +16,16 @@ formatter's version. Nothing from the spec reaches the output except through
 
 from __future__ import annotations
 
+import ast
 import builtins
+import functools
 import json
 import keyword
 import re
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from archspec.ir import Binding, Block, Graph, Layer, StageInfo
 from archspec.ops import CallArg, keras_call
@@ -201,14 +204,50 @@ class PythonWriter:
             *(f"{key}={render(a)}" for key, a in call.kwargs),
         )
 
+    @staticmethod
+    def constructor(layer: Layer) -> str:
+        """The callable that makes a layer: `layers.Conv2D`, or a class this module defines."""
+        call = keras_call(layer)
+        return call.cls if call.namespace == "archspec" else f"layers.{call.cls}"
+
     def layer_lines(
         self, indent: str, layer: Layer, target: str, name_source: str, inputs: Sequence[str]
     ) -> list[str]:
-        """`target = layers.Cls(args, name=...)(inputs)`, laid out."""
+        """`target = layers.Cls(args, name=...)(inputs)`, or `target = keras.ops.f(inputs)`."""
         cls, *arguments = self.call_args(layer)
+        if not keras_call(layer).is_layer:
+            return call_lines(indent, f"{target} = keras.ops.{cls}", [*inputs, *arguments])
         arguments.append(f"name={name_source}")
         tail = f"({inputs[0]})" if len(inputs) == 1 else f"([{', '.join(inputs)}])"
-        return call_lines(indent, f"{target} = layers.{cls}", arguments, tail)
+        return call_lines(indent, f"{target} = {self.constructor(layer)}", arguments, tail)
+
+    def statement_lines(
+        self,
+        indent: str,
+        members: Sequence[Layer],
+        target: str,
+        name_source: Callable[[str], str],
+        inputs: Sequence[str],
+    ) -> list[str]:
+        """One layer's statement, or a sequential group's: `keras.Sequential([...], name=...)`.
+
+        `name_source(name)` is the source of a layer's or the group's name.
+        """
+        first = members[0]
+        if first.group is None:
+            return self.layer_lines(indent, first, target, name_source(first.name), inputs)
+        inner = indent + 2 * INDENT
+        lines = [f"{indent}{target} = keras.Sequential(", f"{indent}{INDENT}["]
+        for layer in members:
+            _, *arguments = self.call_args(layer)
+            arguments.append(f"name={name_source(layer.name)}")
+            lines += call_lines(inner, self.constructor(layer), arguments, ",")
+        lines += [
+            f"{indent}{INDENT}],",
+            f"{indent}{INDENT}name={name_source(first.group)},",
+            f"{indent})({inputs[0]})",
+        ]
+        return lines
 
     # --- the module -----------------------------------------------------------------------
 
@@ -224,7 +263,17 @@ class PythonWriter:
             "Self-contained: needs only Keras 3 (with any backend). Run it to print the summary.",
         ]
         lines = ['"""' + docstring_text("\n".join(header)), '"""', ""]
-        lines += ["import keras", "from keras import layers", ""]
+        classes = layer_classes(self.graph)
+        imports = sorted({module for cls in classes for module in cls.imports})
+        lines += [
+            *imports,
+            *([""] if imports else []),
+            "import keras",
+            "from keras import layers",
+            "",
+        ]
+        for cls in classes:
+            lines += ["", *cls.source.splitlines(), ""]
         for function in self.functions.values():
             lines += ["", *self.function_lines(function), ""]
         lines += ["", *self.build_model_lines(), ""]
@@ -240,21 +289,30 @@ class PythonWriter:
         names = Namespace(("x", *function.parameters, "name"))
         holder: dict[str, str] = {"x": block.input}  # variable -> the IR layer whose value it holds
         variables = {"main": "x"}  # branch -> its variable
-        for i, layer in enumerate(body_layers):
-            inputs = [self.variable_for(source, holder) for source in layer.inputs]
-            if layer.branch not in variables:
-                variables[layer.branch] = names.create(layer.branch)
-            target = variables[layer.branch]
+
+        def name_source(name: str) -> str:
+            # Names inside the block are the block's name and a suffix.
+            suffix = name.removeprefix(block.name)
+            return "name" if not suffix else f'f"{{name}}{suffix}"'
+
+        done = 0
+        for members in statements(body_layers):
+            first, last = members[0], members[-1]
+            done += len(members)
+            inputs = [self.variable_for(source, holder) for source in first.inputs]
+            if first.branch not in variables:
+                variables[first.branch] = names.create(first.branch)
+            target = variables[first.branch]
             # A value still to be read must not be lost when its variable is overwritten: the
             # block input for an identity shortcut or a late projection, a branch point.
             kept = holder.get(target)
-            readers = [r for r in body_layers[i + 1 :] if kept in r.inputs]
+            readers = [r for r in body_layers[done:] if kept in r.inputs]
             if kept is not None and readers and list(holder.values()).count(kept) == 1:
                 alias = names.create(self.alias_name(block, kept, readers))
                 lines.append(f"{INDENT}{alias} = {target}")
                 holder[alias] = kept
-            lines += self.layer_lines(INDENT, layer, target, f'f"{{name}}_{layer.local}"', inputs)
-            holder[target] = layer.name
+            lines += self.statement_lines(INDENT, members, target, name_source, inputs)
+            holder[target] = last.name
         lines.append(f"{INDENT}return {self.variable_for(block.output, holder)}")
         return lines
 
@@ -297,7 +355,8 @@ class PythonWriter:
         blocks = {b.name: b for b in graph.blocks}
         stage_of_block = {name: stage for stage in graph.stages for name in stage.blocks}
         seen_scopes: set[str] = set()
-        for layer in graph.layers[1:]:
+        for members in statements(graph.layers[1:]):
+            layer = members[0]
             if layer.block is not None:
                 if layer.block in blocks:  # the block's first layer: call its function
                     block = blocks.pop(layer.block)
@@ -308,7 +367,7 @@ class PythonWriter:
             if layer.scope not in seen_scopes:
                 seen_scopes.add(layer.scope)
                 lines += ["", f"{INDENT}# {layer.scope}"]
-            lines += self.layer_lines(INDENT, layer, "x", python_literal(layer.name), [variable])
+            lines += self.statement_lines(INDENT, members, "x", python_literal, [variable])
             variable = "x"
         model_arguments = ["inputs=inputs", "outputs=x", f"name={python_literal(graph.name)}"]
         lines += ["", *call_lines(INDENT, "return keras.Model", model_arguments)]
@@ -331,6 +390,69 @@ class PythonWriter:
             f"name={python_literal(block.name)}",
         ]
         return call_lines(INDENT, f"x = {function.name}", arguments)
+
+
+def statements(layers: Sequence[Layer]) -> list[tuple[Layer, ...]]:
+    """Layers as the statements that make them: a sequential group is one, others one each."""
+    out: list[tuple[Layer, ...]] = []
+    for layer in layers:
+        if layer.group is not None and out and out[-1][0].group == layer.group:
+            out[-1] = (*out[-1], layer)
+        else:
+            out.append((layer,))
+    return out
+
+
+# --- layer classes Keras does not have: copied from the Keras backend's source --------------------
+
+KERAS_BACKEND = Path(__file__).with_name("keras.py")
+"""Where archspec's own layer classes are defined; read as text, never imported here."""
+
+
+@dataclass(frozen=True)
+class LayerClass:
+    """A layer class a generated module defines: its source, and the imports it needs."""
+
+    name: str
+    source: str
+    imports: tuple[str, ...]
+
+
+@functools.cache
+def backend_classes() -> dict[str, LayerClass]:
+    """The classes of the Keras backend's module, by name, with their decorators' lines.
+
+    Names the backend imports from the standard library (typing's `Any`) and a class uses
+    become the import lines a generated module needs for it.
+    """
+    text = KERAS_BACKEND.read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    lines = text.splitlines()
+    stdlib_names = {
+        alias.asname or alias.name: f"from {node.module} import {alias.name}"
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module in ("typing", "collections.abc")
+        for alias in node.names
+    }
+    classes = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+            used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+            imports = tuple(sorted(stdlib_names[name] for name in used & stdlib_names.keys()))
+            source = "\n".join(lines[start : node.end_lineno])
+            classes[node.name] = LayerClass(node.name, source, imports)
+    return classes
+
+
+def layer_classes(graph: Graph) -> list[LayerClass]:
+    """The archspec layer classes `graph` uses, in order of first use."""
+    names = dict.fromkeys(
+        call.cls
+        for call in (keras_call(layer) for layer in graph.layers[1:])
+        if call.namespace == "archspec"
+    )
+    return [backend_classes()[name] for name in names]
 
 
 def generate(graph: Graph) -> str:

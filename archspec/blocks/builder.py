@@ -37,6 +37,11 @@ class Arg:
         return Binding(self.name, self.factor)
 
 
+def _bindings(**attrs: int | Arg) -> dict[str, Binding]:
+    """The bindings of the attributes given a block argument."""
+    return {key: v.binding for key, v in attrs.items() if isinstance(v, Arg)}
+
+
 def value_of(x: int | Arg) -> int:
     """The number an `Arg` stands for, or the number itself."""
     return x.value if isinstance(x, Arg) else x
@@ -119,31 +124,60 @@ class BlockBuilder:
         local: str,
         x: str,
         filters: int | Arg,
-        kernel: int,
+        kernel: int | Arg,
         stride: int | Arg = 1,
         *,
         bias: bool,
-        groups: int = 1,
+        groups: int | Arg = 1,
+        activation: str = "linear",
         branch: str = "main",
     ) -> str:
-        """A conv in the spec's padding style (explicit padding adds a pad layer before it)."""
-        bindings = {
-            key: v.binding
-            for key, v in (("filters", filters), ("strides", stride))
-            if isinstance(v, Arg)
-        }
+        """A conv in the spec's padding style (explicit padding adds a pad layer before it).
+
+        `activation` is applied inside the conv (VGG's convs).
+        """
+        bindings = _bindings(filters=filters, kernel=kernel, strides=stride, groups=groups)
         head, _, tail = local.rpartition("conv")
         return self.graph.conv(
             f"{self.name}_{local}",
             x,
             value_of(filters),
-            kernel,
+            value_of(kernel),
             value_of(stride),
             bias=bias,
-            groups=groups,
+            groups=value_of(groups),
+            activation=activation,
             pad_meta=self.meta(f"{head}pad{tail}", branch, {}),
             **self.meta(local, branch, bindings),
         )
+
+    def depthwise(
+        self,
+        local: str,
+        x: str,
+        kernel: int,
+        stride: int | Arg = 1,
+        *,
+        bias: bool,
+        depth_multiplier: int = 1,
+        branch: str = "main",
+    ) -> str:
+        """A depthwise conv in the spec's padding style, like `conv`."""
+        head, _, tail = local.rpartition("conv")
+        return self.graph.depthwise(
+            f"{self.name}_{local}",
+            x,
+            kernel,
+            value_of(stride),
+            bias=bias,
+            depth_multiplier=depth_multiplier,
+            pad_meta=self.meta(f"{head}pad{tail}", branch, {}),
+            **self.meta(local, branch, _bindings(strides=stride)),
+        )
+
+    def sum(self, local: str, inputs: tuple[str, ...], branch: str = "main") -> str:
+        """The element-wise sum of `inputs` (an Add layer or the + operator, as the spec says)."""
+        return self.graph.sum(f"{self.name}_{local}", inputs, **self.meta(local, branch, {}))
 
     def norm(self, local: str, x: str, branch: str = "main") -> str:
         """The spec's normalization layer (BatchNormalization unless `norm.kind` says)."""
