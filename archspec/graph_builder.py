@@ -207,15 +207,28 @@ class GraphBuilder(Diagnosed):
         pad_name: str,
         pad_meta: Mapping[str, Any] | None,
         style: str | None = None,
+        stride: int = 1,
     ) -> tuple[str, str, str | None]:
         """The input of a conv or pool in a padding style: (input, Keras padding, unpadded).
 
         `style` is the spec's `conv.padding` unless given. 'same' leaves the input as it is.
         'explicit' pads size // 2 zeros on every side first (a layer named `pad_name`), then
-        the window is 'valid': symmetric, as keras.applications pads. `unpadded` is the layer
-        before the padding, if any, for the window's checks.
+        the window is 'valid': symmetric, as keras.applications pads ResNets.
+        'strided_bottom_right' leaves unstrided windows 'same'; before a strided one it pads
+        the zeros 'same' would add to a size the stride divides, size - stride in all, the
+        larger half at the bottom and right, then the window is 'valid': keras.applications'
+        MobileNet, ((0, 1), (0, 1)) before a 3x3/2 depthwise conv, whatever the size.
+        `unpadded` is the layer before the padding, if any, for the window's checks.
         """
         style = style or self.spec.conv.padding
+        if style == "strided_bottom_right":
+            if stride == 1:
+                return x, "same", None
+            total = max(size - stride, 0)
+            if total == 0:
+                return x, "valid", None
+            pads = ((total // 2, total - total // 2),) * 2
+            return self.zero_pad(pad_name, x, pads, **(pad_meta or {})), "valid", x
         if style != "explicit":
             return x, "same", None
         if size == 1:
@@ -257,7 +270,7 @@ class GraphBuilder(Diagnosed):
         else:
             head, _, tail = name.rpartition("conv")
             pad_name = f"{head}pad{tail}"
-            x, padding, unpadded = self.window_input(x, kernel, pad_name, pad_meta, style)
+            x, padding, unpadded = self.window_input(x, kernel, pad_name, pad_meta, style, stride)
         attrs = {
             "filters": filters,
             "kernel": kernel,
@@ -284,7 +297,7 @@ class GraphBuilder(Diagnosed):
         """DepthwiseConv2D in the spec's padding style, like `conv`."""
         head, _, tail = name.rpartition("conv")
         pad_name = f"{head}pad{tail}"
-        x, padding, unpadded = self.window_input(x, kernel, pad_name, pad_meta)
+        x, padding, unpadded = self.window_input(x, kernel, pad_name, pad_meta, None, stride)
         attrs = {
             "kernel": kernel,
             "strides": stride,

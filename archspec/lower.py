@@ -161,7 +161,9 @@ class NetworkLowering:
                 hint="use an odd pool size, or conv.padding: same",
                 code="even-window",
             )
-        x, padding, unpadded = graph.window_input(x, pool.size, "stem_pool_pad", None, style)
+        x, padding, unpadded = graph.window_input(
+            x, pool.size, "stem_pool_pad", None, style, pool.stride
+        )
         return graph.pool("stem_pool", x, pool.kind, pool.size, pool.stride, padding, unpadded)
 
     def stage(self, index: int, x: str) -> str:

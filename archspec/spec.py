@@ -45,7 +45,7 @@ def _one_or_many(value: Any) -> Any:
     return [value] if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
-Padding = Literal["same", "explicit"]
+Padding = Literal["same", "explicit", "strided_bottom_right"]
 """How convs and pools pad (`GraphBuilder.window_input` applies a style)."""
 
 MAX_STEM_CONVS = 4
@@ -224,8 +224,10 @@ class Conv(Model):
 
     padding: Padding = Field(
         "same",
-        description="'same' padding, or ZeroPadding2D(k // 2) then a 'valid' conv "
-        "(symmetric padding, as keras.applications does).",
+        description="'same' padding; 'explicit': ZeroPadding2D(k // 2) then a 'valid' conv "
+        "(symmetric, as keras.applications' ResNets); 'strided_bottom_right': 'same' for "
+        "unstrided windows, and before a strided one ZeroPadding2D of k - stride zeros, the "
+        "larger half at the bottom and right, then 'valid' (keras.applications' MobileNet).",
     )
     bias: ConvBias = ConvBias()
 
