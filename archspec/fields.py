@@ -97,3 +97,15 @@ ActivationName = Literal[
     "mish",
 ]
 """Activation functions by their Keras names (relu6 is ReLU capped at 6, as in MobileNets)."""
+
+PaddingStyle = Literal["same", "explicit", "strided_bottom_right"]
+"""How a conv or pool pads its input; `archspec.graph_builder.GraphBuilder.window_input` says
+how each style is built in Keras."""
+
+PADDING_DESCRIPTION = (
+    "'same': Keras's 'same' (on a stride-2 layer and an even size it pads only bottom and "
+    "right). 'explicit': ZeroPadding2D(k // 2) on every side, then a 'valid' window "
+    "(keras.applications' ResNets). 'strided_bottom_right': unstrided windows 'same'; before a "
+    "strided one ZeroPadding2D of k - stride zeros, the larger half at the bottom and right, "
+    "then 'valid', whatever the size (keras.applications' MobileNet)."
+)

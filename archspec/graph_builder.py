@@ -136,6 +136,7 @@ class GraphBuilder(Diagnosed):
             local=local or name,
             branch=branch,
             bindings=frozen_mapping(bindings),
+            is_layer=definition.is_layer(attrs),
             group=self.group,
         )
         self.layers.append(layer)
@@ -204,10 +205,10 @@ class GraphBuilder(Diagnosed):
         self,
         x: str,
         size: int,
+        stride: int,
         pad_name: str,
         pad_meta: Mapping[str, Any] | None,
         style: str | None = None,
-        stride: int = 1,
     ) -> tuple[str, str, str | None]:
         """The input of a conv or pool in a padding style: (input, Keras padding, unpadded).
 
@@ -270,16 +271,17 @@ class GraphBuilder(Diagnosed):
         else:
             head, _, tail = name.rpartition("conv")
             pad_name = f"{head}pad{tail}"
-            x, padding, unpadded = self.window_input(x, kernel, pad_name, pad_meta, style, stride)
-        attrs = {
+            x, padding, unpadded = self.window_input(x, kernel, stride, pad_name, pad_meta, style)
+        attrs: dict[str, Any] = {
             "filters": filters,
             "kernel": kernel,
             "strides": stride,
             "padding": padding,
             "use_bias": bias,
             "groups": groups,
-            "activation": activation,
         }
+        if activation != "linear":
+            attrs["activation"] = activation
         return self.add(name, "conv2d", (x,), attrs, unpadded=unpadded, **meta)
 
     def depthwise(
@@ -297,7 +299,7 @@ class GraphBuilder(Diagnosed):
         """DepthwiseConv2D in the spec's padding style, like `conv`."""
         head, _, tail = name.rpartition("conv")
         pad_name = f"{head}pad{tail}"
-        x, padding, unpadded = self.window_input(x, kernel, pad_name, pad_meta, None, stride)
+        x, padding, unpadded = self.window_input(x, kernel, stride, pad_name, pad_meta)
         attrs = {
             "kernel": kernel,
             "strides": stride,

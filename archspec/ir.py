@@ -62,6 +62,9 @@ class Layer:
     """Which path of its block the layer is on: 'main', or a side path ('shortcut', 'se')."""
     bindings: Mapping[str, Binding] = field(default_factory=lambda: frozen_mapping())
     """attribute -> the block argument it is bound to: {'filters': Binding('filters', 4)}."""
+    is_layer: bool = True
+    """False for a `keras.ops` call (ConvNeXt's `x + y`): a graph node Keras does not count
+    as a layer."""
     group: str | None = None
     """The sequential group this layer belongs to, if any: consecutive layers, each reading
     the one before, that a backend wraps as one module (a `keras.Sequential` of this name, one
@@ -92,6 +95,7 @@ class Block:
     """Documentation of this form of the block: its type's, then its variant's."""
     stage: int
     index: int
+    """Position in its stage, from 1; 0 for a transition (layers besides the stage's blocks)."""
     args: Mapping[str, int]
     """The block's arguments in order (filters, stride, ...): what bindings refer to."""
     input: str
@@ -143,6 +147,15 @@ class Graph:
 
     def __len__(self) -> int:
         return len(self.layers)
+
+    @property
+    def layer_count(self) -> int:
+        """Layers as Keras counts them, `len(model.layers)`.
+
+        The input counts, a sequential group counts as one, keras.ops calls do not.
+        """
+        groups = {layer.group for layer in self.layers if layer.group is not None}
+        return len(groups) + sum(layer.is_layer and layer.group is None for layer in self.layers)
 
     @property
     def input(self) -> Layer:

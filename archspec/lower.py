@@ -16,9 +16,9 @@ from archspec.blocks.builder import StageBuilder
 from archspec.consistency import check_settings
 from archspec.errors import Diagnosed, Diagnostic, SpecError
 from archspec.graph_builder import GraphBuilder, Stop
-from archspec.ir import Graph
+from archspec.ir import Binding, Graph
 from archspec.limits import Budget, Limits
-from archspec.spec import InputNormalization, Spec, Stem, StemPool
+from archspec.spec import Normalize, Spec, Stem, StemPool
 
 __all__ = ["Analysis", "analyze", "lower", "scaled_width"]
 
@@ -99,21 +99,21 @@ class NetworkLowering:
             output=x,
         )
 
-    def normalize(self, x: str, normalize: InputNormalization) -> str:
-        """The input's Normalization layer, with one mean and variance per channel."""
+    def normalize(self, x: str, normalize: Normalize) -> str:
+        """The input's Normalization layer, with one mean and std per channel."""
         graph = self.graph
+        graph.path = ("input", "normalize")
         channels = graph.shapes[x][-1]
-        for field in ("mean", "variance"):
-            values = getattr(normalize, field)
+        for key, values in {"mean": normalize.mean, "std": normalize.std}.items():
             if len(values) != channels:
                 raise graph.fail(
-                    ("input", "normalize", field),
+                    ("input", "normalize", key),
                     f"{len(values)} values for an input of {channels} channels",
-                    hint=f"give one {field} per channel of input.shape",
+                    hint="give one value per input channel",
                     code="channel-mismatch",
                 )
-        attrs = {"mean": normalize.mean, "variance": normalize.variance}
-        return graph.add("input_normalization", "normalization", (x,), attrs)
+        attrs = {"mean": normalize.mean, "variance": tuple(s**2 for s in normalize.std)}
+        return graph.add("input_normalize", "normalization", (x,), attrs)
 
     def stem(self, x: str, stem: Stem) -> str:
         """The stem convs, their norm -> activation, and the optional pool."""
@@ -162,7 +162,7 @@ class NetworkLowering:
                 code="even-window",
             )
         x, padding, unpadded = graph.window_input(
-            x, pool.size, "stem_pool_pad", None, style, pool.stride
+            x, pool.size, pool.stride, "stem_pool_pad", None, style
         )
         return graph.pool("stem_pool", x, pool.kind, pool.size, pool.stride, padding, unpadded)
 
@@ -221,18 +221,21 @@ class NetworkLowering:
             )
         graph.path = ("head", "classes")
         separate = head.activation_layer or as_map
+        classes = Binding("classes")  # generated code takes the number of classes as an argument
         if as_map:
-            x = graph.conv("classifier", x, head.classes, 1, 1, bias=True)
+            x = graph.conv(
+                "classifier", x, head.classes, 1, 1, bias=True, bindings={"filters": classes}
+            )
             if head.flatten == "reshape":
+                shape = {"target_shape": (head.classes,)}
                 x = graph.add(
-                    "classifier_reshape", "reshape", (x,), {"target_shape": (head.classes,)}
+                    "classifier_reshape", "reshape", (x,), shape, bindings={"target_shape": classes}
                 )
             else:
                 x = graph.add("classifier_flatten", "flatten", (x,), {})
         else:
-            x = graph.dense(
-                "classifier", x, head.classes, "linear" if separate else head.activation
-            )
+            activation = "linear" if separate else head.activation
+            x = graph.dense("classifier", x, head.classes, activation, bindings={"units": classes})
         if separate:
             x = graph.activation("classifier_activation", x, head.activation)
         self.budget.check(graph)

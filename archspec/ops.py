@@ -16,7 +16,7 @@ layers; everything else costs zero.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -50,12 +50,15 @@ class Keyword:
     """A keyword argument of a Keras call, taken from an IR attribute.
 
     It is left out where the attribute equals Keras's own `default` and is not bound to a
-    block argument, so generated code reads like hand-written code.
+    block argument, so generated code reads like hand-written code. An `optional` keyword's
+    attribute is set only on the layers that need it (a conv's activation): where it is
+    absent, the keyword is left out too.
     """
 
     name: str
     default: object = ALWAYS
     attr: str = ""
+    optional: bool = False
 
     @property
     def source(self) -> str:
@@ -70,7 +73,7 @@ class Const:
     value: object
 
 
-Namespace = Literal["layers", "archspec", "ops"]
+KerasModule = Literal["layers", "ops", "archspec"]
 """Where a Keras call's callable lives:
 - 'layers': a stock layer class, `keras.layers.<cls>`;
 - 'archspec': a layer class archspec defines where Keras has none (in
@@ -86,7 +89,7 @@ class KerasCall:
     cls: str
     args: tuple[str | Const, ...] = ()
     keywords: tuple[Keyword, ...] = ()
-    namespace: Namespace = "layers"
+    module: KerasModule = "layers"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,12 +107,7 @@ class LayerCall:
     cls: str
     args: tuple[CallArg, ...] = ()
     kwargs: tuple[tuple[str, CallArg], ...] = ()
-    namespace: Namespace = "layers"
-
-    @property
-    def is_layer(self) -> bool:
-        """Whether the call makes a layer (named, in `model.layers`), not an operation."""
-        return self.namespace != "ops"
+    module: KerasModule = "layers"
 
 
 # --- the op entry -------------------------------------------------------------------------------
@@ -153,6 +151,11 @@ class Op:
     def call(self, attrs: Attrs) -> KerasCall | None:
         """The Keras call template for these attributes."""
         return self.keras(attrs) if callable(self.keras) else self.keras
+
+    def is_layer(self, attrs: Attrs) -> bool:
+        """Whether Keras counts it among a model's layers (the input does; keras.ops do not)."""
+        call = self.call(attrs)
+        return call is None or call.module != "ops"
 
 
 OPS: dict[str, Op] = {}
@@ -213,7 +216,7 @@ def _conv_text(attrs: Attrs) -> str:
     text += f"/{attrs['strides']}" if attrs["strides"] != 1 else ""
     text += f" {attrs['filters']}"
     text += f" g{attrs['groups']}" if attrs["groups"] != 1 else ""
-    text += f" {attrs['activation']}" if attrs["activation"] != "linear" else ""
+    text += f" {attrs['activation']}" if "activation" in attrs else ""
     return text + ("" if attrs["use_bias"] else " (no bias)")
 
 
@@ -323,7 +326,7 @@ define(
                 Keyword("padding", "valid"),
                 Keyword("use_bias", True),
                 Keyword("groups", 1),
-                Keyword("activation", "linear"),
+                Keyword("activation", "linear", optional=True),
             ),
         ),
         _conv_text,
@@ -403,7 +406,7 @@ define(
 
 def _add_call(attrs: Attrs) -> KerasCall:
     if attrs["layer"] == "operator":
-        return KerasCall("add", namespace="ops")
+        return KerasCall("add", module="ops")
     return KerasCall("Add")
 
 
@@ -492,8 +495,12 @@ define(
 # --- reading the table --------------------------------------------------------------------------
 
 
-def keras_call(layer: Layer) -> LayerCall:
-    """The Keras layer call for an IR layer (not the input, which is `keras.Input`)."""
+def keras_call(layer: Layer, written: Collection[str] = ()) -> LayerCall:
+    """The Keras layer call for an IR layer (not the input, which is `keras.Input`).
+
+    A keyword equal to Keras's default is left out unless its attribute is bound to a block
+    argument or named in `written`.
+    """
     template = op_of(layer.op).call(layer.attrs)
     if template is None:
         raise ValueError(f"op {layer.op!r} has no Keras layer")
@@ -502,15 +509,17 @@ def keras_call(layer: Layer) -> LayerCall:
     def argument(item: str | Const) -> CallArg:
         return CallArg(item.value) if isinstance(item, Const) else CallArg(attrs[item], item)
 
+    present = [k for k in template.keywords if not (k.optional and k.source not in attrs)]
     kwargs = tuple(
         (keyword.name, CallArg(attrs[keyword.source], keyword.source))
-        for keyword in template.keywords
+        for keyword in present
         if keyword.default is ALWAYS
         or attrs[keyword.source] != keyword.default
         or keyword.source in layer.bindings
+        or keyword.source in written
     )
     args = tuple(argument(item) for item in template.args)
-    return LayerCall(template.cls, args, kwargs, template.namespace)
+    return LayerCall(template.cls, args, kwargs, template.module)
 
 
 def keras_layers(graph: Graph) -> list[tuple[str, tuple[Layer, ...]]]:
@@ -526,7 +535,7 @@ def keras_layers(graph: Graph) -> list[tuple[str, tuple[Layer, ...]]]:
                 entries[-1] = (layer.group, (*entries[-1][1], layer))
             else:
                 entries.append((layer.group, (layer,)))
-        elif layer.op == "input" or keras_call(layer).is_layer:
+        elif layer.is_layer:
             entries.append((layer.name, (layer,)))
     return entries
 

@@ -26,12 +26,14 @@ from archspec.blocks import StageSpec, stage_models
 from archspec.blocks.base import block_type_of, on_change
 from archspec.fields import (
     MAX_FILTERS,
+    PADDING_DESCRIPTION,
     ActivationName,
     Channels,
     Filters,
     Flag,
     Model,
     Name,
+    PaddingStyle,
     Size,
     StemKernel,
     StrictFloat,
@@ -44,9 +46,6 @@ from archspec.io import SourceMap
 def _one_or_many(value: Any) -> Any:
     return [value] if isinstance(value, int | float) and not isinstance(value, bool) else value
 
-
-Padding = Literal["same", "explicit", "strided_bottom_right"]
-"""How convs and pools pad (`GraphBuilder.window_input` applies a style)."""
 
 MAX_STEM_CONVS = 4
 _FILTERS_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_FILTERS}
@@ -74,19 +73,23 @@ StemFilters = Annotated[
 # --- input and stem ---------------------------------------------------------------------------
 
 
-FiniteFloat = Annotated[float, Strict(), Field(allow_inf_nan=False)]
-Variance = Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False)]
+PositiveFloat = Annotated[StrictFloat, Field(gt=0, allow_inf_nan=False)]
+FiniteFloat = Annotated[StrictFloat, Field(allow_inf_nan=False)]
+ChannelValues = Annotated[tuple[FiniteFloat, ...], Field(min_length=1, max_length=4096)]
 
 
-class InputNormalization(Model):
-    """Per-channel (x - mean) / sqrt(variance) with constants: a Keras Normalization layer.
+class Normalize(Model):
+    """keras.layers.Normalization per channel: (value - mean) / std, constants of the model.
 
     keras.applications' ConvNeXt builds ImageNet's normalization into the model this way.
     """
 
-    mean: tuple[FiniteFloat, ...] = Field(max_length=4096, description="One value per channel.")
-    variance: tuple[Variance, ...] = Field(
-        max_length=4096, description="One value per channel, each above 0."
+    mean: ChannelValues = Field(description="One mean per input channel.")
+    std: tuple[PositiveFloat, ...] = Field(
+        min_length=1,
+        max_length=4096,
+        description="One standard deviation per input channel (the layer's variance is its "
+        "square).",
     )
 
 
@@ -96,8 +99,8 @@ class Input(Model):
     shape: tuple[Size, Size, Channels] = Field(
         description="[height, width, channels] of one input image."
     )
-    normalize: InputNormalization | None = Field(
-        None, description="Normalization of the input inside the model, or none."
+    normalize: Normalize | None = Field(
+        None, description="A Normalization layer first, inside the model, or none."
     )
 
 
@@ -124,6 +127,11 @@ class Stem(Model):
         "is no larger than its stride, which needs no padding (ConvNeXt's 4x4/4 patchify stem).",
     )
     stride: Stride = Field(1, description="Stride of the first stem conv.")
+    padding: PaddingStyle | None = Field(
+        None,
+        description="Padding style of the stem's convs and pool; `conv.padding` if not given "
+        "(keras.applications' DenseNet pads its stem explicitly and its blocks 'same').",
+    )
     norm: Flag = Field(
         True,
         description="BN -> ReLU after the last stem conv. Pre-activation networks "
@@ -133,11 +141,6 @@ class Stem(Model):
         True,
         description="Whether the norm after the last stem conv is followed by the network's "
         "activation (ConvNeXt's stem is conv -> LayerNorm only).",
-    )
-    padding: Padding | None = Field(
-        None,
-        description="Padding style of the stem's convs and pool; `conv.padding` if not given "
-        "(DenseNet pads its stem explicitly and its blocks 'same').",
     )
     pool: StemPool | None = Field(None, description="Pooling after the stem, or none.")
 
@@ -222,12 +225,10 @@ class ConvBias(Model):
 class Conv(Model):
     """Settings of every conv."""
 
-    padding: Padding = Field(
+    padding: PaddingStyle = Field(
         "same",
-        description="'same' padding; 'explicit': ZeroPadding2D(k // 2) then a 'valid' conv "
-        "(symmetric, as keras.applications' ResNets); 'strided_bottom_right': 'same' for "
-        "unstrided windows, and before a strided one ZeroPadding2D of k - stride zeros, the "
-        "larger half at the bottom and right, then 'valid' (keras.applications' MobileNet).",
+        description="Padding of the blocks' convs and pools, and of the stem unless "
+        "`stem.padding` says. " + PADDING_DESCRIPTION,
     )
     bias: ConvBias = ConvBias()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import sys
 import types
@@ -28,11 +29,22 @@ def test_generated_source_matches_its_golden_file(spec_path, golden):
     golden(f"codegen/{spec_path.stem}.py", archspec.codegen(spec_path))
 
 
+RUFF_CHECK = [
+    "check",
+    "--isolated",
+    "--select",
+    "E,F,W,I,B,UP,SIM,RUF,PTH,D",
+    "--ignore",
+    "D203,D213",
+]
+"""This project's own rules, pydocstyle included, so generated code can join such a project."""
+
+
 def test_generated_source_passes_ruff_as_generated(tmp_path):
     for spec_path in SPECS:
         (tmp_path / f"{spec_path.stem}.py").write_text(archspec.codegen(spec_path))
     ruff = [sys.executable, "-m", "ruff"]
-    for command in (["check", "--isolated"], ["format", "--isolated", "--check", "--diff"]):
+    for command in (RUFF_CHECK, ["format", "--isolated", "--check", "--diff"]):
         result = subprocess.run(
             [*ruff, *command, str(tmp_path)], capture_output=True, text=True, check=False
         )
@@ -56,6 +68,27 @@ def test_generation_is_deterministic_across_processes():
     assert outputs == {archspec.codegen(ROOT / "specs" / "resnet50v2.yaml")}
 
 
+def test_readme_states_the_generated_signatures():
+    readme = (ROOT / "README.md").read_text()
+    source = archspec.codegen(ROOT / "specs" / "resnet22.yaml")
+    stated = {s.strip("`") for s in re.findall(r"`(\w+\([^`]*\))`", readme) if "_block(" in s}
+    stated |= {s for s in re.findall(r"`(build_model\([^`]*\))`", readme)}
+    assert stated, "the README states no generated signature"
+    for signature in stated:
+        assert f"def {signature}:" in source, signature
+
+
+def test_a_single_form_of_a_block_type_is_a_single_function():
+    """A stride-1 first stage does not give a near-copy of the strided projection block."""
+    spec = archspec.load(ROOT / "specs" / "resnetv2_50_timm.yaml")
+    source = archspec.codegen(spec)
+    functions = [node.name for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)]
+    assert functions == [
+        "preact_bottleneck_conv_block", "preact_bottleneck_identity_block", "build_model"
+    ]  # fmt: skip
+    assert 'stride=1, name="stage1_block1"' in source
+
+
 def test_generated_module_imports_only_keras():
     tree = ast.parse(archspec.codegen(ROOT / "specs" / "resnet50v2.yaml"))
     imported = {
@@ -77,9 +110,9 @@ def test_one_function_per_kind_of_block_and_a_comment_per_stage():
     assert 'name="stage2_block1"' in source
 
 
-def test_docstring_text_escapes_what_could_end_the_literal():
-    assert docstring_text('a """ b \\ c') == 'a \\"\\"\\" b \\\\ c'
-    assert docstring_text("\x00\u2028") == "\\x00\\u2028"
+def test_docstring_text_cannot_end_the_literal_and_needs_no_escape():
+    assert docstring_text('a """ b \\ c "quoted"') == 'a "\'" b <U+005C> c "quoted"'
+    assert docstring_text("\x00\u2028\x1b[31m") == "<U+0000><U+2028><U+001B>[31m"
 
 
 def test_call_lines_layout():
@@ -121,3 +154,14 @@ def test_generated_resnet22_equals_the_hand_written_reference(reference_resnet22
     source = archspec.codegen(ROOT / "specs" / "resnet22.yaml")
     generated = generated_module(source, "resnet22").build_model()
     assert layer_sequence(generated) == layer_sequence(reference_resnet22)
+
+
+@pytest.mark.keras
+def test_generated_build_model_takes_another_input_size_and_class_count(built_models):
+    source = archspec.codegen(ROOT / "specs" / "resnet22.yaml")
+    module = generated_module(source, "resnet22_resized")
+    model = module.build_model(input_shape=(64, 64, 1), classes=7)
+    assert model.input_shape == (None, 64, 64, 1) and model.output_shape == (None, 7)
+    assert model.get_layer("classifier").units == 7
+    default = module.build_model()
+    assert layer_sequence(default) == layer_sequence(built_models("resnet22"))

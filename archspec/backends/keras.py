@@ -109,7 +109,7 @@ def make_layer(layer: Layer, graph: Graph, precision: Precision) -> keras.layers
     kwargs = {key: arg.value for key, arg in call.kwargs}
     if precision != "float32":
         kwargs["dtype"] = "float32" if layer.name == graph.output else precision
-    if call.namespace == "archspec":
+    if call.module == "archspec":
         layer_class = ARCHSPEC_LAYERS[call.cls]
     else:
         layer_class = getattr(keras.layers, call.cls)
@@ -120,9 +120,10 @@ def apply(layer: Layer, graph: Graph, precision: Precision, tensors: dict[str, A
     """The output of an IR layer (not in a group), its inputs taken from `tensors`."""
     inputs: Sequence[Any] = [tensors[name] for name in layer.inputs]
     call = keras_call(layer)
-    if not call.is_layer:
+    if call.module == "ops":  # a function on tensors: a node, not a layer, so no name
         operation = getattr(keras.ops, call.cls)
-        return operation(*inputs, *(arg.value for arg in call.args))
+        kwargs = {key: arg.value for key, arg in call.kwargs}
+        return operation(*inputs, *(arg.value for arg in call.args), **kwargs)
     instance = make_layer(layer, graph, precision)
     return instance(inputs if len(inputs) > 1 else inputs[0])
 

@@ -23,7 +23,7 @@ import json
 import keyword
 import re
 import textwrap
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,9 +55,10 @@ class Namespace:
         return name
 
 
-def render_binding(binding: Binding) -> str:
-    """A bound attribute as source: `filters`, `filters * 4`."""
-    return binding.arg if binding.factor == 1 else f"{binding.arg} * {binding.factor}"
+def render_binding(binding: Binding, value: object = None) -> str:
+    """A bound attribute as source: `filters`, `filters * 4`, `(classes,)` for a 1-tuple."""
+    text = binding.arg if binding.factor == 1 else f"{binding.arg} * {binding.factor}"
+    return f"({text},)" if isinstance(value, tuple) else text
 
 
 def python_literal(value: object) -> str:
@@ -75,24 +76,20 @@ def python_literal(value: object) -> str:
 
 
 def docstring_text(text: str) -> str:
-    """Escape text for a triple-quoted docstring: it cannot close it or hide a statement."""
-    out = []
+    """Text for a docstring that cannot close it, hide a statement, or need an escape.
+
+    Pydocstyle asks for no backslashes in a docstring (D301), so nothing is escaped: a
+    backslash or a character that is not printable is written as `<U+XXXX>`, and a quote that
+    follows a quote becomes an apostrophe, so no run of three can end the docstring.
+    """
+    out: list[str] = []
     for char in text:
-        if char == "\\":
-            out.append("\\\\")
-        elif char == '"':
-            out.append('\\"')
-        elif char == "\n" or char.isprintable():
-            out.append(char)
+        if char == '"' and out and out[-1] == '"':
+            out.append("'")
+        elif char == "\\" or not (char == "\n" or char.isprintable()):
+            out.append(f"<U+{ord(char):04X}>")
         else:
-            code = ord(char)
-            out.append(
-                f"\\x{code:02x}"
-                if code < 0x100
-                else f"\\u{code:04x}"
-                if code < 0x10000
-                else f"\\U{code:08x}"
-            )
+            out.append(char)
     return "".join(out)
 
 
@@ -108,6 +105,29 @@ def wrap_paragraphs(text: str, width: int) -> list[str]:
                 textwrap.wrap(words, width, break_on_hyphens=False, break_long_words=False)
             )
     return lines
+
+
+def first_fitting(indent: str, *summaries: str) -> str:
+    """The first summary that fits on a docstring's first line at this indent."""
+    room = LINE_LENGTH - len(indent) - 6
+    return next((text for text in summaries if len(docstring_text(text)) <= room), summaries[-1])
+
+
+def docstring_lines(summary: str, body: str, indent: str) -> list[str]:
+    """A docstring: a one-line summary, then the body's paragraphs (pydocstyle's layout).
+
+    The body is escaped so that it cannot close the docstring or hide a statement.
+    """
+    paragraphs = wrap_paragraphs(body, LINE_LENGTH - len(indent) - 4)
+    text = [docstring_text(line) for line in paragraphs]
+    if not text:
+        return [f'{indent}"""{docstring_text(summary)}"""']
+    return [
+        f'{indent}"""{docstring_text(summary)}',
+        "",
+        *(f"{indent}{line}" if line else "" for line in text),
+        f'{indent}"""',
+    ]
 
 
 def call_lines(indent: str, head: str, arguments: Sequence[str], tail: str = "") -> list[str]:
@@ -129,11 +149,18 @@ def call_lines(indent: str, head: str, arguments: Sequence[str], tail: str = "")
 
 @dataclass
 class _Function:
-    """A generated block function: its name, the block it is written from, its parameters."""
+    """A generated block function: its name, the block it is written from, its parameters.
+
+    `sources` says how an attribute of the template's i-th layer is written when it is not a
+    literal (`filters * 4`, `kernel`); `values` holds, per block, what it passes for the
+    parameters that are not block arguments.
+    """
 
     name: str
     template: Block
     parameters: tuple[str, ...]
+    sources: dict[tuple[int, str], str]
+    values: dict[str, dict[str, object]]
 
 
 class PythonWriter:
@@ -142,43 +169,78 @@ class PythonWriter:
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
         self.names = Namespace(MODULE_NAMES)
-        self.functions: dict[tuple[object, ...], _Function] = {}
+        self.functions: list[_Function] = []
         self.function_of: dict[str, _Function] = {}
         self.plan_functions()
 
     # --- which blocks share a function ----------------------------------------------------
 
-    def signature(self, block: Block) -> tuple[object, ...]:
-        """What a block's layers are, up to the block's arguments and its name."""
+    def structure(self, block: Block) -> tuple[object, ...]:
+        """What a block's layers are, up to their attribute values and the block's name."""
         parts: list[object] = [block.kind, block.variant]
         for name in block.layers:
             layer = self.graph[name]
+            call = keras_call(layer)
+            constants = tuple(arg.value for arg in call.args if arg.attr is None)
+            inputs = self.local_inputs(block, layer)
+            grouped = layer.group is not None
             parts.append(
-                (layer.local, layer.branch, self.local_inputs(block, layer), self.call_args(layer))
+                (layer.local, layer.op, layer.branch, inputs, call.cls, constants, grouped)
             )
         return tuple(parts)
 
     def plan_functions(self) -> None:
-        """Give each distinct block signature a function, named after its kind and variant."""
-        kinds_with_variants = {
-            kind
-            for kind in {b.kind for b in self.graph.blocks}
-            if len({self.signature(b) for b in self.graph.blocks if b.kind == kind}) > 1
-        }
+        """One function per form of each block type; what differs becomes its parameters.
+
+        Blocks of one type and variant with the same layers share a function: an attribute
+        bound to a block argument is written as that argument (`filters * 4`) in every block
+        whose value agrees with it, and any other attribute whose value differs between the
+        blocks becomes a parameter of its own.
+        """
+        groups: dict[tuple[object, ...], list[Block]] = {}
         for block in self.graph.blocks:
-            key = self.signature(block)
-            if key not in self.functions:
-                variant = block.variant if block.kind in kinds_with_variants else ""
-                variant = f"_{variant}" if variant else ""
-                name = self.names.create(f"{block.kind}{variant}_block")
-                bound = {
-                    binding.arg
-                    for layer_name in block.layers
-                    for binding in self.graph[layer_name].bindings.values()
-                }
-                parameters = tuple(arg for arg in block.args if arg in bound)
-                self.functions[key] = _Function(name, block, parameters)
-            self.function_of[block.name] = self.functions[key]
+            groups.setdefault(self.structure(block), []).append(block)
+        variants: dict[str, set[str]] = {}
+        for block in self.graph.blocks:
+            variants.setdefault(block.kind, set()).add(block.variant)
+        for blocks in groups.values():
+            template = blocks[0]
+            variant = template.variant if len(variants[template.kind]) > 1 else ""
+            name = self.names.create(f"{template.kind}{f'_{variant}' if variant else ''}_block")
+            function = self.parameterize(name, blocks)
+            self.functions.append(function)
+            for block in blocks:
+                self.function_of[block.name] = function
+
+    def parameterize(self, name: str, blocks: list[Block]) -> _Function:
+        """The function that `blocks` (of one structure) share."""
+        template = blocks[0]
+        sources: dict[tuple[int, str], str] = {}
+        used_args: set[str] = set()
+        extra: dict[tuple[object, ...], str] = {}  # values across the blocks -> parameter
+        names = Namespace(("x", "name", *template.args))
+        for i, layer in enumerate(self.graph[n] for n in template.layers):
+            peers = [self.graph[block.layers[i]] for block in blocks]
+            for attr in self.call_attrs(layer):
+                binding = next((p.bindings[attr] for p in peers if attr in p.bindings), None)
+                if binding is not None and all(
+                    peer.attrs[attr] == block.args.get(binding.arg, 0) * binding.factor
+                    for peer, block in zip(peers, blocks, strict=True)
+                ):
+                    sources[i, attr] = render_binding(binding, layer.attrs[attr])
+                    used_args.add(binding.arg)
+                    continue
+                values = tuple(peer.attrs[attr] for peer in peers)
+                if len(set(map(repr, values))) > 1:
+                    if values not in extra:
+                        extra[values] = names.create(attr)
+                    sources[i, attr] = extra[values]
+        parameters = (*(arg for arg in template.args if arg in used_args), *extra.values())
+        per_block = {
+            block.name: {parameter: values[j] for values, parameter in extra.items()}
+            for j, block in enumerate(blocks)
+        }
+        return _Function(name, template, parameters, sources, per_block)
 
     # --- rendering pieces -----------------------------------------------------------------
 
@@ -189,37 +251,52 @@ class PythonWriter:
         )
 
     @staticmethod
-    def call_args(layer: Layer) -> tuple[str, ...]:
-        """Positional and keyword arguments as source; bound attributes become expressions."""
-        call = keras_call(layer)
+    def call_attrs(layer: Layer) -> list[str]:
+        """The attributes a layer's Keras call takes, written or left at Keras's default."""
+        call = keras_call(layer, written=layer.attrs.keys())
+        return [a.attr for a in (*call.args, *(arg for _, arg in call.kwargs)) if a.attr]
+
+    @staticmethod
+    def call_args(layer: Layer, sources: Mapping[str, str] | None = None) -> tuple[str, ...]:
+        """The callee, then its arguments as source; `sources` overrides literals.
+
+        The callee is `layers.<Class>` for a stock layer, `<Class>` for one this module
+        defines, `keras.ops.<function>` for an operation on tensors.
+        """
+        sources = sources or {}
+        call = keras_call(layer, written=sources.keys())
 
         def render(arg: CallArg) -> str:
-            if arg.attr is not None and arg.attr in layer.bindings:
-                return render_binding(layer.bindings[arg.attr])
+            if arg.attr is not None and arg.attr in sources:
+                return sources[arg.attr]
             return python_literal(arg.value)
 
+        callee = {"layers": "layers.", "ops": "keras.ops.", "archspec": ""}[call.module] + call.cls
         return (
-            call.cls,
+            callee,
             *(render(a) for a in call.args),
             *(f"{key}={render(a)}" for key, a in call.kwargs),
         )
 
-    @staticmethod
-    def constructor(layer: Layer) -> str:
-        """The callable that makes a layer: `layers.Conv2D`, or a class this module defines."""
-        call = keras_call(layer)
-        return call.cls if call.namespace == "archspec" else f"layers.{call.cls}"
-
     def layer_lines(
-        self, indent: str, layer: Layer, target: str, name_source: str, inputs: Sequence[str]
+        self,
+        indent: str,
+        layer: Layer,
+        target: str,
+        name_source: str,
+        inputs: Sequence[str],
+        sources: Mapping[str, str] | None = None,
     ) -> list[str]:
-        """`target = layers.Cls(args, name=...)(inputs)`, or `target = keras.ops.f(inputs)`."""
-        cls, *arguments = self.call_args(layer)
-        if not keras_call(layer).is_layer:
-            return call_lines(indent, f"{target} = keras.ops.{cls}", [*inputs, *arguments])
+        """`target = layers.Cls(args, name=...)(inputs)`, laid out.
+
+        An operation on tensors takes no name: `target = keras.ops.f(inputs, args)`.
+        """
+        callee, *arguments = self.call_args(layer, sources)
+        if not layer.is_layer:
+            return call_lines(indent, f"{target} = {callee}", [*inputs, *arguments])
         arguments.append(f"name={name_source}")
         tail = f"({inputs[0]})" if len(inputs) == 1 else f"([{', '.join(inputs)}])"
-        return call_lines(indent, f"{target} = {self.constructor(layer)}", arguments, tail)
+        return call_lines(indent, f"{target} = {callee}", arguments, tail)
 
     def statement_lines(
         self,
@@ -228,20 +305,22 @@ class PythonWriter:
         target: str,
         name_source: Callable[[str], str],
         inputs: Sequence[str],
+        sources: Callable[[Layer], Mapping[str, str]],
     ) -> list[str]:
         """One layer's statement, or a sequential group's: `keras.Sequential([...], name=...)`.
 
-        `name_source(name)` is the source of a layer's or the group's name.
+        `name_source(name)` is the source of a layer's or the group's name, `sources(layer)`
+        the attributes of a layer written other than as literals.
         """
         first = members[0]
         if first.group is None:
-            return self.layer_lines(indent, first, target, name_source(first.name), inputs)
-        inner = indent + 2 * INDENT
+            name = name_source(first.name)
+            return self.layer_lines(indent, first, target, name, inputs, sources(first))
         lines = [f"{indent}{target} = keras.Sequential(", f"{indent}{INDENT}["]
         for layer in members:
-            _, *arguments = self.call_args(layer)
+            callee, *arguments = self.call_args(layer, sources(layer))
             arguments.append(f"name={name_source(layer.name)}")
-            lines += call_lines(inner, self.constructor(layer), arguments, ",")
+            lines += call_lines(indent + 2 * INDENT, callee, arguments, ",")
         lines += [
             f"{indent}{INDENT}],",
             f"{indent}{INDENT}name={name_source(first.group)},",
@@ -254,27 +333,24 @@ class PythonWriter:
     def module(self) -> str:
         """The whole module's source."""
         graph = self.graph
-        header = [f"{graph.name}: a Keras 3 model, generated by archspec from its spec."]
-        description = wrap_paragraphs(graph.description, LINE_LENGTH - 4)
-        if description:
-            header += ["", *description]
-        header += [
+        summary = first_fitting(
             "",
+            f"{graph.name}: a Keras 3 model, generated by archspec from its spec.",
+            "A Keras 3 model, generated by archspec from its spec.",
+        )
+        body = [] if summary.startswith(graph.name) else [f"The model: {graph.name}."]
+        body += [
+            graph.description,
             "Self-contained: needs only Keras 3 (with any backend). Run it to print the summary.",
         ]
-        lines = ['"""' + docstring_text("\n".join(header)), '"""', ""]
-        classes = layer_classes(self.graph)
-        imports = sorted({module for cls in classes for module in cls.imports})
-        lines += [
-            *imports,
-            *([""] if imports else []),
-            "import keras",
-            "from keras import layers",
-            "",
-        ]
+        lines = [*docstring_lines(summary, "\n\n".join(body), ""), ""]
+        classes = layer_classes(graph)
+        imports = sorted({line for cls in classes for line in cls.imports})
+        lines += [*imports, *([""] if imports else []), "import keras", "from keras import layers"]
+        lines.append("")
         for cls in classes:
             lines += ["", *cls.source.splitlines(), ""]
-        for function in self.functions.values():
+        for function in self.functions:
             lines += ["", *self.function_lines(function), ""]
         lines += ["", *self.build_model_lines(), ""]
         lines += ["", 'if __name__ == "__main__":', f"{INDENT}build_model().summary()", ""]
@@ -284,21 +360,26 @@ class PythonWriter:
         """One block function: docstring, the template block's layers, return its output."""
         block = function.template
         lines = [f"def {function.name}({', '.join(('x', *function.parameters, 'name'))}):"]
-        lines += [INDENT + line if line else "" for line in self.function_docstring(block.doc)]
+        form = f" ({block.summary})" if block.summary else ""
+        summary = first_fitting(INDENT, f"One {block.kind} block{form}.", "One block.")
+        lines += docstring_lines(summary, block.doc, INDENT)
         body_layers = [self.graph[name] for name in block.layers]
+        position = {layer.name: i for i, layer in enumerate(body_layers)}
         names = Namespace(("x", *function.parameters, "name"))
         holder: dict[str, str] = {"x": block.input}  # variable -> the IR layer whose value it holds
         variables = {"main": "x"}  # branch -> its variable
 
-        def name_source(name: str) -> str:
-            # Names inside the block are the block's name and a suffix.
-            suffix = name.removeprefix(block.name)
-            return "name" if not suffix else f'f"{{name}}{suffix}"'
+        def sources(layer: Layer) -> dict[str, str]:
+            i = position[layer.name]
+            return {attr: text for (j, attr), text in function.sources.items() if j == i}
 
-        done = 0
+        def name_source(name: str) -> str:
+            # Every name in a block, its layers' and a group's, is the block's plus a suffix.
+            suffix = name.removeprefix(block.name)
+            return f'f"{{name}}{suffix}"' if suffix else "name"
+
         for members in statements(body_layers):
             first, last = members[0], members[-1]
-            done += len(members)
             inputs = [self.variable_for(source, holder) for source in first.inputs]
             if first.branch not in variables:
                 variables[first.branch] = names.create(first.branch)
@@ -306,12 +387,12 @@ class PythonWriter:
             # A value still to be read must not be lost when its variable is overwritten: the
             # block input for an identity shortcut or a late projection, a branch point.
             kept = holder.get(target)
-            readers = [r for r in body_layers[done:] if kept in r.inputs]
+            readers = [r for r in body_layers[position[last.name] + 1 :] if kept in r.inputs]
             if kept is not None and readers and list(holder.values()).count(kept) == 1:
                 alias = names.create(self.alias_name(block, kept, readers))
                 lines.append(f"{INDENT}{alias} = {target}")
                 holder[alias] = kept
-            lines += self.statement_lines(INDENT, members, target, name_source, inputs)
+            lines += self.statement_lines(INDENT, members, target, name_source, inputs, sources)
             holder[target] = last.name
         lines.append(f"{INDENT}return {self.variable_for(block.output, holder)}")
         return lines
@@ -330,31 +411,35 @@ class PythonWriter:
                 return variable
         raise AssertionError(f"no variable holds {source}")
 
-    @staticmethod
-    def function_docstring(text: str) -> list[str]:
-        """A docstring's lines (unindented), on one line if it fits."""
-        escaped = [docstring_text(line) for line in wrap_paragraphs(text, LINE_LENGTH - 8)]
-        if len(escaped) == 1 and len(escaped[0]) + 6 + len(INDENT) <= LINE_LENGTH:
-            return [f'"""{escaped[0]}"""']
-        return ['"""' + escaped[0], *escaped[1:], '"""']
-
     def build_model_lines(self) -> list[str]:
         """build_model(): the input, the stem, one call per block, the head, the Model."""
         graph = self.graph
-        summary = (
-            f"Build {docstring_text(graph.name)}: {len(graph)} layers, {graph.params:,} parameters."
-        )
-        lines = ["def build_model():", f'{INDENT}"""{summary}"""']
+        figures = f"{graph.layer_count} layers, {graph.params:,} parameters."
+        summary = first_fitting(INDENT, f"Build {graph.name}: {figures}", f"Build it: {figures}")
         first = graph.input
-        shape_arguments = [
-            f"shape={python_literal(first.shape)}",
-            f"name={python_literal(first.name)}",
-        ]
+        parameters = {"input_shape": python_literal(first.shape)}
+        classes = {b.arg for layer in graph for b in layer.bindings.values() if layer.block is None}
+        if "classes" in classes:
+            parameters["classes"] = python_literal(graph[graph.output].shape[-1])
+        signature = ", ".join(f"{name}={default}" for name, default in parameters.items())
+        lines = [f"def build_model({signature}):"]
+        lines += docstring_lines(
+            summary,
+            f"With the defaults, the spec's model; {' and '.join(parameters)} may differ: the "
+            "same network for another image size"
+            + (" or number of classes." if "classes" in parameters else "."),
+            INDENT,
+        )
+        shape_arguments = ["shape=input_shape", f"name={python_literal(first.name)}"]
         lines += call_lines(INDENT, "inputs = keras.Input", shape_arguments)
         variable = "inputs"
         blocks = {b.name: b for b in graph.blocks}
         stage_of_block = {name: stage for stage in graph.stages for name in stage.blocks}
         seen_scopes: set[str] = set()
+
+        def sources(layer: Layer) -> dict[str, str]:
+            return {a: render_binding(b, layer.attrs[a]) for a, b in layer.bindings.items()}
+
         for members in statements(graph.layers[1:]):
             layer = members[0]
             if layer.block is not None:
@@ -367,7 +452,7 @@ class PythonWriter:
             if layer.scope not in seen_scopes:
                 seen_scopes.add(layer.scope)
                 lines += ["", f"{INDENT}# {layer.scope}"]
-            lines += self.statement_lines(INDENT, members, "x", python_literal, [variable])
+            lines += self.statement_lines(INDENT, members, "x", python_literal, [variable], sources)
             variable = "x"
         model_arguments = ["inputs=inputs", "outputs=x", f"name={python_literal(graph.name)}"]
         lines += ["", *call_lines(INDENT, "return keras.Model", model_arguments)]
@@ -384,9 +469,10 @@ class PythonWriter:
     def block_call_lines(self, block: Block, variable: str) -> list[str]:
         """`x = <function>(x, filters=..., stride=..., name="stageN_blockM")`."""
         function = self.function_of[block.name]
+        values = {**block.args, **function.values[block.name]}
         arguments = [
             variable,
-            *(f"{p}={block.args[p]}" for p in function.parameters),
+            *(f"{p}={python_literal(values[p])}" for p in function.parameters),
             f"name={python_literal(block.name)}",
         ]
         return call_lines(INDENT, f"x = {function.name}", arguments)
@@ -420,9 +506,9 @@ class LayerClass:
 
 @functools.cache
 def backend_classes() -> dict[str, LayerClass]:
-    """The classes of the Keras backend's module, by name, with their decorators' lines.
+    """The classes of the Keras backend's module, by name, decorators included.
 
-    Names the backend imports from the standard library (typing's `Any`) and a class uses
+    Names the backend imports from the standard library (typing's `Any`) that a class uses
     become the import lines a generated module needs for it.
     """
     text = KERAS_BACKEND.read_text(encoding="utf-8")
@@ -450,7 +536,7 @@ def layer_classes(graph: Graph) -> list[LayerClass]:
     names = dict.fromkeys(
         call.cls
         for call in (keras_call(layer) for layer in graph.layers[1:])
-        if call.namespace == "archspec"
+        if call.module == "archspec"
     )
     return [backend_classes()[name] for name in names]
 

@@ -8,6 +8,7 @@ deciding which block carries the stride and checking the budgets after each bloc
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -248,10 +249,15 @@ class StageBuilder:
         self.stride_block = 0 if graph.spec.residual.stride_at == "first" else stage.depth - 1
         self.block_names: list[str] = []
 
-    def block(self, index: int, x: str, lower: BlockFunction) -> str:
-        """Lower block `index` (from 0) of the stage with `lower`; return its output."""
+    def block(self, index: int, x: str, lower: BlockFunction, *, stride: int | None = None) -> str:
+        """Lower block `index` (from 0) of the stage with `lower`; return its output.
+
+        The block that `residual.stride_at` picks carries the stage's stride, unless `stride`
+        says (a type whose stride sits on a transition runs its blocks with stride 1).
+        """
         stage = self.stage
-        stride = stage.stride if index == self.stride_block else 1
+        if stride is None:
+            stride = stage.stride if index == self.stride_block else 1
         name = f"{self.name}_block{index + 1}"
         self.graph.path = ("stages", self.index)
         before = self.graph.totals()
@@ -262,6 +268,29 @@ class StageBuilder:
         # projecting its cost gives a lower bound that refuses absurd depths early.
         repeats = max(0, stage.depth - 2 - index) if index >= 1 else 0
         self.budget.check(self.graph, repeats, before)
+        return x
+
+    def transition(
+        self, local: str, x: str, lower: BlockFunction, *, filters: int, stride: int
+    ) -> str:
+        """Lower a transition with `lower`: layers the stage runs besides its `depth` blocks.
+
+        DenseNet's compressing transition and ConvNeXt's downsampling come before a stage's
+        blocks, VGG's pool after them. A transition is recorded as a block named
+        `stageN_<local>` of variant `local` (index 0), so inspect, graph and the generated
+        code show it as one; `filters` and `stride` are its arguments. With
+        `keras.sequential_transitions`, its layers form a sequential group of its name.
+        """
+        name = f"{self.name}_{local}"
+        self.graph.path = ("stages", self.index)
+        before = self.graph.totals()
+        builder = BlockBuilder(self.graph, name, self.index, -1, self.stage, filters, stride, x)
+        builder.variant = builder.summary = local
+        sequential = self.graph.spec.keras.sequential_transitions
+        with self.graph.sequential(name) if sequential else contextlib.nullcontext():
+            x = builder.finish(lower(builder, x))
+        self.block_names.append(name)
+        self.budget.check(self.graph, 0, before)
         return x
 
     def info(self) -> StageInfo:

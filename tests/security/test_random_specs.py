@@ -14,7 +14,7 @@ from archspec.backends.keras import build_model
 from archspec.backends.python import generate
 from archspec.errors import SpecError
 from tests.strategies import small_specs
-from tests.test_codegen import generated_module
+from tests.test_codegen import RUFF_CHECK, generated_module
 from tests.test_keras_backend import assert_keras_layers_match_the_ir, layer_sequence
 
 pytestmark = pytest.mark.keras
@@ -41,7 +41,7 @@ def test_ir_keras_and_generated_code_agree(tmp_path_factory, data):
     source = generate(graph)
     path = tmp_path_factory.mktemp("generated") / "model.py"
     path.write_text(source)
-    for command in (["check", "--isolated"], ["format", "--isolated", "--check"]):
+    for command in (RUFF_CHECK, ["format", "--isolated", "--check"]):
         result = subprocess.run(
             [sys.executable, "-m", "ruff", *command, str(path)], capture_output=True, text=True
         )

@@ -11,7 +11,9 @@ from keras import layers
 
 
 def preact_bottleneck_conv_block(x, filters, name):
-    """Full pre-activation bottleneck: BN -> ReLU -> conv for 1x1, 3x3, 1x1 (x
+    """One preact_bottleneck block (conv shortcut).
+
+    Full pre-activation bottleneck: BN -> ReLU -> conv for 1x1, 3x3, 1x1 (x
     expansion).
 
     Shortcut: 1x1 conv projection.
@@ -32,7 +34,9 @@ def preact_bottleneck_conv_block(x, filters, name):
 
 
 def preact_bottleneck_identity_block(x, filters, name):
-    """Full pre-activation bottleneck: BN -> ReLU -> conv for 1x1, 3x3, 1x1 (x
+    """One preact_bottleneck block (identity shortcut).
+
+    Full pre-activation bottleneck: BN -> ReLU -> conv for 1x1, 3x3, 1x1 (x
     expansion).
 
     Identity shortcut.
@@ -53,7 +57,9 @@ def preact_bottleneck_identity_block(x, filters, name):
 
 
 def preact_bottleneck_maxpool_block(x, filters, stride, name):
-    """Full pre-activation bottleneck: BN -> ReLU -> conv for 1x1, 3x3, 1x1 (x
+    """One preact_bottleneck block (maxpool shortcut).
+
+    Full pre-activation bottleneck: BN -> ReLU -> conv for 1x1, 3x3, 1x1 (x
     expansion).
 
     Shortcut: MaxPooling2D(1, stride), subsampling without weights.
@@ -84,9 +90,13 @@ def preact_bottleneck_maxpool_block(x, filters, stride, name):
     return x
 
 
-def build_model():
-    """Build resnet101v2: 379 layers, 44,675,560 parameters."""
-    inputs = keras.Input(shape=(224, 224, 3), name="input")
+def build_model(input_shape=(224, 224, 3), classes=1000):
+    """Build resnet101v2: 379 layers, 44,675,560 parameters.
+
+    With the defaults, the spec's model; input_shape and classes may differ: the
+    same network for another image size or number of classes.
+    """
+    inputs = keras.Input(shape=input_shape, name="input")
 
     # stem
     x = layers.ZeroPadding2D(3, name="stem_pad")(inputs)
@@ -139,7 +149,7 @@ def build_model():
     x = layers.BatchNormalization(epsilon=1.001e-05, name="head_bn")(x)
     x = layers.Activation("relu", name="head_relu")(x)
     x = layers.GlobalAveragePooling2D(name="head_pool")(x)
-    x = layers.Dense(1000, activation="softmax", name="classifier")(x)
+    x = layers.Dense(classes, activation="softmax", name="classifier")(x)
 
     return keras.Model(inputs=inputs, outputs=x, name="resnet101v2")
 

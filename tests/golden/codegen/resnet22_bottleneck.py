@@ -13,7 +13,9 @@ from keras import layers
 
 
 def preact_bottleneck_conv_block(x, filters, stride, name):
-    """Full pre-activation bottleneck: BN -> ReLU -> conv for 1x1, 3x3, 1x1 (x
+    """One preact_bottleneck block (conv shortcut).
+
+    Full pre-activation bottleneck: BN -> ReLU -> conv for 1x1, 3x3, 1x1 (x
     expansion).
 
     Shortcut: 1x1 conv projection.
@@ -46,7 +48,9 @@ def preact_bottleneck_conv_block(x, filters, stride, name):
 
 
 def preact_bottleneck_identity_block(x, filters, name):
-    """Full pre-activation bottleneck: BN -> ReLU -> conv for 1x1, 3x3, 1x1 (x
+    """One preact_bottleneck block (identity shortcut).
+
+    Full pre-activation bottleneck: BN -> ReLU -> conv for 1x1, 3x3, 1x1 (x
     expansion).
 
     Identity shortcut.
@@ -65,9 +69,13 @@ def preact_bottleneck_identity_block(x, filters, name):
     return x
 
 
-def build_model():
-    """Build resnet22_bottleneck: 91 layers, 1,107,684 parameters."""
-    inputs = keras.Input(shape=(256, 256, 3), name="input")
+def build_model(input_shape=(256, 256, 3), classes=4):
+    """Build resnet22_bottleneck: 91 layers, 1,107,684 parameters.
+
+    With the defaults, the spec's model; input_shape and classes may differ: the
+    same network for another image size or number of classes.
+    """
+    inputs = keras.Input(shape=input_shape, name="input")
 
     # stem
     x = layers.Conv2D(16, 3, strides=2, padding="same", name="stem_conv")(inputs)
@@ -93,7 +101,7 @@ def build_model():
     # head
     x = layers.Flatten(name="head_flatten")(x)
     x = layers.Dense(128, activation="relu", name="head_dense1")(x)
-    x = layers.Dense(4, activation="softmax", name="classifier")(x)
+    x = layers.Dense(classes, activation="softmax", name="classifier")(x)
 
     return keras.Model(inputs=inputs, outputs=x, name="resnet22_bottleneck")
 

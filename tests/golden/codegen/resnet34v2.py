@@ -11,7 +11,9 @@ from keras import layers
 
 
 def preact_basic_conv_block(x, filters, name):
-    """Full pre-activation basic block: (BN -> ReLU -> 3x3 conv) x 2, plus the
+    """One preact_basic block (conv shortcut).
+
+    Full pre-activation basic block: (BN -> ReLU -> 3x3 conv) x 2, plus the
     shortcut.
 
     Shortcut: 1x1 conv projection.
@@ -30,7 +32,9 @@ def preact_basic_conv_block(x, filters, name):
 
 
 def preact_basic_identity_block(x, filters, name):
-    """Full pre-activation basic block: (BN -> ReLU -> 3x3 conv) x 2, plus the
+    """One preact_basic block (identity shortcut).
+
+    Full pre-activation basic block: (BN -> ReLU -> 3x3 conv) x 2, plus the
     shortcut.
 
     Identity shortcut.
@@ -49,7 +53,9 @@ def preact_basic_identity_block(x, filters, name):
 
 
 def preact_basic_maxpool_block(x, filters, stride, name):
-    """Full pre-activation basic block: (BN -> ReLU -> 3x3 conv) x 2, plus the
+    """One preact_basic block (maxpool shortcut).
+
+    Full pre-activation basic block: (BN -> ReLU -> 3x3 conv) x 2, plus the
     shortcut.
 
     Shortcut: MaxPooling2D(1, stride), subsampling without weights.
@@ -78,9 +84,13 @@ def preact_basic_maxpool_block(x, filters, stride, name):
     return x
 
 
-def build_model():
-    """Build resnet34v2: 160 layers, 21,820,008 parameters."""
-    inputs = keras.Input(shape=(224, 224, 3), name="input")
+def build_model(input_shape=(224, 224, 3), classes=1000):
+    """Build resnet34v2: 160 layers, 21,820,008 parameters.
+
+    With the defaults, the spec's model; input_shape and classes may differ: the
+    same network for another image size or number of classes.
+    """
+    inputs = keras.Input(shape=input_shape, name="input")
 
     # stem
     x = layers.ZeroPadding2D(3, name="stem_pad")(inputs)
@@ -116,7 +126,7 @@ def build_model():
     x = layers.BatchNormalization(epsilon=1.001e-05, name="head_bn")(x)
     x = layers.Activation("relu", name="head_relu")(x)
     x = layers.GlobalAveragePooling2D(name="head_pool")(x)
-    x = layers.Dense(1000, activation="softmax", name="classifier")(x)
+    x = layers.Dense(classes, activation="softmax", name="classifier")(x)
 
     return keras.Model(inputs=inputs, outputs=x, name="resnet34v2")
 

@@ -13,8 +13,10 @@ import keras
 from keras import layers
 
 
-def preact_bottleneck_conv_block(x, filters, name):
-    """Full pre-activation bottleneck: BN -> ReLU -> conv for 1x1, 3x3, 1x1 (x
+def preact_bottleneck_conv_block(x, filters, stride, name):
+    """One preact_bottleneck block (conv shortcut).
+
+    Full pre-activation bottleneck: BN -> ReLU -> conv for 1x1, 3x3, 1x1 (x
     expansion).
 
     Shortcut: 1x1 conv projection.
@@ -28,6 +30,7 @@ def preact_bottleneck_conv_block(x, filters, name):
     shortcut = layers.Conv2D(
         filters * 4,
         1,
+        strides=stride,
         padding="same",
         use_bias=False,
         name=f"{name}_shortcut_conv",
@@ -44,6 +47,7 @@ def preact_bottleneck_conv_block(x, filters, name):
     x = layers.Conv2D(
         filters,
         3,
+        strides=stride,
         padding="same",
         use_bias=False,
         name=f"{name}_conv2",
@@ -62,7 +66,9 @@ def preact_bottleneck_conv_block(x, filters, name):
 
 
 def preact_bottleneck_identity_block(x, filters, name):
-    """Full pre-activation bottleneck: BN -> ReLU -> conv for 1x1, 3x3, 1x1 (x
+    """One preact_bottleneck block (identity shortcut).
+
+    Full pre-activation bottleneck: BN -> ReLU -> conv for 1x1, 3x3, 1x1 (x
     expansion).
 
     Identity shortcut.
@@ -103,59 +109,13 @@ def preact_bottleneck_identity_block(x, filters, name):
     return x
 
 
-def preact_bottleneck_conv_block_2(x, filters, stride, name):
-    """Full pre-activation bottleneck: BN -> ReLU -> conv for 1x1, 3x3, 1x1 (x
-    expansion).
+def build_model(input_shape=(224, 224, 3), classes=1000):
+    """Build resnetv2_50_timm: 171 layers, 25,594,792 parameters.
 
-    Shortcut: 1x1 conv projection.
+    With the defaults, the spec's model; input_shape and classes may differ: the
+    same network for another image size or number of classes.
     """
-    preact = layers.BatchNormalization(
-        momentum=0.9,
-        epsilon=1e-05,
-        name=f"{name}_preact_bn",
-    )(x)
-    preact = layers.ReLU(name=f"{name}_preact_relu")(preact)
-    shortcut = layers.Conv2D(
-        filters * 4,
-        1,
-        strides=stride,
-        padding="same",
-        use_bias=False,
-        name=f"{name}_shortcut_conv",
-    )(preact)
-    x = layers.Conv2D(
-        filters,
-        1,
-        padding="same",
-        use_bias=False,
-        name=f"{name}_conv1",
-    )(preact)
-    x = layers.BatchNormalization(momentum=0.9, epsilon=1e-05, name=f"{name}_bn1")(x)
-    x = layers.ReLU(name=f"{name}_relu1")(x)
-    x = layers.Conv2D(
-        filters,
-        3,
-        strides=stride,
-        padding="same",
-        use_bias=False,
-        name=f"{name}_conv2",
-    )(x)
-    x = layers.BatchNormalization(momentum=0.9, epsilon=1e-05, name=f"{name}_bn2")(x)
-    x = layers.ReLU(name=f"{name}_relu2")(x)
-    x = layers.Conv2D(
-        filters * 4,
-        1,
-        padding="same",
-        use_bias=False,
-        name=f"{name}_conv3",
-    )(x)
-    x = layers.Add(name=f"{name}_add")([shortcut, x])
-    return x
-
-
-def build_model():
-    """Build resnetv2_50_timm: 171 layers, 25,594,792 parameters."""
-    inputs = keras.Input(shape=(224, 224, 3), name="input")
+    inputs = keras.Input(shape=input_shape, name="input")
 
     # stem
     x = layers.Conv2D(
@@ -169,18 +129,18 @@ def build_model():
     x = layers.MaxPooling2D(3, strides=2, padding="same", name="stem_pool")(x)
 
     # stage1: preact_bottleneck x3, 64 filters, stride 1
-    x = preact_bottleneck_conv_block(x, filters=64, name="stage1_block1")
+    x = preact_bottleneck_conv_block(x, filters=64, stride=1, name="stage1_block1")
     x = preact_bottleneck_identity_block(x, filters=64, name="stage1_block2")
     x = preact_bottleneck_identity_block(x, filters=64, name="stage1_block3")
 
     # stage2: preact_bottleneck x4, 128 filters, stride 2
-    x = preact_bottleneck_conv_block_2(x, filters=128, stride=2, name="stage2_block1")
+    x = preact_bottleneck_conv_block(x, filters=128, stride=2, name="stage2_block1")
     x = preact_bottleneck_identity_block(x, filters=128, name="stage2_block2")
     x = preact_bottleneck_identity_block(x, filters=128, name="stage2_block3")
     x = preact_bottleneck_identity_block(x, filters=128, name="stage2_block4")
 
     # stage3: preact_bottleneck x6, 256 filters, stride 2
-    x = preact_bottleneck_conv_block_2(x, filters=256, stride=2, name="stage3_block1")
+    x = preact_bottleneck_conv_block(x, filters=256, stride=2, name="stage3_block1")
     x = preact_bottleneck_identity_block(x, filters=256, name="stage3_block2")
     x = preact_bottleneck_identity_block(x, filters=256, name="stage3_block3")
     x = preact_bottleneck_identity_block(x, filters=256, name="stage3_block4")
@@ -188,7 +148,7 @@ def build_model():
     x = preact_bottleneck_identity_block(x, filters=256, name="stage3_block6")
 
     # stage4: preact_bottleneck x3, 512 filters, stride 2
-    x = preact_bottleneck_conv_block_2(x, filters=512, stride=2, name="stage4_block1")
+    x = preact_bottleneck_conv_block(x, filters=512, stride=2, name="stage4_block1")
     x = preact_bottleneck_identity_block(x, filters=512, name="stage4_block2")
     x = preact_bottleneck_identity_block(x, filters=512, name="stage4_block3")
 
@@ -196,7 +156,7 @@ def build_model():
     x = layers.BatchNormalization(momentum=0.9, epsilon=1e-05, name="head_bn")(x)
     x = layers.ReLU(name="head_relu")(x)
     x = layers.GlobalAveragePooling2D(name="head_pool")(x)
-    x = layers.Dense(1000, activation="softmax", name="classifier")(x)
+    x = layers.Dense(classes, activation="softmax", name="classifier")(x)
 
     return keras.Model(inputs=inputs, outputs=x, name="resnetv2_50_timm")
 
