@@ -5,11 +5,11 @@ from __future__ import annotations
 import copy
 import types
 import typing
-from typing import Any
+from typing import Annotated, Any
 
 import annotated_types
 from hypothesis import strategies as st
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 from archspec.blocks import StageSpec, block_types, stage_model
@@ -114,11 +114,20 @@ def field_values(info: FieldInfo) -> st.SearchStrategy[Any]:
     if isinstance(kind, type) and issubclass(kind, BaseModel):
         return model_values(kind)
     low, high = _bounds(info, annotation)
+    adapter = TypeAdapter(Annotated[annotation, *info.metadata] if info.metadata else annotation)
+
+    def valid(value: object) -> bool:  # validators beyond the bounds (odd kernels)
+        try:
+            adapter.validate_python(value)
+        except ValidationError:
+            return False
+        return True
+
     default = [] if info.default is None or info.is_required() else [info.default]
     if kind is int:
         lo, hi = int(low if low is not None else 1), int(high if high is not None else 4)
         candidates = {lo, *default, *SMALL_INTS}
-        return st.sampled_from(sorted(v for v in candidates if lo <= v <= hi))
+        return st.sampled_from(sorted(v for v in candidates if lo <= v <= hi and valid(v)))
     if kind is float:
         lo, hi = float(low or 0.0), float(high if high is not None else 1.0)
         return st.sampled_from([*default, lo + (hi - lo) / 4])

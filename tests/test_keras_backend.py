@@ -12,6 +12,28 @@ from tests.conftest import SPECS
 pytestmark = pytest.mark.keras
 
 
+def distinct_weights(model, seed: int) -> list[np.ndarray]:
+    """Random weights, every one different, so a transfer into the wrong layer shows.
+
+    Moving variances stay positive (a negative one would make every output NaN, and NaN
+    equals NaN in assert_array_equal); float32 throughout, so the largest models stay cheap.
+    """
+    rng = np.random.default_rng(seed)
+    out = []
+    for weight in model.weights:
+        shape = tuple(weight.shape)
+        if weight.path.endswith("moving_variance"):
+            out.append(rng.uniform(0.5, 1.5, shape).astype("float32"))
+        else:
+            out.append(rng.standard_normal(shape, dtype=np.float32) * np.float32(0.05))
+    return out
+
+
+def outputs(model, images: np.ndarray) -> np.ndarray:
+    """The model's inference outputs, called eagerly (tracing a graph costs more here)."""
+    return np.asarray(model(images, training=False))
+
+
 def layer_sequence(model) -> list[tuple[str, tuple, int]]:
     return [
         (layer.__class__.__name__, tuple(layer.output.shape), layer.count_params())
