@@ -51,7 +51,9 @@ def check_settings(graph: GraphBuilder) -> None:
             severity="warning",
             code="single-class-softmax",
         )
-    if spec.stem is not None and spec.stem.norm and spec.stages[0].preactivation:
+    # A pool between them (DenseNet's stem) changes what the block normalizes.
+    stem = spec.stem
+    if stem is not None and stem.norm and stem.pool is None and spec.stages[0].preactivation:
         graph.report(
             ("stem", "norm"),
             "the stem ends in BN -> ReLU and the first pre-activation block starts with "

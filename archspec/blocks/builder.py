@@ -9,6 +9,7 @@ deciding which block carries the stride and checking the budgets after each bloc
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -79,6 +80,8 @@ class BlockBuilder:
         self.stride: int | Arg = Arg("stride", stride) if stride > 1 else 1
         self.variant = ""
         self.summary = ""
+        self.doc = inspect.getdoc(stage) or ""
+        """Documentation of the block: its type's (a transition's is its own)."""
         self.notes: list[str] = []
         """Documentation of this block's form, after its type's (the shortcut it has)."""
 
@@ -212,14 +215,13 @@ class BlockBuilder:
 
     def finish(self, output: str) -> str:
         """Record the block in the IR; return its output."""
-        doc = (self.stage.__doc__ or "").strip()
         self.graph.blocks.append(
             Block(
                 name=self.name,
                 kind=self.stage.block,
                 variant=self.variant,
                 summary=self.summary,
-                doc="\n\n".join([doc, *self.notes]),
+                doc="\n\n".join([self.doc, *self.notes]),
                 stage=self.stage_index + 1,
                 index=self.index + 1,
                 args=frozen_mapping(self.args),
@@ -277,15 +279,17 @@ class StageBuilder:
 
         DenseNet's compressing transition and ConvNeXt's downsampling come before a stage's
         blocks, VGG's pool after them. A transition is recorded as a block named
-        `stageN_<local>` of variant `local` (index 0), so inspect, graph and the generated
-        code show it as one; `filters` and `stride` are its arguments. With
-        `keras.sequential_transitions`, its layers form a sequential group of its name.
+        `stageN_<local>` of variant `local` (index 0), documented by `lower`'s docstring, so
+        inspect, graph and the generated code show it as one; `filters` and `stride` are its
+        arguments. With `keras.sequential_transitions`, its layers form a sequential group of
+        its name.
         """
         name = f"{self.name}_{local}"
         self.graph.path = ("stages", self.index)
         before = self.graph.totals()
         builder = BlockBuilder(self.graph, name, self.index, -1, self.stage, filters, stride, x)
         builder.variant = builder.summary = local
+        builder.doc = inspect.getdoc(lower) or ""
         sequential = self.graph.spec.keras.sequential_transitions
         with self.graph.sequential(name) if sequential else contextlib.nullcontext():
             x = builder.finish(lower(builder, x))
