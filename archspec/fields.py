@@ -98,14 +98,16 @@ ActivationName = Literal[
 ]
 """Activation functions by their Keras names (relu6 is ReLU capped at 6, as in MobileNets)."""
 
-PaddingStyle = Literal["same", "explicit", "strided_bottom_right"]
+PaddingStyle = Literal["same", "explicit", "torch", "strided_bottom_right"]
 """How a conv or pool pads its input; `archspec.graph_builder.GraphBuilder.window_input` says
 how each style is built in Keras."""
 
 PADDING_DESCRIPTION = (
     "'same': Keras's 'same' (on a stride-2 layer and an even size it pads only bottom and "
     "right). 'explicit': ZeroPadding2D(k // 2) on every side, then a 'valid' window "
-    "(keras.applications' ResNets). 'strided_bottom_right': unstrided windows 'same'; before a "
-    "strided one ZeroPadding2D of k - stride zeros, the larger half at the bottom and right, "
-    "then 'valid', whatever the size (keras.applications' MobileNet)."
+    "(keras.applications). 'torch': PyTorch's symmetric padding of (k - 1) // 2, where a "
+    "max-pool's padded values never win, as PyTorch pads it with -inf (weights from "
+    "torchvision and timm need it). 'strided_bottom_right': unstrided windows 'same'; before "
+    "a strided one ZeroPadding2D of k - stride zeros, the larger half at the bottom and "
+    "right, then 'valid', whatever the size (keras.applications' MobileNet)."
 )

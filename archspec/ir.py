@@ -96,7 +96,7 @@ class Block:
     stage: int
     index: int
     """Position in its stage, from 1; 0 for a transition (layers besides the stage's blocks)."""
-    args: Mapping[str, int]
+    args: Mapping[str, int | float]
     """The block's arguments in order (filters, stride, ...): what bindings refer to."""
     input: str
     output: str

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from archspec.blocks.builder import StageBuilder
 from archspec.consistency import check_settings
 from archspec.errors import Diagnosed, Diagnostic, SpecError
+from archspec.fields import PaddingStyle
 from archspec.graph_builder import GraphBuilder, Stop
 from archspec.ir import Binding, Graph
 from archspec.limits import Budget, Limits
@@ -149,22 +150,20 @@ class NetworkLowering:
         self.budget.check(graph)
         return x
 
-    def stem_pool(self, x: str, pool: StemPool, style: str) -> str:
-        """The pool after the stem convs, in the stem's padding style."""
+    def stem_pool(self, x: str, pool: StemPool, style: PaddingStyle) -> str:
+        """The pool after the stem convs, in its padding style (the stem's unless given)."""
         graph = self.graph
         graph.path = ("stem", "pool")
-        if style == "explicit" and pool.size % 2 == 0:
+        pool_style = pool.padding or style
+        if pool_style in ("explicit", "torch") and pool.size % 2 == 0:
             raise graph.fail(
                 ("stem", "pool", "size"),
-                f"explicit padding pads size // 2 on every side, which over-pads an even "
-                f"pool of {pool.size}",
-                hint="use an odd pool size, or conv.padding: same",
+                f"{pool_style} padding pads (size - 1) // 2 on every side, which cannot "
+                f"center an even pool of {pool.size}",
+                hint="use an odd pool size, or padding: same",
                 code="even-window",
             )
-        x, padding, unpadded = graph.window_input(
-            x, pool.size, pool.stride, "stem_pool_pad", None, style
-        )
-        return graph.pool("stem_pool", x, pool.kind, pool.size, pool.stride, padding, unpadded)
+        return graph.pool("stem_pool", x, pool.kind, pool.size, pool.stride, pool_style)
 
     def stage(self, index: int, x: str) -> str:
         """One stage, as its block type lowers it; the budget is checked after each block."""

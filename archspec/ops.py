@@ -51,8 +51,8 @@ class Keyword:
 
     It is left out where the attribute equals Keras's own `default` and is not bound to a
     block argument, so generated code reads like hand-written code. An `optional` keyword's
-    attribute is set only on the layers that need it (a conv's activation): where it is
-    absent, the keyword is left out too.
+    attribute is set only on the layers that need it (an initializer, a conv's activation):
+    where it is absent, the keyword is left out too.
     """
 
     name: str
@@ -304,6 +304,16 @@ def _flat_size(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return (math.prod(inputs[0]),)
 
 
+def _reshaped(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    # One size may be -1: whatever the input's other values fill (Keras's Reshape rule).
+    target = tuple(attrs["target_shape"])
+    size, known = math.prod(inputs[0]), math.prod(n for n in target if n != -1)
+    fits = size % known == 0 if -1 in target else size == known
+    if target.count(-1) > 1 or not fits:
+        raise ShapeError(f"cannot reshape {inputs[0]} to {target}")
+    return tuple(size // known if n == -1 else n for n in target)
+
+
 def _global_pool_text(kind: str) -> Callable[[Attrs], str]:
     return lambda a: f"global {kind} pool"
 
@@ -327,6 +337,7 @@ define(
                 Keyword("use_bias", True),
                 Keyword("groups", 1),
                 Keyword("activation", "linear", optional=True),
+                Keyword("kernel_initializer", "glorot_uniform", optional=True),
             ),
         ),
         _conv_text,
@@ -359,7 +370,11 @@ define(
 define(
     Op(
         "layer_norm",
-        KerasCall("LayerNormalization", (), (Keyword("epsilon", 1e-3),)),
+        KerasCall(
+            "LayerNormalization",
+            (),
+            (Keyword("epsilon", 1e-3), Keyword("gamma_initializer", "ones", optional=True)),
+        ),
         lambda a: "LN",
         params=_layer_norm_params,
     )
@@ -375,7 +390,15 @@ define(
 define(
     Op(
         "batch_norm",
-        KerasCall("BatchNormalization", (), (Keyword("momentum", 0.99), Keyword("epsilon", 1e-3))),
+        KerasCall(
+            "BatchNormalization",
+            (),
+            (
+                Keyword("momentum", 0.99),
+                Keyword("epsilon", 1e-3),
+                Keyword("gamma_initializer", "ones", optional=True),
+            ),
+        ),
         lambda a: "BN",
         params=_batch_norm_params,
     )
@@ -487,7 +510,7 @@ define(
         "reshape",
         KerasCall("Reshape", ("target_shape",)),
         lambda a: "reshape",
-        shape=lambda a, inputs: tuple(a["target_shape"]),
+        shape=_reshaped,
     )
 )
 

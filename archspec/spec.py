@@ -24,6 +24,7 @@ from pydantic_core import core_schema
 
 from archspec.blocks import StageSpec, stage_models
 from archspec.blocks.base import block_type_of, on_change
+from archspec.blocks.options import DropPath
 from archspec.fields import (
     MAX_FILTERS,
     PADDING_DESCRIPTION,
@@ -110,6 +111,9 @@ class StemPool(Model):
     kind: Literal["max", "avg"] = "max"
     size: Annotated[int, Whole(1, 7)] = 3
     stride: Annotated[int, Whole(1, 4)] = 2
+    padding: PaddingStyle | None = Field(
+        None, description="The pool's padding; the stem's if not given. " + PADDING_DESCRIPTION
+    )
 
 
 class Stem(Model):
@@ -127,11 +131,6 @@ class Stem(Model):
         "is no larger than its stride, which needs no padding (ConvNeXt's 4x4/4 patchify stem).",
     )
     stride: Stride = Field(1, description="Stride of the first stem conv.")
-    padding: PaddingStyle | None = Field(
-        None,
-        description="Padding style of the stem's convs and pool; `conv.padding` if not given "
-        "(keras.applications' DenseNet pads its stem explicitly and its blocks 'same').",
-    )
     norm: Flag = Field(
         True,
         description="BN -> ReLU after the last stem conv. Pre-activation networks "
@@ -143,6 +142,11 @@ class Stem(Model):
         "activation (ConvNeXt's stem is conv -> LayerNorm only).",
     )
     pool: StemPool | None = Field(None, description="Pooling after the stem, or none.")
+    padding: PaddingStyle | None = Field(
+        None,
+        description="The stem convs' padding (keras.applications pads its stem explicitly "
+        "and its blocks 'same'); `conv.padding` if not given.",
+    )
 
 
 # --- stages -----------------------------------------------------------------------------------
@@ -211,6 +215,19 @@ class Residual(Model):
         "timm) or the last (keras.applications V2).",
     )
     shortcut: Shortcut = Shortcut()
+    bottleneck_stride: Literal["spatial", "reduce"] = Field(
+        "spatial",
+        description="Which conv of a strided bottleneck carries the stride: the 3x3 "
+        "(ResNet v1.5: torchvision, timm, and keras.applications V2) or the first 1x1 that "
+        "reduces the width (the original ResNet, keras.applications ResNet50/101/152).",
+    )
+    zero_init_last: Flag = Field(
+        False,
+        description="Start each residual branch at zero, so every block begins as its "
+        "shortcut (Goyal et al. 2017; timm's zero_init_last): the scale (gamma) of the "
+        "branch's last BN, or, in pre-activation blocks, which end in a conv, that conv's "
+        "kernel. Only the initial weights change.",
+    )
 
 
 class ConvBias(Model):
@@ -361,6 +378,10 @@ class Spec(Model):
         "the groups).",
     )
     keras: KerasOptions = KerasOptions()
+    drop_path: DropPath = Field(
+        DropPath(),
+        description="Drop path (stochastic depth) on every residual branch; training only.",
+    )
 
     _source: SourceMap | None = PrivateAttr(None)
     """Where each value was written, so that later stages can locate their errors."""
