@@ -508,7 +508,12 @@ def presets() -> None:
         summary = spec.description.split(":")[0].split(". ")[0].rstrip(".")
         shape = "x".join(map(str, spec.input.shape))
         table.add_row(
-            name, shape, str(len(graph)), f"{graph.params:,}", f"{graph.macs / 1e9:.2f}", summary
+            name,
+            shape,
+            str(graph.layer_count),
+            f"{graph.params:,}",
+            f"{graph.macs / 1e9:.2f}",
+            summary,
         )
     stdout.print(table)
 

@@ -94,7 +94,7 @@ def cost_rows(graph: Graph, depth: Depth = "stage") -> list[CostRow]:
 
 def total_row(graph: Graph) -> CostRow:
     """The whole network."""
-    return _row("total", f"{len(graph)} layers", graph.layers)
+    return _row("total", f"{graph.layer_count} layers", graph.layers)
 
 
 def graph_json(graph: Graph) -> dict[str, Any]:

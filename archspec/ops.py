@@ -381,6 +381,21 @@ define(
 )
 define(
     Op(
+        "layer_scale",
+        KerasCall("LayerScale", ("init_values", "projection_dim"), module="archspec"),
+        lambda a: "layer scale",
+        params=lambda a, inputs, output: (inputs[0][-1], inputs[0][-1]),  # one per channel
+    )
+)
+define(
+    Op(
+        "stochastic_depth",
+        KerasCall("StochasticDepth", ("rate",), module="archspec"),
+        lambda a: f"drop path {a['rate']}",
+    )
+)
+define(
+    Op(
         "normalization",
         # Constant statistics are not weights: the layer holds no parameters.
         KerasCall("Normalization", (), (Keyword("mean"), Keyword("variance"))),

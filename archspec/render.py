@@ -98,7 +98,7 @@ def reports_github(reports: Sequence[FileReport]) -> str:
 
 def summary_table(graph: Graph) -> Table:
     """The build summary: per-stage output shapes and parameters, with totals."""
-    table = Table(title=f"{graph.name}: {len(graph)} layers", title_justify="left")
+    table = Table(title=f"{graph.name}: {graph.layer_count} layers", title_justify="left")
     table.add_column("part")
     table.add_column("layers")
     table.add_column("output", justify="right")
@@ -119,7 +119,7 @@ def summary_table(graph: Graph) -> Table:
 
 def inspect_table(graph: Graph, depth: Depth) -> Table:
     """`archspec inspect`: shapes, parameters, MACs and activation memory, per part."""
-    table = Table(title=f"{graph.name}: {len(graph)} layers", title_justify="left")
+    table = Table(title=f"{graph.name}: {graph.layer_count} layers", title_justify="left")
     for column, justify in (
         ("part", "left"),
         ("layers", "left"),

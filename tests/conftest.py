@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import gc
 import os
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +13,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+SLOW_SPECS = {"convnext_base", "convnext_large", "convnext_xlarge"}
+"""The presets whose models take longest to build and copy (88 to 350 million parameters)."""
+BUILT_SPECS = [
+    pytest.param(path, id=path.stem, marks=[pytest.mark.slow] if path.stem in SLOW_SPECS else [])
+    for path in SPECS
+]
+"""SPECS as parameters of tests that build each model: the slowest are marked slow."""
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -69,17 +78,29 @@ def golden(update_golden: bool) -> Callable[[str, str], None]:
     return golden_checker(GOLDEN, update_golden)
 
 
+BUILT_MODELS_BUDGET = 250_000_000
+"""Parameters (1 GB in float32) of built models kept for the session at most: the oldest go
+first, and a larger model (ConvNeXtXLarge) is built anew wherever a test needs it."""
+
+
 @pytest.fixture(scope="session")
 def built_models() -> Callable[[str], object]:
     """build(spec_name) -> keras.Model, built once per session and shared by every test."""
     import archspec
 
-    cache: dict[str, object] = {}
+    cache: OrderedDict[str, object] = OrderedDict()
 
     def build(name: str) -> object:
-        if name not in cache:
-            cache[name] = archspec.build(ROOT / "specs" / f"{name}.yaml")
-        return cache[name]
+        if name in cache:
+            return cache[name]
+        model = archspec.build(ROOT / "specs" / f"{name}.yaml")
+        size = model.count_params()
+        while cache and sum(m.count_params() for m in cache.values()) + size > BUILT_MODELS_BUDGET:
+            cache.popitem(last=False)
+            gc.collect()
+        if size <= BUILT_MODELS_BUDGET:
+            cache[name] = model
+        return model
 
     return build
 

@@ -24,25 +24,30 @@ Precision = Literal["float32", "mixed_float16", "mixed_bfloat16"]
 
 
 # --- layers Keras does not have -------------------------------------------------------------
+# The code generator copies these classes into generated modules, so they keep to what
+# generated code keeps to: lines of at most 88 characters, a docstring on every method,
+# in the imperative mood (pydocstyle).
 
 
 @keras.saving.register_keras_serializable(package="archspec")
 class LayerScale(keras.layers.Layer):
-    """Multiplies each channel by a learned factor, initialized to `init_values` (CaiT).
+    """Multiplies each channel by a learned factor (CaiT's layer scale).
 
-    keras.applications' ConvNeXt defines the same layer (same arguments, one weight of shape
-    (projection_dim,)), so weights move between the two with set_weights.
+    keras.applications' ConvNeXt defines the same layer, with the same arguments and one
+    weight of shape (projection_dim,), so weights move between the two with set_weights.
     """
 
     def __init__(self, init_values: float, projection_dim: int, **kwargs: Any) -> None:
+        """Make `projection_dim` factors, each starting at `init_values`."""
         super().__init__(**kwargs)
         self.init_values = init_values
         self.projection_dim = projection_dim
 
     def build(self, input_shape: Any) -> None:
-        """One factor per channel."""
+        """Create the factors, one per channel."""
         self.gamma = self.add_weight(
             shape=(self.projection_dim,),
+            name="gamma",  # unnamed, Keras would number it anew in every model
             initializer=keras.initializers.Constant(self.init_values),
             trainable=True,
         )
@@ -52,13 +57,47 @@ class LayerScale(keras.layers.Layer):
         return x * self.gamma
 
     def get_config(self) -> dict[str, Any]:
-        """The constructor's arguments, for saving."""
+        """Return the constructor's arguments, for saving."""
         config: dict[str, Any] = super().get_config()
-        config.update({"init_values": self.init_values, "projection_dim": self.projection_dim})
+        config["init_values"] = self.init_values
+        config["projection_dim"] = self.projection_dim
         return config
 
 
-ARCHSPEC_LAYERS: dict[str, type[keras.layers.Layer]] = {"LayerScale": LayerScale}
+@keras.saving.register_keras_serializable(package="archspec")
+class StochasticDepth(keras.layers.Layer):
+    """Drop path (Huang et al. 2016): in training, drops whole samples of its input.
+
+    A sample is dropped at `drop_path_rate` and a kept one scaled by 1 / (1 - rate); at
+    inference the layer is the identity. keras.applications' ConvNeXt defines the same
+    layer, with the same argument.
+    """
+
+    def __init__(self, drop_path_rate: float, **kwargs: Any) -> None:
+        """Drop samples at `drop_path_rate`, in training."""
+        super().__init__(**kwargs)
+        self.drop_path_rate = drop_path_rate
+
+    def call(self, x: Any, training: bool | None = None) -> Any:
+        """Drop or keep each sample, in training only."""
+        if not training:
+            return x
+        keep = 1 - self.drop_path_rate
+        shape = (keras.ops.shape(x)[0],) + (1,) * (len(x.shape) - 1)
+        kept = keras.ops.floor(keep + keras.random.uniform(shape, 0, 1))
+        return (x / keep) * kept
+
+    def get_config(self) -> dict[str, Any]:
+        """Return the constructor's arguments, for saving."""
+        config: dict[str, Any] = super().get_config()
+        config["drop_path_rate"] = self.drop_path_rate
+        return config
+
+
+ARCHSPEC_LAYERS: dict[str, type[keras.layers.Layer]] = {
+    "LayerScale": LayerScale,
+    "StochasticDepth": StochasticDepth,
+}
 """The layer classes of the 'archspec' namespace of `archspec.ops.KerasCall`, by name."""
 
 

@@ -3,12 +3,13 @@
 See `archspec.blocks.base` for what a block type is and how to add one.
 """
 
-from archspec.blocks import densenet, mobilenet, plain, resnet
+from archspec.blocks import convnext, densenet, mobilenet, plain, resnet
 from archspec.blocks.base import StageSpec, block_types, stage_model, stage_models
 
 __all__ = [
     "StageSpec",
     "block_types",
+    "convnext",
     "densenet",
     "mobilenet",
     "plain",

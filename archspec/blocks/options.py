@@ -152,11 +152,13 @@ class DropPath(Model):
         "timm and keras.applications ConvNeXt, numpy's linspace), or not (rate x i / blocks, "
         "keras.applications EfficientNet's drop_connect_rate).",
     )
-    layer: Literal["dropout"] = Field(
+    layer: Literal["dropout", "stochastic_depth"] = Field(
         "dropout",
         description="The Keras realization: Dropout(rate, noise_shape=(None, 1, 1, 1)), which "
-        "keeps or drops whole samples (keras.applications EfficientNet's drop connect); "
-        "blocks whose rate is 0 get no layer.",
+        "keeps or drops whole samples (keras.applications EfficientNet's drop connect), and "
+        "blocks whose rate is 0 get no layer; or keras.applications ConvNeXt's: a "
+        "StochasticDepth(rate) layer (defined by archspec, as Keras has none), and "
+        "Activation('linear') where the rate is 0.",
     )
 
     def block_rate(self, index: int, blocks: int) -> float:
@@ -176,10 +178,14 @@ def drop_path(b: BlockBuilder, x: str) -> str:
     """
     option = b.spec.drop_path
     rate = option.block_rate(b.network_index, b.network_blocks)
+    stochastic_depth = option.layer == "stochastic_depth"
     if rate == 0:
-        return x
+        # keras.applications' ConvNeXt keeps a layer in the place: Activation('linear').
+        return b.activation("drop_path", x, "linear") if stochastic_depth else x
     bound = b.arg("drop_rate", rate) if option.schedule == "linear" else rate
     b.notes.append("Drop path on the residual branch (identity at inference).")
+    if stochastic_depth:
+        return b.layer("stochastic_depth", "drop_path", (x,), {"rate": bound})
     attrs = {"rate": bound, "noise_shape": (None, 1, 1, 1)}
     return b.layer("dropout", "drop_path", (x,), attrs)
 

@@ -7,11 +7,13 @@ writes it), then, where the stage has a stride, a pool by it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from archspec.blocks.base import StageSpec
+from archspec.blocks.base import StageProblem, StageSpec
+from archspec.blocks.options import SqueezeExcite, squeeze_excite
 from archspec.fields import Flag, Kernel
 
 if TYPE_CHECKING:
@@ -21,7 +23,8 @@ if TYPE_CHECKING:
 class PlainStage(StageSpec):
     """Plain conv (VGG): a k x k conv, then the activation; no shortcut.
 
-    A strided stage ends with a pool by its stride after its convs.
+    A strided stage ends with a pool by its stride after its convs. Squeeze-and-excitation,
+    if the stage has it, follows each block's activation.
     """
 
     block: Literal["plain"]
@@ -34,6 +37,21 @@ class PlainStage(StageSpec):
     pool: Literal["max", "avg"] = Field(
         "max", description="The pool that ends a strided stage (size and stride: the stride)."
     )
+    se: SqueezeExcite | None = Field(
+        None,
+        description="Squeeze-and-excitation on each block's output (position: end), or none.",
+    )
+
+    def problems(self) -> Iterator[StageProblem]:
+        """A plain block has one conv, so SE can only follow it."""
+        if self.se is not None and self.se.position != "end":
+            yield StageProblem(
+                "se",
+                "a plain block has a single conv, so squeeze-and-excitation cannot sit before "
+                "its last conv",
+                "use se.position: end (after the block's activation)",
+                "se-position",
+            )
 
     def lower_stage(self, stage: StageBuilder, x: str) -> str:
         """The convs, then the pool by the stride (a transition after the blocks)."""
@@ -49,9 +67,11 @@ class PlainStage(StageSpec):
         """Conv and activation, or conv -> norm -> activation."""
         bias, activation = b.spec.conv.bias.block_out, b.spec.activation
         if not self.norm:
-            return b.conv("conv", x, b.filters, self.kernel, bias=bias, activation=activation)
-        h = b.conv("conv", x, b.filters, self.kernel, bias=bias)
-        return b.act("relu", b.norm("bn", h))
+            h = b.conv("conv", x, b.filters, self.kernel, bias=bias, activation=activation)
+        else:
+            h = b.conv("conv", x, b.filters, self.kernel, bias=bias)
+            h = b.act("relu", b.norm("bn", h))
+        return squeeze_excite(b, h, self.se, "end", b.filters)
 
     def lower_pool(self, b: BlockBuilder, x: str) -> str:
         """The pool that ends a strided plain stage (VGG): window and stride the stage's."""

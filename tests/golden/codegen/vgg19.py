@@ -17,6 +17,7 @@ def plain_block(x, filters, name):
     Plain conv (VGG): a k x k conv, then the activation; no shortcut.
 
     A strided stage ends with a pool by its stride after its convs.
+    Squeeze-and-excitation, if the stage has it, follows each block's activation.
     """
     x = layers.Conv2D(
         filters,
