@@ -16,6 +16,7 @@ from archspec.blocks import StageSpec, block_types, stage_model
 from archspec.blocks.options import DropPath
 from archspec.fields import PaddingStyle
 from archspec.loader import read_resolved
+from archspec.spec import KerasOptions
 from tests.conftest import SPECS
 
 SCALARS = st.one_of(
@@ -182,8 +183,11 @@ def small_specs(draw: st.DrawFn) -> dict:
         "kernel": draw(st.sampled_from([1, 3, 5, 7])),
         "stride": draw(st.sampled_from([1, 2])),
         "norm": draw(st.booleans()),
+        "activation": draw(st.booleans()),
         "padding": draw(st.sampled_from([None, *PADDINGS])),
     }
+    if draw(st.booleans()):  # a patchify stem: an even kernel as large as its stride
+        stem.update(filters=draw(st.sampled_from([4, 8])), kernel=2, stride=2)
     if draw(st.booleans()):
         stem["pool"] = {
             "kind": draw(st.sampled_from(["max", "avg"])),
@@ -194,16 +198,22 @@ def small_specs(draw: st.DrawFn) -> dict:
     head = {
         "norm": draw(st.booleans()),
         "pool": draw(st.sampled_from(["avg", "max", "flatten"])),
+        "pool_norm": draw(st.booleans()),
         "dense": draw(st.lists(st.sampled_from([4, 8]), max_size=2)),
         "dropout": draw(st.sampled_from([0.0, 0.25])),
         "classes": draw(st.integers(1, 5)),
         "activation": draw(st.sampled_from(["softmax", "sigmoid", "linear"])),
     }
+    channels = draw(st.sampled_from([1, 3]))
+    normalize = {"mean": [0.5] * channels, "std": [0.25] * channels}
     return {
         "name": draw(st.from_regex(r"[A-Za-z][A-Za-z0-9_-]{0,10}", fullmatch=True)),
         "description": draw(st.text(max_size=40)),
-        "input": {"shape": [side, side, draw(st.sampled_from([1, 3]))]},
-        "stem": stem,
+        "input": {
+            "shape": [side, side, channels],
+            "normalize": draw(st.sampled_from([None, normalize])),
+        },
+        "stem": draw(st.sampled_from([stem, None])),
         "stages": stages,
         "head": head,
         "residual": {
@@ -224,9 +234,10 @@ def small_specs(draw: st.DrawFn) -> dict:
             "bias": {k: draw(st.booleans()) for k in ("stem", "block", "block_out", "shortcut")},
         },
         "norm": {
+            "kind": draw(st.sampled_from(["batch", "layer"])),
             "epsilon": draw(st.sampled_from([1e-3, 1.001e-5])),
             "momentum": draw(st.sampled_from([0.9, 0.99])),
         },
         "width_multiplier": draw(st.sampled_from([0.5, 1.0, 1.5])),
-        "keras": {"relu_layer": draw(st.sampled_from(["ReLU", "Activation"]))},
+        "keras": draw(model_values(KerasOptions)),
     }
