@@ -376,3 +376,70 @@ def test_invalid_mixes_are_located_errors(edit, path, code):
     assert [(d.path, d.code) for d in errors] == [(path, code)]
     assert errors[0].location is not None and errors[0].location.line > 1
     assert errors[0].hint
+
+
+# --- the families' knobs ------------------------------------------------------------------------
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize(("alpha", "size"), [(0.5, 128), (1.0, 200)])
+def test_mobilenet_alpha_and_odd_sizes_equal_keras_applications(alpha, size):
+    """alpha is width_multiplier; at 200x200 a strided block meets a 25x25 map, where
+    strided_bottom_right still pads ((0, 1), (0, 1)) as MobileNet does ('same' would not)."""
+    import keras
+
+    from archspec.backends.keras import build_model
+
+    spec = archspec.load("mobilenet").model_copy(update={"width_multiplier": alpha})
+    model = build_model(archspec.lower(spec, input_size=(size, size)))
+    peer = keras.applications.MobileNet(weights=None, alpha=alpha, input_shape=(size, size, 3))
+    assert layer_sequence(model) == layer_sequence(peer)
+    assert_same_outputs(model, peer)
+
+
+def test_mobilenet_pads_strided_depthwise_convs_only():
+    graph = archspec.lower(archspec.load("mobilenet"))
+    pads = [layer for layer in graph if layer.op == "zero_pad"]
+    assert [layer.block for layer in pads] == [
+        "stage2_block1",
+        "stage3_block1",
+        "stage4_block1",
+        "stage5_block1",
+    ]
+    assert {layer.attrs["padding"] for layer in pads} == {((0, 1), (0, 1))}
+    assert graph["stem_conv"].attrs["padding"] == "same"  # the stem is 'same', as Keras's
+
+
+def test_densenet_transitions_compress_and_blocks_grow():
+    graph = archspec.lower(archspec.load("densenet121"))
+    assert graph["stage1_block6_concat"].shape == (56, 56, 64 + 6 * 32)
+    transition = graph["stage2_transition_conv"]
+    assert transition.attrs["filters"] == 128  # int(256 x 0.5)
+    assert graph["stage2_transition_pool"].shape == (28, 28, 128)
+    assert "stage1_transition_conv" not in {layer.name for layer in graph}  # stride 1: none
+    text = (ROOT / "specs" / "densenet121.yaml").read_text()
+    odd = text.replace("depth: 12, stride: 2}", "depth: 12, stride: 2, compression: 0.3}")
+    compressed = archspec.lower(archspec.loads(odd))
+    assert compressed["stage2_transition_conv"].attrs["filters"] == 76  # int(256 x 0.3)
+    bottleneck = text.replace("depth: 6, stride: 1}", "depth: 6, stride: 1, bottleneck: 2}")
+    assert archspec.lower(archspec.loads(bottleneck))["stage1_block1_conv1"].shape[-1] == 64
+
+
+def test_plain_stages_put_the_activation_in_the_conv_unless_normalized():
+    vgg = archspec.lower(archspec.load("vgg16"))
+    assert vgg["stage1_block1_conv"].attrs["activation"] == "relu"
+    assert not any(layer.op == "activation" for layer in vgg)
+    text = (ROOT / "specs" / "vgg16.yaml").read_text()
+    bn = text.replace(
+        "filters: 64, depth: 2, stride: 2}",
+        "filters: 64, depth: 2, stride: 2, norm: true, pool: avg}",
+    )
+    graph = archspec.lower(archspec.loads(bn))
+    assert [layer.local for layer in graph if layer.block == "stage1_block1"] == [
+        "conv",
+        "bn",
+        "relu",
+    ]
+    assert "activation" not in graph["stage1_block1_conv"].attrs
+    assert graph["stage1_downsample_pool"].op == "avg_pool"
+    assert graph["stage2_block1_conv"].attrs["activation"] == "relu"  # other stages unchanged

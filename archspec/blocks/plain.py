@@ -59,7 +59,7 @@ class PlainStage(StageSpec):
             x = stage.block(index, x, self.lower_block, stride=1)
         if self.stride > 1:
             x = stage.transition(
-                "pool", x, self.lower_pool, filters=stage.filters, stride=self.stride
+                "downsample", x, self.lower_pool, filters=stage.filters, stride=self.stride
             )
         return x
 

@@ -29,8 +29,8 @@ def plain_block(x, filters, name):
     return x
 
 
-def plain_pool_block(x, stride, name):
-    """One plain block (pool).
+def plain_downsample_block(x, stride, name):
+    """One plain block (downsample).
 
     The pool that ends a strided plain stage (VGG): window and stride the stage's.
     """
@@ -49,30 +49,30 @@ def build_model(input_shape=(224, 224, 3), classes=1000):
     # stage1: plain x2, 64 filters, stride 2
     x = plain_block(inputs, filters=64, name="stage1_block1")
     x = plain_block(x, filters=64, name="stage1_block2")
-    x = plain_pool_block(x, stride=2, name="stage1_pool")
+    x = plain_downsample_block(x, stride=2, name="stage1_downsample")
 
     # stage2: plain x2, 128 filters, stride 2
     x = plain_block(x, filters=128, name="stage2_block1")
     x = plain_block(x, filters=128, name="stage2_block2")
-    x = plain_pool_block(x, stride=2, name="stage2_pool")
+    x = plain_downsample_block(x, stride=2, name="stage2_downsample")
 
     # stage3: plain x3, 256 filters, stride 2
     x = plain_block(x, filters=256, name="stage3_block1")
     x = plain_block(x, filters=256, name="stage3_block2")
     x = plain_block(x, filters=256, name="stage3_block3")
-    x = plain_pool_block(x, stride=2, name="stage3_pool")
+    x = plain_downsample_block(x, stride=2, name="stage3_downsample")
 
     # stage4: plain x3, 512 filters, stride 2
     x = plain_block(x, filters=512, name="stage4_block1")
     x = plain_block(x, filters=512, name="stage4_block2")
     x = plain_block(x, filters=512, name="stage4_block3")
-    x = plain_pool_block(x, stride=2, name="stage4_pool")
+    x = plain_downsample_block(x, stride=2, name="stage4_downsample")
 
     # stage5: plain x3, 512 filters, stride 2
     x = plain_block(x, filters=512, name="stage5_block1")
     x = plain_block(x, filters=512, name="stage5_block2")
     x = plain_block(x, filters=512, name="stage5_block3")
-    x = plain_pool_block(x, stride=2, name="stage5_pool")
+    x = plain_downsample_block(x, stride=2, name="stage5_downsample")
 
     # head
     x = layers.Flatten(name="head_flatten")(x)
