@@ -443,3 +443,14 @@ def test_plain_stages_put_the_activation_in_the_conv_unless_normalized():
     assert "activation" not in graph["stage1_block1_conv"].attrs
     assert graph["stage1_downsample_pool"].op == "avg_pool"
     assert graph["stage2_block1_conv"].attrs["activation"] == "relu"  # other stages unchanged
+
+
+def test_the_readme_shows_the_mixed_example_as_it_is():
+    readme = (ROOT / "README.md").read_text()
+    spec = (ROOT / "examples" / "resnet_convnext.yaml").read_text()
+    assert f"```yaml\n{spec}```" in readme
+    source = archspec.codegen(archspec.load(ROOT / "examples" / "resnet_convnext.yaml"))
+    functions = [node.name for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)]
+    section = readme[readme.index("### Mixing families") : readme.index("## Command line")]
+    assert functions[-1] == "build_model"
+    assert all(f"`{name}`" in section for name in functions[:-1])
