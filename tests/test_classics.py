@@ -454,3 +454,49 @@ def test_the_readme_shows_the_mixed_example_as_it_is():
     section = readme[readme.index("### Mixing families") : readme.index("## Command line")]
     assert functions[-1] == "build_model"
     assert all(f"`{name}`" in section for name in functions[:-1])
+
+
+def test_settings_with_nothing_to_act_on_are_warnings_at_their_keys():
+    text = """
+name: w
+input: {shape: [32, 32, 3]}
+stem: {filters: 8, norm: false, activation: false}
+stages:
+  - {block: preact_basic, filters: 8}
+head: {classes: 3}
+keras: {sequential_transitions: true}
+"""
+    analysis = archspec.analyze(archspec.loads(text, "w.yaml"))
+    found = {(w.path, w.code, w.location.line) for w in analysis.warnings}
+    assert found == {
+        ("stem.activation", "unused", 4),
+        ("keras.sequential_transitions", "unused", 8),
+    }
+    no_stem = text.replace("stem: {filters: 8, norm: false, activation: false}", "stem: null")
+    no_stem = no_stem.replace("sequential_transitions", "sequential_stem")
+    (warning,) = archspec.analyze(archspec.loads(no_stem)).warnings
+    assert (warning.path, warning.code) == ("keras.sequential_stem", "unused")
+
+
+@pytest.mark.keras
+def test_convnext_drop_path_equals_keras_applications_convnext_with_a_rate():
+    """keras.applications' ConvNeXtTiny fixes drop_path_rate at 0; its ConvNeXt() takes one."""
+    from keras.src.applications.convnext import MODEL_CONFIGS, ConvNeXt
+
+    from archspec.backends.keras import build_model
+
+    config = MODEL_CONFIGS["tiny"]
+    peer = ConvNeXt(
+        config["depths"], config["projection_dims"], drop_path_rate=0.1, input_shape=(32, 32, 3)
+    )
+    spec = archspec.load("convnext_tiny")
+    spec = spec.model_copy(update={"drop_path": spec.drop_path.model_copy(update={"rate": 0.1})})
+    model = build_model(archspec.lower(spec, input_size=(32, 32)))
+    assert layer_sequence(model) == layer_sequence(peer)
+    kept = [layer for layer in peer.layers if type(layer).__name__ == "StochasticDepth"]
+    ours = [layer for layer in model.layers if type(layer).__name__ == "StochasticDepth"]
+    assert len(ours) == len(kept) == 17  # the first of 18 blocks has rate 0: an identity
+    assert [layer.drop_path_rate for layer in ours] == pytest.approx(
+        [layer.drop_path_rate for layer in kept]
+    )
+    assert_same_outputs(model, peer)  # at inference drop path is the identity
