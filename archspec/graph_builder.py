@@ -258,8 +258,8 @@ class GraphBuilder(Diagnosed):
         groups: int = 1,
         activation: str = "linear",
         kernel_initializer: str | None = None,
-        pad_meta: Mapping[str, Any] | None = None,
         style: str | None = None,
+        pad_meta: Mapping[str, Any] | None = None,
         **meta: Any,
     ) -> str:
         """Conv2D in a padding style (the spec's `conv.padding` unless given).

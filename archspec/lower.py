@@ -120,6 +120,7 @@ class NetworkLowering:
         """The stem convs, their norm -> activation, and the optional pool."""
         spec, graph = self.spec, self.graph
         graph.scope, graph.path = "stem", ("stem",)
+        bias = spec.conv.bias.stem
         style = stem.padding or spec.conv.padding
         count = len(stem.filters)
         if stem.kernel % 2 == 0 and (count > 1 or stem.kernel > stem.stride):
@@ -137,7 +138,6 @@ class NetworkLowering:
                 stride = stem.stride if i == 1 else 1
                 graph.path = ("stem", "stride") if stride > 1 else ("stem", "filters")
                 width = scaled_width(filters, spec.width_multiplier)
-                bias = spec.conv.bias.stem
                 x = graph.conv(
                     f"stem_conv{suffix}", x, width, stem.kernel, stride, bias=bias, style=style
                 )

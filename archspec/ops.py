@@ -84,7 +84,11 @@ KerasModule = Literal["layers", "ops", "archspec"]
 
 @dataclass(frozen=True, slots=True)
 class KerasCall:
-    """`keras.layers.<cls>(*args, **keywords)`: args name IR attributes or are `Const`s."""
+    """`keras.layers.<cls>(*args, **keywords)`: args name IR attributes or are `Const`s.
+
+    `module` says where the callable lives (`KerasModule`): a `keras.ops` function is applied
+    to the layer's inputs first, `keras.ops.<cls>(*inputs, *args, **keywords)`.
+    """
 
     cls: str
     args: tuple[str | Const, ...] = ()

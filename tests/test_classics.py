@@ -500,3 +500,23 @@ def test_convnext_drop_path_equals_keras_applications_convnext_with_a_rate():
         [layer.drop_path_rate for layer in kept]
     )
     assert_same_outputs(model, peer)  # at inference drop path is the identity
+
+
+def test_sequential_groups_are_chains_read_only_at_their_end():
+    from archspec.graph_builder import GraphBuilder
+
+    spec = small_spec()
+    graph = GraphBuilder(spec)
+    x = graph.add("input", "input", (), {"shape": (8, 8, 3)})
+    with graph.sequential("pair"):
+        a = graph.conv("a_conv", x, 4, 3, 1, bias=True)
+        b = graph.norm("b_norm", a)
+    assert [layer.group for layer in graph.layers] == [None, "pair", "pair"]
+    with pytest.raises(AssertionError, match="inside a sequential group"):
+        graph.act("reads_a", a)
+    graph.act("reads_b", b)  # the group's output may be read
+    with pytest.raises(AssertionError, match="does not read"), graph.sequential("split"):
+        graph.act("c", b)
+        graph.act("d", b)
+    with pytest.raises(AssertionError, match="taken"), graph.sequential("pair"):
+        pass
