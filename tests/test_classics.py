@@ -520,3 +520,43 @@ def test_sequential_groups_are_chains_read_only_at_their_end():
         graph.act("d", b)
     with pytest.raises(AssertionError, match="taken"), graph.sequential("pair"):
         pass
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_convnext_layers_groups_and_operations_run_on_other_backends(backend, tmp_path):
+    """LayerScale, StochasticDepth (trained a step), keras.Sequential and + on JAX and PyTorch."""
+    import importlib.util
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from archspec.backends.keras import build_model
+    from tests.test_backends import OTHER_BACKEND
+
+    if importlib.util.find_spec(backend) is None:
+        pytest.skip(f"{backend} is not installed here (CI installs it)")
+    spec_path = tmp_path / "tiny_convnext.yaml"
+    spec_path.write_text(TINY_CONVNEXT)
+    reference = build_model(archspec.lower(archspec.load(spec_path)))
+    randomize_weights(reference, seed=8)
+    weights = reference.get_weights()
+    images = np.random.default_rng(9).uniform(0, 255, (2, 32, 32, 3)).astype("float32")
+    np.savez(tmp_path / "weights.npz", **{f"w{i}": w for i, w in enumerate(weights)})
+    np.save(tmp_path / "images.npy", images)
+    arguments = [str(spec_path), str(tmp_path / "weights.npz"), str(tmp_path / "images.npy")]
+    result = subprocess.run(
+        [sys.executable, "-c", OTHER_BACKEND, *arguments],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KERAS_BACKEND": backend},
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (report["backend"], report["layers"]) == (backend, len(reference.layers))
+    expected = outputs(reference, images)
+    for kind in ("built", "generated"):
+        np.testing.assert_allclose(report["outputs"][kind], expected, rtol=1e-4, atol=1e-5)
+    assert np.isfinite(report["loss"])

@@ -70,13 +70,17 @@ class StochasticDepth(keras.layers.Layer):
 
     A sample is dropped at `drop_path_rate` and a kept one scaled by 1 / (1 - rate); at
     inference the layer is the identity. keras.applications' ConvNeXt defines the same
-    layer, with the same argument.
+    layer, with the same argument, but draws unseeded random numbers, which JAX refuses in
+    training; this one draws from a seed generator of its own, as Keras's Dropout does
+    (its state is no weight: get_weights() is the same).
     """
 
-    def __init__(self, drop_path_rate: float, **kwargs: Any) -> None:
-        """Drop samples at `drop_path_rate`, in training."""
+    def __init__(self, drop_path_rate: float, seed: int | None = None, **kwargs: Any) -> None:
+        """Drop samples at `drop_path_rate`, in training; `seed` fixes the draws."""
         super().__init__(**kwargs)
         self.drop_path_rate = drop_path_rate
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, x: Any, training: bool | None = None) -> Any:
         """Drop or keep each sample, in training only."""
@@ -84,13 +88,14 @@ class StochasticDepth(keras.layers.Layer):
             return x
         keep = 1 - self.drop_path_rate
         shape = (keras.ops.shape(x)[0],) + (1,) * (len(x.shape) - 1)
-        kept = keras.ops.floor(keep + keras.random.uniform(shape, 0, 1))
-        return (x / keep) * kept
+        draw = keras.random.uniform(shape, 0, 1, seed=self.seed_generator)
+        return (x / keep) * keras.ops.floor(keep + draw)
 
     def get_config(self) -> dict[str, Any]:
         """Return the constructor's arguments, for saving."""
         config: dict[str, Any] = super().get_config()
         config["drop_path_rate"] = self.drop_path_rate
+        config["seed"] = self.seed
         return config
 
 
