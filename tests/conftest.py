@@ -78,28 +78,32 @@ def golden(update_golden: bool) -> Callable[[str, str], None]:
     return golden_checker(GOLDEN, update_golden)
 
 
-BUILT_MODELS_BUDGET = 250_000_000
-"""Parameters (1 GB in float32) of built models kept for the session at most: the oldest go
-first, and a larger model (ConvNeXtXLarge) is built anew wherever a test needs it."""
+BUILT_MODELS_BUDGET = 150_000_000
+"""Parameters (600 MB in float32) of built models kept for the session at most: the oldest go
+first, before a model is built, and a larger model (ConvNeXtLarge, ConvNeXtXLarge) is built
+anew wherever a test needs it."""
 
 
 @pytest.fixture(scope="session")
 def built_models() -> Callable[[str], object]:
     """build(spec_name) -> keras.Model, built once per session and shared by every test."""
     import archspec
+    from archspec.backends.keras import build_model
 
-    cache: OrderedDict[str, object] = OrderedDict()
+    cache: OrderedDict[str, tuple[object, int]] = OrderedDict()
 
     def build(name: str) -> object:
         if name in cache:
-            return cache[name]
-        model = archspec.build(ROOT / "specs" / f"{name}.yaml")
-        size = model.count_params()
-        while cache and sum(m.count_params() for m in cache.values()) + size > BUILT_MODELS_BUDGET:
+            return cache[name][0]
+        graph = archspec.lower(archspec.load(ROOT / "specs" / f"{name}.yaml"))
+        while (
+            cache and sum(size for _, size in cache.values()) + graph.params > BUILT_MODELS_BUDGET
+        ):
             cache.popitem(last=False)
-            gc.collect()
-        if size <= BUILT_MODELS_BUDGET:
-            cache[name] = model
+        gc.collect()
+        model = build_model(graph)
+        if graph.params <= BUILT_MODELS_BUDGET:
+            cache[name] = (model, graph.params)
         return model
 
     return build
