@@ -567,3 +567,21 @@ def test_convnext_layers_groups_and_operations_run_on_other_backends(backend, tm
     for kind in ("built", "generated"):
         np.testing.assert_allclose(report["outputs"][kind], expected, rtol=1e-4, atol=1e-5)
     assert np.isfinite(report["loss"])
+
+
+def test_generated_code_with_archspecs_layers_passes_ruff(tmp_path):
+    """The copied classes keep to generated code's rules (88 columns, pydocstyle)."""
+    import subprocess
+    import sys
+
+    from tests.test_codegen import RUFF_CHECK
+
+    source = archspec.codegen(archspec.loads(TINY_CONVNEXT))
+    assert "class LayerScale" in source and "class StochasticDepth" in source
+    path = tmp_path / "tiny_convnext.py"
+    path.write_text(source)
+    for command in (RUFF_CHECK, ["format", "--isolated", "--check", "--diff"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", *command, str(path)], capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout + result.stderr

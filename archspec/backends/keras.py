@@ -70,12 +70,12 @@ class StochasticDepth(keras.layers.Layer):
 
     A sample is dropped at `drop_path_rate` and a kept one scaled by 1 / (1 - rate); at
     inference the layer is the identity. keras.applications' ConvNeXt defines the same
-    layer, with the same argument, but draws unseeded random numbers, which JAX refuses in
-    training; this one draws from a seed generator of its own, as Keras's Dropout does
-    (its state is no weight: get_weights() is the same).
+    layer, with the same argument, but draws unseeded random numbers, which JAX refuses
+    in training; this one draws from a seed generator of its own, as Keras's Dropout
+    does (its state is no weight: get_weights() is the same).
     """
 
-    def __init__(self, drop_path_rate: float, seed: int | None = None, **kwargs: Any) -> None:
+    def __init__(self, drop_path_rate: float, seed: int | None = None, **kwargs: Any):
         """Drop samples at `drop_path_rate`, in training; `seed` fixes the draws."""
         super().__init__(**kwargs)
         self.drop_path_rate = drop_path_rate
