@@ -13,12 +13,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from archspec.errors import Diagnostic, Location, SpecError
+from archspec.errors import Diagnostic, Location, SpecError, UnreadableError
 from archspec.ir import Graph, Layer
 from archspec.limits import Limits
 from archspec.loader import load, loads, preset_names
 from archspec.lower import analyze, lower
 from archspec.spec import Spec
+from archspec.weights import LoadReport, WeightsError
 
 if TYPE_CHECKING:
     import keras
@@ -30,13 +31,18 @@ __all__ = [
     "Graph",
     "Layer",
     "Limits",
+    "LoadReport",
     "Location",
     "Spec",
     "SpecError",
+    "UnreadableError",
+    "WeightsError",
     "analyze",
     "build",
     "codegen",
     "load",
+    "load_model",
+    "load_weights",
     "loads",
     "lower",
     "preset_names",
@@ -53,16 +59,51 @@ def build(
     precision: Precision = "float32",
     limits: Limits | None = None,
     seed: int | None = None,
+    weights: str | Path | None = None,
+    weights_strict: bool = False,
 ) -> keras.Model:
     """Compile a spec (or a spec file, or a preset name) into a Keras functional model.
 
     The spec is lowered and checked against `limits` before Keras is imported. With a `seed`,
     the initial weights are the same in every run and process (Keras's global seed is set).
+    `weights` loads a `.weights.h5` or `.keras` file by layer name (see `load_weights`); with
+    `weights_strict`, a layer it cannot load raises `WeightsError`.
     """
     graph = lower(_as_spec(spec), limits=limits)
     from archspec.backends.keras import build_model
 
-    return build_model(graph, precision=precision, seed=seed)
+    model = build_model(graph, precision=precision, seed=seed)
+    if weights is not None:
+        load_weights(model, weights, strict=weights_strict)
+    return model
+
+
+def load_model(path: str | Path) -> keras.Model:
+    """Load a saved `.keras` model, however deep, with archspec's own layers registered.
+
+    Plain `keras.saving.load_model` works too for models up to about 900 layers on their
+    longest path; deeper ones (ResNet-1001) need the recursion headroom this gives.
+    """
+    from archspec.backends.keras import load_model as load
+
+    return load(path)
+
+
+def load_weights(model: keras.Model, path: str | Path, *, strict: bool = False) -> LoadReport:
+    """Load a Keras `.weights.h5` or `.keras` file into `model` by layer name; say what loaded.
+
+    Each layer whose name the file has, with weights of the same shapes, gets the file's
+    weights, so a changed spec (other classes, another stage, another width) keeps everything
+    its change left alone. With `strict`, a layer left out raises `WeightsError`.
+    """
+    from archspec.backends.keras import load_weights as load
+
+    report = load(model, path)
+    if strict and not report.complete:
+        left = [*report.missing, *(name for name, _, _ in report.mismatched)]
+        shown = ", ".join(left[:5]) + (", ..." if len(left) > 5 else "")
+        raise WeightsError(f"{path}: {len(left)} layers of the model were not loaded: {shown}")
+    return report
 
 
 def codegen(spec: Spec | str | Path, *, limits: Limits | None = None) -> str:

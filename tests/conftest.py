@@ -13,13 +13,22 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
-SLOW_SPECS = {"convnext_base", "convnext_large", "convnext_xlarge"}
-"""The presets whose models take longest to build and copy (88 to 350 million parameters)."""
+SLOW_SPECS = {
+    "preact_resnet1001",
+    "resnet152",
+    "resnet152v2",
+    "tv_resnet152",
+    "convnext_base",
+    "convnext_large",
+    "convnext_xlarge",
+}
+"""The shipped specs whose Keras models take longest to build and run: over 500 layers, or
+over 80 million parameters to create and copy."""
 BUILT_SPECS = [
     pytest.param(path, id=path.stem, marks=[pytest.mark.slow] if path.stem in SLOW_SPECS else [])
     for path in SPECS
 ]
-"""SPECS as parameters of tests that build each model: the slowest are marked slow."""
+"""SPECS as parameters of tests that build every shipped spec's model: the slowest marked."""
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

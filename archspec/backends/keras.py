@@ -11,14 +11,18 @@ into generated modules, which therefore stay self-contained.
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import keras
 
 from archspec.ir import Graph, Layer
+from archspec.limits import DEFAULT_MAX_LAYERS
 from archspec.ops import keras_call
+from archspec.weights import LoadReport, match_layers, read_keras_weights
 
 Precision = Literal["float32", "mixed_float16", "mixed_bfloat16"]
 
@@ -142,9 +146,10 @@ def build_model(
             tensors[layer.name] = apply(layer, graph, precision, tensors)
     if group:
         close_group()
-    return keras.Model(
-        inputs=tensors[graph.input.name], outputs=tensors[graph.output], name=graph.name
-    )
+    with recursion_headroom(graph.recursion_limit):
+        return keras.Model(
+            inputs=tensors[graph.input.name], outputs=tensors[graph.output], name=graph.name
+        )
 
 
 def make_layer(layer: Layer, graph: Graph, precision: Precision) -> keras.layers.Layer:
@@ -170,6 +175,70 @@ def apply(layer: Layer, graph: Graph, precision: Precision, tensors: dict[str, A
         return operation(*inputs, *(arg.value for arg in call.args), **kwargs)
     instance = make_layer(layer, graph, precision)
     return instance(inputs if len(inputs) > 1 else inputs[0])
+
+
+LOAD_RECURSION_LIMIT = 1000 + 2 * DEFAULT_MAX_LAYERS
+"""Enough for any model the default layer budget admits, whatever its shape."""
+
+
+def load_model(path: str | Path) -> keras.Model:
+    """`keras.saving.load_model`, with the recursion headroom a deep model needs.
+
+    Keras maps a loaded functional model recursively too, so a model deeper than about 900
+    layers on its longest path loads only under a raised recursion limit. Importing this
+    module also registers archspec's own layers, so files that use them load.
+    """
+    with recursion_headroom(LOAD_RECURSION_LIMIT):
+        return keras.saving.load_model(path)
+
+
+@contextlib.contextmanager
+def recursion_headroom(limit: int) -> Iterator[None]:
+    """Raise Python's recursion limit to at least `limit` while Keras maps a deep graph.
+
+    Keras walks a functional model's graph recursively, one call per layer on its longest
+    path, so past about 900 layers (keras.applications never goes past 566; ResNet-1001 has
+    over 3,000) Python's default limit of 1,000 stops it. Building needs this, and so does
+    `keras.saving.load_model` of a saved deep model (wrap the call in it); saving, running
+    and training do not.
+    """
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+# --- weights by layer name ---------------------------------------------------------------------
+
+
+def weight_shapes(model: keras.Model) -> dict[str, list[tuple[int, ...]]]:
+    """Each layer with weights: the shapes of its weights, in `get_weights()` order."""
+    return {
+        layer.name: [tuple(weight.shape) for weight in layer.weights]
+        for layer in model.layers
+        if layer.weights
+    }
+
+
+def assign_weights(model: keras.Model, weights: Mapping[str, Sequence[Any]]) -> None:
+    """Set the weights of the named layers (each a list in `get_weights()` order)."""
+    for name, arrays in weights.items():
+        model.get_layer(name).set_weights(list(arrays))
+
+
+def load_weights(model: keras.Model, path: str | Path) -> LoadReport:
+    """Load a `.weights.h5` or `.keras` file into `model` by layer name; say what loaded.
+
+    Every layer whose name the file has, with weights of the same shapes, gets the file's
+    weights; the others keep theirs and are reported (missing, mismatched), as are the file's
+    layers the model lacks (unused). A spec changed from the file's (other classes, one more
+    stage, another width) so loads everything its changes left alone.
+    """
+    assign, report = match_layers(weight_shapes(model), read_keras_weights(path))
+    assign_weights(model, assign)
+    return report
 
 
 # --- running: devices, distribution, timed steps ----------------------------------------------

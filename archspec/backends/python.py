@@ -32,7 +32,10 @@ from archspec.ops import CallArg, keras_call
 
 LINE_LENGTH = 88
 INDENT = "    "
-MODULE_NAMES = ("keras", "layers", "build_model")
+DEEP_GRAPH = 600
+"""Layers on the longest path past which generated code raises the recursion limit (Keras's
+graph walk needs one call per layer; keras.applications' deepest model has 566 layers)."""
+MODULE_NAMES = ("keras", "layers", "build_model", "sys")
 """Names the module itself defines or imports."""
 
 
@@ -345,8 +348,9 @@ class PythonWriter:
         ]
         lines = [*docstring_lines(summary, "\n\n".join(body), ""), ""]
         classes = layer_classes(graph)
-        imports = sorted({line for cls in classes for line in cls.imports})
-        lines += [*imports, *([""] if imports else []), "import keras", "from keras import layers"]
+        stdlib = ["import sys"] if self.deep else []
+        stdlib += sorted({line for cls in classes for line in cls.imports})
+        lines += [*stdlib, *([""] if stdlib else []), "import keras", "from keras import layers"]
         lines.append("")
         for cls in classes:
             lines += ["", *cls.source.splitlines(), ""]
@@ -455,8 +459,21 @@ class PythonWriter:
             lines += self.statement_lines(INDENT, members, "x", python_literal, [variable], sources)
             variable = "x"
         model_arguments = ["inputs=inputs", "outputs=x", f"name={python_literal(graph.name)}"]
-        lines += ["", *call_lines(INDENT, "return keras.Model", model_arguments)]
+        lines.append("")
+        if self.deep:
+            lines += [
+                f"{INDENT}# Keras maps the graph recursively, one call per layer on its longest",
+                f"{INDENT}# path ({graph.depth:,} layers), past Python's default limit.",
+                f"{INDENT}sys.setrecursionlimit(max(sys.getrecursionlimit(), "
+                f"{graph.recursion_limit}))",
+            ]
+        lines += call_lines(INDENT, "return keras.Model", model_arguments)
         return lines
+
+    @property
+    def deep(self) -> bool:
+        """Whether Keras needs a higher recursion limit than Python's default to build it."""
+        return self.graph.depth > DEEP_GRAPH
 
     @staticmethod
     def scope_comment(stage: StageInfo, seen_scopes: set[str]) -> list[str]:
