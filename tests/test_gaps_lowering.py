@@ -176,3 +176,25 @@ def test_a_setting_for_an_unused_function_warns_at_its_key_and_only_then():
     )
     analysis = archspec.analyze(archspec.loads(used, "spec.yaml"))
     assert not [d for d in analysis.diagnostics if d.code == "unused"]
+
+
+def test_a_head_dense_layer_diagnostic_points_at_that_layer():
+    # An open input size and a flattening head: the first dense layer cannot know its inputs.
+    spec = network(
+        input={"shape": [None, None, 3]}, head={"classes": 3, "pool": "flatten", "dense": [16, 8]}
+    )
+    (error,) = archspec.analyze(spec).errors
+    assert (error.code, error.path) == ("shape-mismatch", "head.dense[0]")
+
+
+def test_a_head_conv_scaled_up_only_keeps_its_width_at_multiplier_one():
+    def head_conv_filters(scale: str) -> int:
+        conv = {"filters": 1001, "scale": scale}
+        rounding = {"divisor": 8}
+        spec = network(
+            width_multiplier=1.0, width_rounding=rounding, head={"classes": 3, "conv": conv}
+        )
+        return int(layers(spec)["head_conv"].attrs["filters"])
+
+    assert head_conv_filters("up") == 1001
+    assert head_conv_filters("always") == 1000  # rounded to the divisor, as any scaled width
