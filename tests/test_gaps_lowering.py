@@ -198,3 +198,71 @@ def test_a_head_conv_scaled_up_only_keeps_its_width_at_multiplier_one():
 
     assert head_conv_filters("up") == 1001
     assert head_conv_filters("always") == 1000  # rounded to the divisor, as any scaled width
+
+
+def budget_error(spec: archspec.Spec, **limits: int) -> tuple[str, str]:
+    (error,) = archspec.analyze(spec, limits=archspec.Limits(**limits)).errors
+    return error.code, error.path
+
+
+def test_a_budget_exceeded_by_the_input_points_at_the_last_input_setting_lowered():
+    assert budget_error(network(), max_layers=0) == ("too-many-layers", "input.shape")
+    rescaled = network(input={"shape": [32, 32, 3], "rescale": {"scale": 0.5}})
+    assert budget_error(rescaled, max_layers=1) == ("too-many-layers", "input.rescale")
+    normalized = {"shape": [32, 32, 3], "rescale": {"scale": 0.5}, "normalize": {}}
+    assert budget_error(network(input=normalized), max_layers=2) == (
+        "too-many-layers",
+        "input.normalize",
+    )
+
+
+def test_normalization_values_are_checked_per_key_with_a_hint():
+    wrong = {"shape": [32, 32, 3], "normalize": {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5]}}
+    (error,) = archspec.analyze(network(input=wrong)).errors
+    assert (error.code, error.path) == ("channel-mismatch", "input.normalize.std")
+    assert error.hint == "give one value per input channel"
+    for given, missing in (({"mean": [0.5] * 3}, "std"), ({"std": [0.5] * 3}, "mean")):
+        spec = network(input={"shape": [32, 32, 3], "normalize": given})
+        (error,) = archspec.analyze(spec).errors
+        assert (error.code, error.path) == ("contradiction", "input.normalize")
+        assert f"'{missing}' is missing" in error.message
+        assert error.hint == "give both, or neither to make them weights (set by adapt())"
+
+
+def test_an_open_input_size_takes_each_axis_from_the_nominal_size():
+    spec = network(input={"shape": [None, None, 3], "nominal_size": [64, 32]})
+    graph = archspec.lower(spec)
+    assert graph.layers[0].attrs["shape"] == (None, None, 3)
+    assert graph.layers[0].nominal == (64, 32, 3)
+
+
+def test_layers_outside_blocks_are_their_own_local_names_in_the_main_branch():
+    graph = archspec.lower(network())
+    first = graph.layers[0]
+    assert (first.name, first.op, dict(first.attrs)) == ("input", "input", {"shape": (32, 32, 3)})
+    conv = layers(network())["stem_conv"]
+    assert (conv.local, conv.branch, conv.block) == ("stem_conv", "main", None)
+    # A fixed input size: no layer needs a second, nominal shape.
+    assert all(layer.nominal is None for layer in graph.layers)
+
+
+def test_a_failed_analysis_has_no_graph():
+    analysis = archspec.analyze(
+        network(input={"shape": [2, 2, 3]}, stem={"filters": 8, "stride": 4})
+    )
+    assert analysis.errors and analysis.graph is None
+
+
+def test_a_window_too_small_names_its_axis():
+    (error,) = archspec.analyze(
+        network(input={"shape": [32, 1, 3]}, stem={"filters": 8, "stride": 2})
+    ).errors
+    assert error.code == "collapse"
+    assert "the width is 1 here" in error.message
+
+
+def test_more_block_settings_than_blocks_is_refused_with_a_depth_to_give():
+    stage = {"block": "basic", "filters": 8, "stride": 1, "depth": 1, "blocks": [{}, {}]}
+    (error,) = archspec.analyze(network(stages=[stage])).errors
+    assert (error.code, error.path) == ("too-many-blocks", "stages[0].blocks")
+    assert error.hint == "give depth: 2, or leave depth out"
