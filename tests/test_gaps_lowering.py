@@ -266,3 +266,12 @@ def test_more_block_settings_than_blocks_is_refused_with_a_depth_to_give():
     (error,) = archspec.analyze(network(stages=[stage])).errors
     assert (error.code, error.path) == ("too-many-blocks", "stages[0].blocks")
     assert error.hint == "give depth: 2, or leave depth out"
+
+
+def test_correct_pad_pads_only_strided_windows_larger_than_one():
+    stem = {"filters": 8, "kernel": 1, "stride": 2, "pool": {"size": 2, "stride": 2}}
+    got = layers(network(stem=stem, conv={"padding": "correct_pad"}))
+    assert "stem_pad" not in got and got["stem_conv"].attrs["padding"] == "same"
+    # A 2x2/2 pool is padded: keras.applications' correct_pad gives ((0, 1), (0, 1)) at 16.
+    assert got["stem_pool_pad"].attrs["padding"] == ((0, 1), (0, 1))
+    assert got["stem_pool"].attrs["padding"] == "valid"
