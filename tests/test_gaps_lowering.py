@@ -275,3 +275,10 @@ def test_correct_pad_pads_only_strided_windows_larger_than_one():
     # A 2x2/2 pool is padded: keras.applications' correct_pad gives ((0, 1), (0, 1)) at 16.
     assert got["stem_pool_pad"].attrs["padding"] == ((0, 1), (0, 1))
     assert got["stem_pool"].attrs["padding"] == "valid"
+
+
+def test_a_blocks_own_problem_keeps_its_hint_and_code():
+    stage = {"block": "bottleneck", "filters": 32, "depth": 2, "blocks": [{}, {"groups": 5}]}
+    (error,) = archspec.analyze(network(stages=[stage])).errors
+    assert (error.code, error.path) == ("groups", "stages[0].blocks[1].groups")
+    assert error.hint == "use a divisor of 32, such as 4"
