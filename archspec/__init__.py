@@ -6,6 +6,7 @@ The public API is small and framework-free at import time; only `build` imports 
     graph = archspec.lower(spec)                  # resolved IR: shapes, params, MACs
     model = archspec.build(spec)                  # keras.Model
     source = archspec.codegen(spec)               # self-contained Keras source
+    fast = archspec.build(spec, for_inference=True)   # BN folded into convs, no dropout
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from archspec.errors import Diagnostic, Location, SpecError
+from archspec.inference import InferencePlan, plan_inference
 from archspec.ir import Graph, Layer
 from archspec.limits import Limits
 from archspec.loader import load, loads, preset_names
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Diagnostic",
     "Graph",
+    "InferencePlan",
     "Layer",
     "Limits",
     "Location",
@@ -39,6 +42,7 @@ __all__ = [
     "load",
     "loads",
     "lower",
+    "plan_inference",
     "preset_names",
 ]
 
@@ -53,23 +57,35 @@ def build(
     precision: Precision = "float32",
     limits: Limits | None = None,
     seed: int | None = None,
+    for_inference: bool = False,
 ) -> keras.Model:
     """Compile a spec (or a spec file, or a preset name) into a Keras functional model.
 
     The spec is lowered and checked against `limits` before Keras is imported. With a `seed`,
     the initial weights are the same in every run and process (Keras's global seed is set).
+    `for_inference` returns the inference model instead (`archspec.inference`): the training
+    model is built first and its weights folded into the inference model's. To fold trained
+    weights, build the training model, load them, then call
+    `archspec.backends.keras.fold_model(model, plan_inference(graph))`.
     """
     graph = lower(_as_spec(spec), limits=limits)
-    from archspec.backends.keras import build_model
+    from archspec.backends.keras import build_model, fold_model
 
-    return build_model(graph, precision=precision, seed=seed)
+    model = build_model(graph, precision=precision, seed=seed)
+    if for_inference:
+        return fold_model(model, plan_inference(graph), precision=precision)
+    return model
 
 
-def codegen(spec: Spec | str | Path, *, limits: Limits | None = None) -> str:
+def codegen(
+    spec: Spec | str | Path, *, limits: Limits | None = None, for_inference: bool = False
+) -> str:
     """Python source of a self-contained module whose `build_model()` builds the spec's model.
 
     The module imports only Keras; it is generated from the same IR as `build`.
+    `for_inference` writes the inference architecture (BN folded into convs, no dropout).
     """
     from archspec.backends.python import generate
 
-    return generate(lower(_as_spec(spec), limits=limits))
+    graph = lower(_as_spec(spec), limits=limits)
+    return generate(plan_inference(graph).graph if for_inference else graph)

@@ -19,6 +19,7 @@ from rich.console import Console
 
 from archspec.check import UnreadableError, check_file, expand_paths
 from archspec.errors import SpecError
+from archspec.ir import Graph
 from archspec.limits import (
     DEFAULT_MAX_ACTIVATION_BYTES,
     DEFAULT_MAX_LAYERS,
@@ -126,6 +127,24 @@ PRECISION_OPTION = click.option(
 )
 
 
+FOR_OPTION = click.option(
+    "--for",
+    "purpose",
+    type=click.Choice(["training", "inference"]),
+    default="training",
+    show_default=True,
+    help="inference: every BN that follows a conv folded into it, dropout left out; the same "
+    "outputs, computed faster.",
+)
+
+
+def for_purpose(graph: Graph, purpose: str) -> Graph:
+    """The graph itself for training; its inference graph (`archspec.inference`) otherwise."""
+    from archspec.inference import plan_inference
+
+    return plan_inference(graph).graph if purpose == "inference" else graph
+
+
 def fail_on_spec_error(function: Callable[..., Any]) -> Callable[..., Any]:
     """Turn a SpecError into its located messages and exit 1; unreadable files exit 2."""
 
@@ -162,6 +181,22 @@ def emit(text: str, output: Path | None) -> None:
     else:
         write_atomic(output, text)
         stderr.print(f"wrote {output}", soft_wrap=True)
+
+
+SEED_OPTION = click.option(
+    "--seed", type=int, help="Seed the initial weights: same seed, same weights."
+)
+
+
+def build_keras_model(graph: Graph, purpose: str, precision: str, seed: int | None) -> Any:
+    """The Keras model of `graph`; for inference, the training model's weights folded in."""
+    backend = import_keras_backend()
+    model = backend.build_model(graph, precision=precision, seed=seed)
+    if purpose == "inference":
+        from archspec.inference import plan_inference
+
+        model = backend.fold_model(model, plan_inference(graph), precision=precision)
+    return model
 
 
 def import_keras_backend() -> Any:
@@ -238,11 +273,17 @@ def validate(paths: tuple[str, ...], output_format: str, strict: bool, limits: L
 @click.argument("spec_path", metavar="SPEC")
 @output_option("Save the model as a .keras file (written atomically).")
 @PRECISION_OPTION
-@click.option("--seed", type=int, help="Seed the initial weights: same seed, same weights.")
+@SEED_OPTION
+@FOR_OPTION
 @limit_options
 @fail_on_spec_error
 def build(
-    spec_path: str, output: Path | None, precision: str, seed: int | None, limits: Limits
+    spec_path: str,
+    output: Path | None,
+    precision: str,
+    seed: int | None,
+    purpose: str,
+    limits: Limits,
 ) -> None:
     """Compile SPEC into a Keras model and print its per-stage summary."""
     from archspec import render
@@ -252,9 +293,8 @@ def build(
         raise click.UsageError("the output file must end in .keras")
     check_output(output, spec_path)
     graph = lower(load(spec_path), limits=limits)
-    stdout.print(render.summary_table(graph))
-    backend = import_keras_backend()
-    model = backend.build_model(graph, precision=precision, seed=seed)
+    stdout.print(render.summary_table(for_purpose(graph, purpose)))
+    model = build_keras_model(graph, purpose, precision, seed)
     stdout.print(
         f"Keras model '{model.name}': {len(model.layers)} layers, "
         f"{model.count_params():,} parameters",
@@ -268,14 +308,15 @@ def build(
 @main.command()
 @click.argument("spec_path", metavar="SPEC")
 @output_option("Write the module to this .py file (atomically) instead of stdout.")
+@FOR_OPTION
 @limit_options
 @fail_on_spec_error
-def codegen(spec_path: str, output: Path | None, limits: Limits) -> None:
+def codegen(spec_path: str, output: Path | None, purpose: str, limits: Limits) -> None:
     """Write SPEC as a self-contained Keras module: block functions and build_model()."""
     from archspec.backends.python import generate
 
     check_output(output, spec_path)
-    emit(generate(lower(load(spec_path), limits=limits)), output)
+    emit(generate(for_purpose(lower(load(spec_path), limits=limits), purpose)), output)
 
 
 def _input_size(text: str | None) -> tuple[int, int] | None:
@@ -301,6 +342,77 @@ INPUT_OPTION = click.option(
 )
 
 
+EXPORT_SUFFIXES = {"onnx": ".onnx", "tflite": ".tflite"}
+"""The file name endings of the file formats; a SavedModel is a folder."""
+
+
+@main.command()
+@click.argument("spec_path", metavar="SPEC")
+@click.option(
+    "--format",
+    "export_format",
+    type=click.Choice(["savedmodel", "onnx", "tflite"]),
+    required=True,
+    help="savedmodel: a TensorFlow SavedModel folder (TF Serving); onnx: an .onnx file "
+    "(onnxruntime); tflite: a .tflite file (LiteRT, the TFLite interpreter).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The folder (savedmodel) or file to write, atomically.",
+)
+@SEED_OPTION
+@FOR_OPTION
+@limit_options
+@fail_on_spec_error
+def export(
+    spec_path: str,
+    export_format: str,
+    output: Path,
+    seed: int | None,
+    purpose: str,
+    limits: Limits,
+) -> None:
+    """Export SPEC's model for serving: SavedModel, ONNX or TFLite, through Keras's exporters.
+
+    The file holds the forward pass in inference mode, with the model's weights (initial
+    ones, or --seed's).
+    """
+    from archspec.files import check_folder_output, write_atomic, write_directory_atomic
+
+    if export_format == "savedmodel":
+        check_folder_output(output, [spec_path], "saved_model.pb")
+    else:
+        suffix = EXPORT_SUFFIXES[export_format]
+        if output.suffix != suffix:
+            raise click.UsageError(
+                f"the output file of --format {export_format} must end in {suffix}"
+            )
+        check_output(output, spec_path)
+    graph = lower(load(spec_path), limits=limits)
+    model = build_keras_model(graph, purpose, "float32", seed)
+    from archspec.backends.keras import export_model
+
+    def write(path: Path) -> None:
+        export_model(model, path, export_format)  # type: ignore[arg-type]
+
+    try:
+        if export_format == "savedmodel":
+            write_directory_atomic(output, write)
+        else:
+            write_atomic(output, write)
+    except NotImplementedError as exc:
+        raise click.UsageError(str(exc)) from None
+    except ImportError as exc:
+        raise click.ClickException(
+            f"exporting to {export_format} needs a package that is not installed ({exc}): "
+            "pip install 'archspec[export]'"
+        ) from None
+    stdout.print(f"exported {output} ({export_format}, for {purpose})", soft_wrap=True)
+
+
 @main.command()
 @click.argument("spec_path", metavar="SPEC")
 @click.option(
@@ -312,10 +424,16 @@ INPUT_OPTION = click.option(
 )
 @format_option("text", "json")
 @INPUT_OPTION
+@FOR_OPTION
 @limit_options
 @fail_on_spec_error
 def inspect(
-    spec_path: str, depth: str, output_format: str, input_size: str | None, limits: Limits
+    spec_path: str,
+    depth: str,
+    output_format: str,
+    input_size: str | None,
+    purpose: str,
+    limits: Limits,
 ) -> None:
     """Shapes, parameters, MACs and activation memory of SPEC, without building it."""
     import json
@@ -324,6 +442,7 @@ def inspect(
     from archspec.cost import graph_json
 
     graph = lower(load(spec_path), input_size=_input_size(input_size), limits=limits)
+    graph = for_purpose(graph, purpose)
     if output_format == "json":
         click.echo(json.dumps(graph_json(graph), indent=2))
         return
@@ -391,14 +510,17 @@ def diff(
     "mermaid", "dot", help="mermaid renders in GitHub/GitLab markdown; dot renders with graphviz."
 )
 @output_option("Write the diagram to this file (atomically) instead of stdout.")
+@FOR_OPTION
 @limit_options
 @fail_on_spec_error
-def graph(spec_path: str, output_format: str, output: Path | None, limits: Limits) -> None:
+def graph(
+    spec_path: str, output_format: str, output: Path | None, purpose: str, limits: Limits
+) -> None:
     """A block-level diagram of SPEC: stem, each block with its shortcut, head; shapes on edges."""
     from archspec.diagram import render_diagram
 
     check_output(output, spec_path)
-    graph = lower(load(spec_path), limits=limits)
+    graph = for_purpose(lower(load(spec_path), limits=limits), purpose)
     emit(render_diagram(graph, output_format), output)  # type: ignore[arg-type]
 
 

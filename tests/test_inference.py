@@ -1,0 +1,338 @@
+"""Inference builds: BN folded into the conv before it, identity layers dropped, same outputs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import ClassVar, Literal
+
+import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import archspec
+from archspec.blocks.base import StageSpec, unregister
+from archspec.blocks.residual import Shortcut
+from archspec.cli import main
+from archspec.inference import plan_inference
+from archspec.ops import op_of
+from tests.conftest import SPECS
+from tests.test_codegen import generated_module
+from tests.test_keras_backend import layer_sequence
+
+RELATIVE_TOLERANCE = 1e-5
+"""Folding changes the order of float32 roundings, nothing else (the issue's bound)."""
+
+POST_ACTIVATION = {
+    "name": "post_small",
+    "input": {"shape": [32, 32, 3]},
+    "stem": {"filters": 8, "kernel": 3, "stride": 1, "pool": {"kind": "max", "size": 3}},
+    "stages": [
+        {"block": "basic", "filters": 8, "depth": 2},
+        {"block": "bottleneck", "filters": 8, "stride": 2, "depth": 2},
+    ],
+    "conv": {"bias": {"block": False, "block_out": False, "shortcut": False}},
+    "head": {
+        "conv": {"filters": 48, "activation": "relu"},
+        "dense": [16],
+        "dropout": 0.3,
+        "classes": 5,
+        "activation": "linear",
+        "activation_layer": True,
+    },
+}
+
+
+def graph_of(document: dict) -> archspec.Graph:
+    return archspec.lower(archspec.Spec.model_validate(document))
+
+
+def ops_of(graph: archspec.Graph) -> list[str]:
+    return [layer.op for layer in graph]
+
+
+# --- the IR pass ------------------------------------------------------------------------------
+
+
+def test_post_activation_blocks_lose_every_bn_and_the_head_its_identities():
+    plan = plan_inference(graph_of(POST_ACTIVATION))
+    training, inference = plan.training, plan.graph
+    assert "batch_norm" in ops_of(training)
+    assert "batch_norm" not in ops_of(inference)
+    assert "dropout" not in ops_of(inference)
+    assert "classifier_activation" not in {layer.name for layer in inference}  # linear
+    assert plan.dropped == ("head_dropout", "classifier_activation")
+    assert len(plan.folds) == ops_of(training).count("batch_norm")
+    assert inference.output == "classifier"
+    assert inference["classifier"].inputs == ("head_dense1",)
+    # The conv takes the BN's place: its readers read the conv; it gains a bias.
+    conv, norm = "stage1_block1_conv2", "stage1_block1_bn2"
+    assert training[norm].inputs == (conv,)
+    assert inference["stage1_block1_add"].inputs[0] == conv
+    assert not training[conv].attrs["use_bias"] and inference[conv].attrs["use_bias"]
+    assert inference[conv].params == training[conv].params + training[conv].attrs["filters"]
+    assert inference["stem_conv"].params == training["stem_conv"].params  # had a bias
+    assert inference["stem_relu"].inputs == ("stem_conv",)
+
+
+def test_parameters_shrink_by_the_folded_bns_and_grow_by_the_new_biases():
+    plan = plan_inference(graph_of(POST_ACTIVATION))
+    norms = sum(plan.training[fold.norm].params for fold in plan.folds)
+    biases = sum(
+        plan.training[fold.conv].attrs["filters"]
+        for fold in plan.folds
+        if not plan.training[fold.conv].attrs["use_bias"]
+    )
+    assert plan.graph.params == plan.training.params - norms + biases
+    assert plan.graph.trainable_params == plan.graph.params  # no moving statistics are left
+    assert plan.graph.macs == plan.training.macs
+
+
+@pytest.mark.parametrize("spec_path", SPECS, ids=lambda p: p.stem)
+def test_every_shipped_spec_gives_a_consistent_inference_graph(spec_path):
+    plan = plan_inference(archspec.lower(archspec.load(spec_path)))
+    graph = plan.graph
+    names = {layer.name for layer in graph}
+    assert len(names) == len(graph) == len(plan.training) - len(plan.removed)
+    readers = [source for layer in graph for source in layer.inputs]
+    seen: set[str] = set()
+    for layer in graph:  # every input is created before it is read
+        assert set(layer.inputs) <= seen, layer.name
+        seen.add(layer.name)
+        assert not op_of(layer.op).is_identity_at_inference(layer.attrs)
+        if layer.op == "batch_norm":  # what stays follows no conv, or one read elsewhere too
+            source = graph[layer.inputs[0]]
+            assert op_of(source.op).fold_axes == 0 or readers.count(source.name) > 1, layer.name
+    for block in graph.blocks:
+        assert set(block.layers) <= names and block.output in names and block.input in names
+        assert all(graph[name].block == block.name for name in block.layers)
+    assert [s.blocks for s in graph.stages] == [s.blocks for s in plan.training.stages]
+    assert graph.output in names
+    # Pre-activation blocks keep the BN before each residual branch and fold the ones inside.
+    for block in graph.blocks:
+        if block.kind.startswith("preact"):
+            local = {graph[name].local: graph[name].op for name in block.layers}
+            assert local.get("preact_bn") == "batch_norm"
+            assert "bn1" not in local
+
+
+def test_a_conv_read_by_more_than_its_bn_keeps_the_bn():
+    training = graph_of(POST_ACTIVATION)
+    conv = training["stage1_block1_conv1"]
+    # A second reader of the conv: the sum conv + BN(conv) needs the unnormalized conv.
+    layers = list(training.layers)
+    position = next(i for i, layer in enumerate(layers) if layer.name == "stage1_block1_bn1") + 1
+    extra = archspec.Layer(
+        name="extra_add",
+        op="add",
+        inputs=(conv.name, "stage1_block1_bn1"),
+        attrs={},
+        shape=conv.shape,
+        params=0,
+        trainable_params=0,
+        macs=0,
+        scope=conv.scope,
+    )
+    layers.insert(position, extra)
+    relu = next(i for i, layer in enumerate(layers) if layer.name == "stage1_block1_relu1")
+    layers[relu] = dataclasses.replace(layers[relu], inputs=("extra_add",))
+    edited = archspec.Graph(
+        training.name, "", tuple(layers), training.blocks, training.stages, training.output
+    )
+    plan = plan_inference(edited)
+    assert "stage1_block1_bn1" in {layer.name for layer in plan.graph}
+    assert "stage1_block1_bn2" not in {layer.name for layer in plan.graph}
+
+
+def test_an_inference_graph_has_nothing_left_to_fold():
+    once = plan_inference(graph_of(POST_ACTIVATION)).graph
+    again = plan_inference(once)
+    assert again.folds == () and again.dropped == ()
+    assert again.graph.layers == once.layers
+
+
+# --- test-defined blocks: a depthwise conv, and drop path as per-sample dropout ---------------
+
+
+@pytest.fixture
+def depthwise_block():
+    """An inverted-residual-like block: 1x1 expand, depthwise 3x3 (x2), 1x1 project, drop path."""
+
+    class DepthwiseStage(StageSpec):
+        """1x1 conv -> BN -> ReLU6 -> depthwise 3x3 x2 -> BN -> ReLU6 -> 1x1 conv -> BN, add."""
+
+        block: Literal["dw_test"]
+        preactivation: ClassVar[bool] = False
+
+        def lower_block(self, b, x):
+            residual = Shortcut(b, b.filters)
+            h = b.conv("expand", x, b.filters * 2, 1, bias=False)
+            h = b.activation("expand_relu", b.norm("expand_bn", h), "relu6")
+            attrs = {
+                "kernel": 3,
+                "strides": b.stride,
+                "padding": "same",
+                "depth_multiplier": 2,
+                "use_bias": False,
+            }
+            h = b.layer("depthwise_conv2d", "dwconv", (h,), attrs)
+            h = b.activation("dw_relu", b.norm("dw_bn", h), "relu6")
+            h = b.conv("project", h, b.filters, 1, bias=False)
+            h = b.norm("project_bn", h)
+            drop = {"rate": 0.2, "noise_shape": (None, 1, 1, 1)}
+            h = b.layer("dropout", "drop_path", (h,), drop)
+            return residual.add(h, residual.build(x, None, norm=True))
+
+    yield DepthwiseStage
+    unregister("dw_test")
+
+
+DEPTHWISE = {
+    "name": "dw_small",
+    "input": {"shape": [24, 24, 3]},
+    "stem": {"filters": 8, "stride": 2},
+    "stages": [
+        {"block": "dw_test", "filters": 8, "depth": 2},
+        {"block": "dw_test", "filters": 16, "stride": 2, "depth": 2},
+    ],
+    "conv": {"bias": {"stem": False}},
+    "head": {"classes": 4, "activation": "linear"},
+}
+
+
+def test_depthwise_convs_take_their_bn_and_drop_path_goes(depthwise_block):
+    plan = plan_inference(graph_of(DEPTHWISE))
+    names = {layer.name for layer in plan.graph}
+    assert not any(op in ops_of(plan.graph) for op in ("batch_norm", "dropout"))
+    assert ("stage1_block1_dwconv", "stage1_block1_dw_bn") in {(f.conv, f.norm) for f in plan.folds}
+    dw = plan.graph["stage1_block1_dwconv"]
+    assert dw.attrs["use_bias"] and dw.params == 9 * 32 + 32  # 16 channels x 2, a bias each
+    # The dropped drop path's reader, the add, reads the folded project conv.
+    assert plan.graph["stage1_block1_add"].inputs[0] == "stage1_block1_project"
+    block = next(b for b in plan.graph.blocks if b.name == "stage1_block1")
+    assert "stage1_block1_drop_path" not in block.layers and set(block.layers) <= names
+
+
+# --- Keras: the folded model computes what the training model computes ----------------------
+
+
+def randomise(model, seed: int) -> None:
+    """BN statistics and biases far from their initial values, kernels as initialised."""
+    import keras
+
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            channels = layer.gamma.shape[0]
+            layer.set_weights(
+                [
+                    rng.uniform(0.5, 1.5, channels),
+                    rng.normal(0, 0.2, channels),
+                    rng.normal(0, 0.3, channels),
+                    rng.uniform(0.3, 3.0, channels),
+                ]
+            )
+        elif getattr(layer, "use_bias", False):
+            kernel, bias = layer.get_weights()
+            layer.set_weights([kernel, rng.normal(0, 0.2, bias.shape)])
+
+
+def relative_difference(actual, expected) -> float:
+    return float(np.max(np.abs(actual - expected)) / np.max(np.abs(expected)))
+
+
+def assert_folds_exactly(graph: archspec.Graph, images: np.ndarray, seed: int = 0):
+    from archspec.backends.keras import build_model, fold_model
+
+    plan = plan_inference(graph)
+    training = build_model(graph)
+    randomise(training, seed)
+    inference = fold_model(training, plan)
+    assert inference.count_params() == plan.graph.params
+    assert [layer.name for layer in inference.layers] == [layer.name for layer in plan.graph]
+    expected = training.predict_on_batch(images)
+    actual = inference.predict_on_batch(images)
+    difference = relative_difference(actual, expected)
+    assert difference < RELATIVE_TOLERANCE, difference
+    # Folding did something: without the statistics, the outputs are far apart.
+    unfolded = build_model(plan.graph)
+    for layer in unfolded.layers:
+        if layer.weights:
+            source = training.get_layer(layer.name).get_weights()
+            layer.set_weights(source + [np.zeros(w.shape) for w in layer.weights[len(source) :]])
+    assert relative_difference(unfolded.predict_on_batch(images), expected) > 1e-2
+    return inference
+
+
+def images_for(graph: archspec.Graph, count: int = 3, seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-1, 1, (count, *graph.input.shape)).astype("float32")
+
+
+@pytest.mark.keras
+def test_folded_post_activation_network_equals_the_training_network():
+    graph = graph_of(POST_ACTIVATION)
+    assert_folds_exactly(graph, images_for(graph))
+
+
+@pytest.mark.keras
+def test_folded_depthwise_network_equals_the_training_network(depthwise_block):
+    graph = graph_of(DEPTHWISE)
+    assert_folds_exactly(graph, images_for(graph))
+
+
+@pytest.mark.keras
+def test_folded_resnet22_equals_the_seed_model():
+    # Class scores before the softmax, which would hide differences in saturated outputs.
+    text = "extends: resnet22\nname: resnet22_scores\nhead: {activation: linear}\n"
+    graph = archspec.lower(archspec.loads(text, "scores.yaml"))
+    model = assert_folds_exactly(graph, images_for(graph, 2), seed=22)
+    assert len(model.layers) == 67 - 9  # the stem BN, and the BN inside each of the 8 blocks
+
+
+@pytest.mark.keras
+def test_build_for_inference_through_the_api():
+    model = archspec.build("resnet22", for_inference=True, seed=3)
+    training = archspec.build("resnet22", seed=3)
+    images = images_for(archspec.lower(archspec.load("resnet22")), 2)
+    difference = relative_difference(
+        model.predict_on_batch(images), training.predict_on_batch(images)
+    )
+    assert difference < RELATIVE_TOLERANCE
+    assert not any(layer.__class__.__name__ == "Dropout" for layer in model.layers)
+
+
+@pytest.mark.keras
+def test_codegen_for_inference_builds_the_folded_architecture(tmp_path):
+    path = tmp_path / "post_small.yaml"
+    path.write_text(yaml.safe_dump(POST_ACTIVATION, sort_keys=False))
+    source = archspec.codegen(path, for_inference=True)
+    assert "layers.BatchNormalization(" not in source and "layers.Dropout(" not in source
+    assert "Built for inference" in source
+    generated = generated_module(source, "post_small").build_model()
+    assert layer_sequence(generated) == layer_sequence(archspec.build(path, for_inference=True))
+
+
+def test_codegen_for_inference_golden(golden):
+    golden("codegen_inference/resnet22.py", archspec.codegen("resnet22", for_inference=True))
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_inspect_and_graph_for_inference_describe_the_folded_graph():
+    training = archspec.lower(archspec.load("resnet22"))
+    inference = plan_inference(training).graph
+    result = run("inspect", "resnet22", "--for", "inference", "--format", "json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert document["params"] == inference.params != training.params
+    assert document["non_trainable_params"] == inference.params - inference.trainable_params
+    assert not any(row["name"].endswith("_bn1") for row in document["layers"])
+    mermaid = run("graph", "resnet22", "--for", "inference").output
+    assert "conv 3x3 16 → ReLU → conv 3x3 16" in mermaid
