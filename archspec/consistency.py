@@ -35,6 +35,17 @@ def check_settings(graph: GraphBuilder) -> None:
             code="unused",
             key=True,
         )
+    for index, stage in enumerate(spec.stages):
+        se = getattr(stage, "se", None)
+        if se is not None and se.width is not None and "ratio" in se.model_fields_set:
+            graph.report(
+                ("stages", index, "se", "ratio"),
+                "a fixed `width` is given, so the ratio has no effect",
+                hint="give ratio or width, not both",
+                severity="warning",
+                code="unused",
+                key=True,
+            )
     if "dense_activation" in spec.head.model_fields_set and not spec.head.dense:
         graph.report(
             ("head", "dense_activation"),

@@ -174,19 +174,26 @@ class GraphBuilder(Diagnosed):
         self,
         x: str,
         size: int,
+        stride: int,
         pad_name: str,
         pad_meta: Mapping[str, Any] | None,
         style: str | None = None,
     ) -> tuple[str, str, str | None]:
         """The input of a conv or pool in a padding style: (input, Keras padding, unpadded).
 
-        `style` is the spec's `conv.padding` unless given. 'same' leaves the input as it is.
-        'explicit' pads size // 2 zeros on every side first (a layer named `pad_name`), then
-        the window is 'valid': symmetric, as keras.applications pads. `unpadded` is the layer
-        before the padding, if any, for the window's checks.
+        `style` is the spec's `conv.padding` unless given:
+        - 'same' leaves the input as it is: Keras's 'same', which on a strided window pads
+          bottom and right first (only bottom and right on an even size with stride 2);
+        - 'explicit' pads size // 2 zeros on every side first (a layer named `pad_name`), then
+          the window is 'valid': symmetric, as keras.applications pads;
+        - 'torch' is PyTorch's symmetric (size - 1) // 2 on every side. An unstrided window is
+          'same' (Keras pads an odd window symmetrically then, and the layer count stays
+          down); a strided one is padded like 'explicit'.
+        A 1x1 window pads nothing in any style. `unpadded` is the layer before the padding, if
+        any, for the window's checks.
         """
         style = style or self.spec.conv.padding
-        if style != "explicit":
+        if style == "same" or (style == "torch" and stride == 1 and size > 1):
             return x, "same", None
         if size == 1:
             return x, "valid", None
@@ -206,13 +213,23 @@ class GraphBuilder(Diagnosed):
         *,
         bias: bool,
         groups: int = 1,
+        activation: str = "linear",
+        kernel_initializer: str | None = None,
+        style: str | None = None,
         pad_meta: Mapping[str, Any] | None = None,
         **meta: Any,
     ) -> str:
-        """Conv2D in the spec's padding style; a pad layer is named like it, 'pad' for 'conv'."""
+        """Conv2D in a padding style (the spec's `conv.padding` unless given).
+
+        A pad layer is named like the conv, 'pad' for 'conv'. `activation` (other than
+        'linear') and `kernel_initializer` become attributes only where given, so every other
+        conv's attributes, and its generated call, stay as they were.
+        """
         head, _, tail = name.rpartition("conv")
-        x, padding, unpadded = self.window_input(x, kernel, f"{head}pad{tail}", pad_meta)
-        attrs = {
+        x, padding, unpadded = self.window_input(
+            x, kernel, stride, f"{head}pad{tail}", pad_meta, style
+        )
+        attrs: dict[str, Any] = {
             "filters": filters,
             "kernel": kernel,
             "strides": stride,
@@ -220,14 +237,23 @@ class GraphBuilder(Diagnosed):
             "use_bias": bias,
             "groups": groups,
         }
+        if activation != "linear":
+            attrs["activation"] = activation
+        if kernel_initializer is not None:
+            attrs["kernel_initializer"] = kernel_initializer
         return self.add(name, "conv2d", (x,), attrs, unpadded=unpadded, **meta)
 
-    def norm(self, name: str, x: str, **meta: Any) -> str:
-        """The spec's normalization: BatchNormalization, or LayerNormalization over channels."""
+    def norm(self, name: str, x: str, *, zero_init: bool = False, **meta: Any) -> str:
+        """The spec's normalization: BatchNormalization, or LayerNormalization over channels.
+
+        `zero_init` starts the scale at zero (an initializer attribute, shown in the code).
+        """
         norm = self.spec.norm
+        initial = {"gamma_initializer": "zeros"} if zero_init else {}
         if norm.kind == "layer":
-            return self.add(name, "layer_norm", (x,), {"epsilon": norm.epsilon}, **meta)
-        attrs = {"epsilon": norm.epsilon, "momentum": norm.momentum}
+            attrs = {"epsilon": norm.epsilon, **initial}
+            return self.add(name, "layer_norm", (x,), attrs, **meta)
+        attrs = {"epsilon": norm.epsilon, "momentum": norm.momentum, **initial}
         return self.add(name, "batch_norm", (x,), attrs, **meta)
 
     def activation(self, name: str, x: str, function: str, **meta: Any) -> str:
@@ -247,11 +273,28 @@ class GraphBuilder(Diagnosed):
         kind: str,
         size: int,
         stride: int,
-        padding: str,
-        unpadded: str | None = None,
+        style: str | None = None,
         **meta: Any,
     ) -> str:
-        """MaxPooling2D or AveragePooling2D; `unpadded` is the layer before explicit padding."""
+        """MaxPooling2D or AveragePooling2D in a padding style (as `window_input`).
+
+        'torch' follows PyTorch's pools. Its average pool counts padded zeros (PyTorch's
+        count_include_pad), so it always pads explicitly; Keras's 'same' would not count them.
+        Its max pool pads with -inf, so a padded value never wins: a strided one is a stride-1
+        'same' pool named `<name>_window` (Keras ignores padded positions there, and pads an
+        odd window symmetrically) followed by MaxPooling2D(1, stride), which keeps every
+        stride-th window: PyTorch's windows exactly, whatever the input's sign. (ZeroPadding2D
+        then a 'valid' pool, the 'explicit' style, equals it only on inputs that are never
+        negative, such as a ReLU's output.)
+        """
+        style = style or self.spec.conv.padding
+        if style == "torch" and kind == "max" and stride > 1 and size > 1:
+            window = {"size": size, "strides": 1, "padding": "same"}
+            x = self.add(f"{name}_window", "max_pool", (x,), window, **meta)
+            size = 1
+        elif style == "torch" and kind == "avg":
+            style = "explicit"
+        x, padding, unpadded = self.window_input(x, size, stride, f"{name}_pad", meta, style)
         attrs = {"size": size, "strides": stride, "padding": padding}
         return self.add(name, f"{kind}_pool", (x,), attrs, unpadded=unpadded, **meta)
 

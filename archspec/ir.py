@@ -88,7 +88,7 @@ class Block:
     """Documentation of this form of the block: its type's, then its variant's."""
     stage: int
     index: int
-    args: Mapping[str, int]
+    args: Mapping[str, int | float]
     """The block's arguments in order (filters, stride, ...): what bindings refer to."""
     input: str
     output: str

@@ -101,29 +101,32 @@ class NetworkLowering:
         stem = spec.stem
         graph.scope, graph.path = "stem", ("stem",)
         bias = spec.conv.bias.stem
+        style = stem.padding or spec.conv.padding
         count = len(stem.filters)
         for i, filters in enumerate(stem.filters, start=1):
             suffix = str(i) if count > 1 else ""
             stride = stem.stride if i == 1 else 1
             graph.path = ("stem", "stride") if stride > 1 else ("stem", "filters")
             width = scaled_width(filters, spec.width_multiplier)
-            x = graph.conv(f"stem_conv{suffix}", x, width, stem.kernel, stride, bias=bias)
+            x = graph.conv(
+                f"stem_conv{suffix}", x, width, stem.kernel, stride, bias=bias, style=style
+            )
             if i < count or stem.norm:
                 x = graph.norm(f"stem_bn{suffix}", x)
                 x = graph.act(f"stem_relu{suffix}", x)
         if stem.pool is not None:
             pool = stem.pool
             graph.path = ("stem", "pool")
-            if spec.conv.padding == "explicit" and pool.size % 2 == 0:
+            pool_style = pool.padding or style
+            if pool_style != "same" and pool.size % 2 == 0:
                 raise graph.fail(
                     ("stem", "pool", "size"),
-                    f"explicit padding pads size // 2 on every side, which over-pads an even "
-                    f"pool of {pool.size}",
-                    hint="use an odd pool size, or conv.padding: same",
+                    f"{pool_style} padding pads (size - 1) // 2 on every side, which cannot "
+                    f"center an even pool of {pool.size}",
+                    hint="use an odd pool size, or padding: same",
                     code="even-window",
                 )
-            x, padding, unpadded = graph.window_input(x, pool.size, "stem_pool_pad", None)
-            x = graph.pool("stem_pool", x, pool.kind, pool.size, pool.stride, padding, unpadded)
+            x = graph.pool("stem_pool", x, pool.kind, pool.size, pool.stride, pool_style)
         self.budget.check(graph)
         return x
 

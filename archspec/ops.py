@@ -50,12 +50,15 @@ class Keyword:
     """A keyword argument of a Keras call, taken from an IR attribute.
 
     It is left out where the attribute equals Keras's own `default` and is not bound to a
-    block argument, so generated code reads like hand-written code.
+    block argument, so generated code reads like hand-written code. An `optional` keyword's
+    attribute is set only on the layers that need it (an initializer, a conv's activation):
+    where it is absent, the keyword is left out too.
     """
 
     name: str
     default: object = ALWAYS
     attr: str = ""
+    optional: bool = False
 
     @property
     def source(self) -> str:
@@ -209,6 +212,7 @@ def _conv_text(attrs: Attrs) -> str:
     text += f"/{attrs['strides']}" if attrs["strides"] != 1 else ""
     text += f" {attrs['filters']}"
     text += f" g{attrs['groups']}" if attrs["groups"] != 1 else ""
+    text += f" {attrs['activation']}" if "activation" in attrs else ""
     return text + ("" if attrs["use_bias"] else " (no bias)")
 
 
@@ -290,6 +294,16 @@ def _flat_size(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return (math.prod(inputs[0]),)
 
 
+def _reshaped(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    # One size may be -1: whatever the input's other values fill (Keras's Reshape rule).
+    target = tuple(attrs["target_shape"])
+    size, known = math.prod(inputs[0]), math.prod(n for n in target if n != -1)
+    fits = size % known == 0 if -1 in target else size == known
+    if target.count(-1) > 1 or not fits:
+        raise ShapeError(f"cannot reshape {inputs[0]} to {target}")
+    return tuple(size // known if n == -1 else n for n in target)
+
+
 def _global_pool_text(kind: str) -> Callable[[Attrs], str]:
     return lambda a: f"global {kind} pool"
 
@@ -312,6 +326,8 @@ define(
                 Keyword("padding", "valid"),
                 Keyword("use_bias", True),
                 Keyword("groups", 1),
+                Keyword("activation", "linear", optional=True),
+                Keyword("kernel_initializer", "glorot_uniform", optional=True),
             ),
         ),
         _conv_text,
@@ -346,7 +362,11 @@ define(
 define(
     Op(
         "layer_norm",
-        KerasCall("LayerNormalization", (), (Keyword("epsilon", 1e-3),)),
+        KerasCall(
+            "LayerNormalization",
+            (),
+            (Keyword("epsilon", 1e-3), Keyword("gamma_initializer", "ones", optional=True)),
+        ),
         lambda a: "LN",
         params=_layer_norm_params,
     )
@@ -354,7 +374,15 @@ define(
 define(
     Op(
         "batch_norm",
-        KerasCall("BatchNormalization", (), (Keyword("momentum", 0.99), Keyword("epsilon", 1e-3))),
+        KerasCall(
+            "BatchNormalization",
+            (),
+            (
+                Keyword("momentum", 0.99),
+                Keyword("epsilon", 1e-3),
+                Keyword("gamma_initializer", "ones", optional=True),
+            ),
+        ),
         lambda a: "BN",
         params=_batch_norm_params,
     )
@@ -460,7 +488,7 @@ define(
         "reshape",
         KerasCall("Reshape", ("target_shape",)),
         lambda a: "reshape",
-        shape=lambda a, inputs: tuple(a["target_shape"]),
+        shape=_reshaped,
     )
 )
 
@@ -482,9 +510,10 @@ def keras_call(layer: Layer, written: Collection[str] = ()) -> LayerCall:
     def argument(item: str | Const) -> CallArg:
         return CallArg(item.value) if isinstance(item, Const) else CallArg(attrs[item], item)
 
+    present = [k for k in template.keywords if not (k.optional and k.source not in attrs)]
     kwargs = tuple(
         (keyword.name, CallArg(attrs[keyword.source], keyword.source))
-        for keyword in template.keywords
+        for keyword in present
         if keyword.default is ALWAYS
         or attrs[keyword.source] != keyword.default
         or keyword.source in layer.bindings

@@ -24,8 +24,10 @@ from pydantic_core import core_schema
 
 from archspec.blocks import StageSpec, stage_models
 from archspec.blocks.base import block_type_of, on_change
+from archspec.blocks.options import DropPath
 from archspec.fields import (
     MAX_FILTERS,
+    PADDING_DESCRIPTION,
     ActivationName,
     Channels,
     Filters,
@@ -33,6 +35,7 @@ from archspec.fields import (
     Kernel,
     Model,
     Name,
+    PaddingStyle,
     Size,
     StrictFloat,
     Stride,
@@ -85,6 +88,9 @@ class StemPool(Model):
     kind: Literal["max", "avg"] = "max"
     size: Annotated[int, Whole(1, 7)] = 3
     stride: Annotated[int, Whole(1, 4)] = 2
+    padding: PaddingStyle | None = Field(
+        None, description="The pool's padding; the stem's if not given. " + PADDING_DESCRIPTION
+    )
 
 
 class Stem(Model):
@@ -104,6 +110,11 @@ class Stem(Model):
         "(keras.applications V2) leave it out: the first block normalizes its input itself.",
     )
     pool: StemPool | None = Field(None, description="Pooling after the stem, or none.")
+    padding: PaddingStyle | None = Field(
+        None,
+        description="The stem convs' padding (keras.applications pads its stem explicitly "
+        "and its blocks 'same'); `conv.padding` if not given.",
+    )
 
 
 # --- stages -----------------------------------------------------------------------------------
@@ -172,6 +183,19 @@ class Residual(Model):
         "timm) or the last (keras.applications V2).",
     )
     shortcut: Shortcut = Shortcut()
+    bottleneck_stride: Literal["spatial", "reduce"] = Field(
+        "spatial",
+        description="Which conv of a strided bottleneck carries the stride: the 3x3 "
+        "(ResNet v1.5: torchvision, timm, and keras.applications V2) or the first 1x1 that "
+        "reduces the width (the original ResNet, keras.applications ResNet50/101/152).",
+    )
+    zero_init_last: Flag = Field(
+        False,
+        description="Start each residual branch at zero, so every block begins as its "
+        "shortcut (Goyal et al. 2017; timm's zero_init_last): the scale (gamma) of the "
+        "branch's last BN, or, in pre-activation blocks, which end in a conv, that conv's "
+        "kernel. Only the initial weights change.",
+    )
 
 
 class ConvBias(Model):
@@ -186,10 +210,10 @@ class ConvBias(Model):
 class Conv(Model):
     """Settings of every conv."""
 
-    padding: Literal["same", "explicit"] = Field(
+    padding: PaddingStyle = Field(
         "same",
-        description="'same' padding, or ZeroPadding2D(k // 2) then a 'valid' conv "
-        "(symmetric padding, as keras.applications does).",
+        description="Padding of the blocks' convs and pools, and of the stem unless "
+        "`stem.padding` says. " + PADDING_DESCRIPTION,
     )
     bias: ConvBias = ConvBias()
 
@@ -304,6 +328,10 @@ class Spec(Model):
         "the groups).",
     )
     keras: KerasOptions = KerasOptions()
+    drop_path: DropPath = Field(
+        DropPath(),
+        description="Drop path (stochastic depth) on every residual branch; training only.",
+    )
 
     _source: SourceMap | None = PrivateAttr(None)
     """Where each value was written, so that later stages can locate their errors."""

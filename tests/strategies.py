@@ -13,6 +13,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from archspec.blocks import StageSpec, block_types, stage_model
+from archspec.blocks.options import DropPath
+from archspec.fields import PaddingStyle
 from archspec.loader import read_resolved
 from tests.conftest import SPECS
 
@@ -138,6 +140,7 @@ def model_values(model: type[BaseModel], skip: tuple[str, ...] = ()) -> st.Searc
     )
 
 
+PADDINGS = typing.get_args(PaddingStyle)
 STAGE_BASE_FIELDS = tuple(StageSpec.model_fields)
 """Fields every stage has; the strategy below draws them itself, small."""
 
@@ -170,12 +173,14 @@ def small_specs(draw: st.DrawFn) -> dict:
         "kernel": draw(st.sampled_from([1, 3, 5, 7])),
         "stride": draw(st.sampled_from([1, 2])),
         "norm": draw(st.booleans()),
+        "padding": draw(st.sampled_from([None, *PADDINGS])),
     }
     if draw(st.booleans()):
         stem["pool"] = {
             "kind": draw(st.sampled_from(["max", "avg"])),
             "size": draw(st.sampled_from([2, 3])),
             "stride": 2,
+            "padding": draw(st.sampled_from([None, *PADDINGS])),
         }
     head = {
         "norm": draw(st.booleans()),
@@ -201,9 +206,12 @@ def small_specs(draw: st.DrawFn) -> dict:
                 "source": draw(st.sampled_from(["input", "preact"])),
                 "order": draw(st.sampled_from(["main_first", "shortcut_first"])),
             },
+            "bottleneck_stride": draw(st.sampled_from(["spatial", "reduce"])),
+            "zero_init_last": draw(st.booleans()),
         },
+        "drop_path": draw(model_values(DropPath)),
         "conv": {
-            "padding": draw(st.sampled_from(["same", "explicit"])),
+            "padding": draw(st.sampled_from(PADDINGS)),
             "bias": {k: draw(st.booleans()) for k in ("stem", "block", "block_out", "shortcut")},
         },
         "norm": {

@@ -25,7 +25,7 @@ class Arg:
     """A block argument times a whole factor: its value, and the binding that says so."""
 
     name: str
-    value: int
+    value: int | float
     factor: int = 1
 
     def __mul__(self, factor: int) -> Arg:
@@ -37,9 +37,17 @@ class Arg:
         return Binding(self.name, self.factor)
 
 
-def value_of(x: int | Arg) -> int:
+def value_of(x: int | float | Arg) -> int | float:
     """The number an `Arg` stands for, or the number itself."""
     return x.value if isinstance(x, Arg) else x
+
+
+def int_of(x: int | Arg) -> int:
+    """The whole number an `Arg` (of a width or a stride) stands for, or the number itself."""
+    value = value_of(x)
+    if not isinstance(value, int):
+        raise TypeError(f"{x!r} is not a whole number")
+    return value
 
 
 class BlockBuilder:
@@ -55,6 +63,8 @@ class BlockBuilder:
         filters: int,
         stride: int,
         x: str,
+        network_index: int = 0,
+        network_blocks: int = 1,
     ) -> None:
         self.graph = graph
         self.spec = graph.spec
@@ -64,8 +74,12 @@ class BlockBuilder:
         self.stage = stage
         self.input = x
         self.in_channels = graph.shapes[x][-1]
+        self.network_index = network_index
+        """This block's index (from 0) among all blocks of the network (drop path's schedule)."""
+        self.network_blocks = network_blocks
+        """The number of blocks in the network: the sum of the stages' depths."""
         self.first_layer = len(graph.layers)
-        self.args: dict[str, int] = {}
+        self.args: dict[str, int | float] = {}
         self.filters = self.arg("filters", filters)
         self.stride_value = stride
         self.arg("stride", stride)
@@ -76,7 +90,7 @@ class BlockBuilder:
         self.notes: list[str] = []
         """Documentation of this block's form, after its type's (the shortcut it has)."""
 
-    def arg(self, name: str, value: int) -> Arg:
+    def arg(self, name: str, value: int | float) -> Arg:
         """Declare a block argument; attributes given the returned `Arg` are bound to it."""
         self.args[name] = value
         return Arg(name, value)
@@ -124,9 +138,15 @@ class BlockBuilder:
         *,
         bias: bool,
         groups: int = 1,
+        activation: str = "linear",
+        kernel_initializer: str | None = None,
         branch: str = "main",
     ) -> str:
-        """A conv in the spec's padding style (explicit padding adds a pad layer before it)."""
+        """A conv in the spec's padding style (explicit padding adds a pad layer before it).
+
+        `activation` other than 'linear' goes inside the conv (Conv2D(activation=...)); a
+        `kernel_initializer` replaces Keras's default (zero-initialised residual branches).
+        """
         bindings = {
             key: v.binding
             for key, v in (("filters", filters), ("strides", stride))
@@ -136,18 +156,25 @@ class BlockBuilder:
         return self.graph.conv(
             f"{self.name}_{local}",
             x,
-            value_of(filters),
+            int_of(filters),
             kernel,
-            value_of(stride),
+            int_of(stride),
             bias=bias,
             groups=groups,
+            activation=activation,
+            kernel_initializer=kernel_initializer,
             pad_meta=self.meta(f"{head}pad{tail}", branch, {}),
             **self.meta(local, branch, bindings),
         )
 
-    def norm(self, local: str, x: str, branch: str = "main") -> str:
-        """The spec's normalization layer (BatchNormalization unless `norm.kind` says)."""
-        return self.graph.norm(f"{self.name}_{local}", x, **self.meta(local, branch, {}))
+    def norm(self, local: str, x: str, branch: str = "main", *, zero_init: bool = False) -> str:
+        """The spec's normalization layer (BatchNormalization unless `norm.kind` says).
+
+        `zero_init` starts its scale (gamma) at zero: the residual branch it ends then adds
+        nothing until training moves it (Goyal et al. 2017).
+        """
+        meta = self.meta(local, branch, {})
+        return self.graph.norm(f"{self.name}_{local}", x, zero_init=zero_init, **meta)
 
     def activation(self, local: str, x: str, function: str, branch: str = "main") -> str:
         """An activation layer (ReLU and ReLU6 in the spec's layer class)."""
@@ -213,6 +240,9 @@ class StageBuilder:
         self.name = f"stage{index + 1}"
         self.stride_block = 0 if graph.spec.residual.stride_at == "first" else stage.depth - 1
         self.block_names: list[str] = []
+        depths = [s.depth for s in graph.spec.stages]
+        self.first_network_index = sum(depths[:index])
+        self.network_blocks = sum(depths)
 
     def block(self, index: int, x: str, lower: BlockFunction) -> str:
         """Lower block `index` (from 0) of the stage with `lower`; return its output."""
@@ -221,7 +251,18 @@ class StageBuilder:
         name = f"{self.name}_block{index + 1}"
         self.graph.path = ("stages", self.index)
         before = self.graph.totals()
-        builder = BlockBuilder(self.graph, name, self.index, index, stage, self.filters, stride, x)
+        builder = BlockBuilder(
+            self.graph,
+            name,
+            self.index,
+            index,
+            stage,
+            self.filters,
+            stride,
+            x,
+            network_index=self.first_network_index + index,
+            network_blocks=self.network_blocks,
+        )
         x = builder.finish(lower(builder, x))
         self.block_names.append(name)
         # Blocks after the second are copies of it (bar a strided last block, left out):

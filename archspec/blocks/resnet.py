@@ -11,7 +11,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
+from pydantic import Field
+
 from archspec.blocks.base import StageProblem, StageSpec
+from archspec.blocks.options import SqueezeExcite, drop_path, squeeze_excite
 from archspec.blocks.residual import Shortcut
 from archspec.fields import Whole
 
@@ -32,7 +35,9 @@ class ConvStep:
     groups: int = 1
 
 
-def _conv(b: BlockBuilder, number: int, x: str, step: ConvStep, *, last: bool) -> str:
+def _conv(
+    b: BlockBuilder, number: int, x: str, step: ConvStep, *, last: bool, zero_init: bool = False
+) -> str:
     """conv<number>; its bias by role: the block's last conv, or one inside it."""
     bias = b.spec.conv.bias
     return b.conv(
@@ -43,11 +48,23 @@ def _conv(b: BlockBuilder, number: int, x: str, step: ConvStep, *, last: bool) -
         step.stride,
         bias=bias.block_out if last else bias.block,
         groups=step.groups,
+        kernel_initializer="zeros" if zero_init else None,
     )
 
 
-def preactivation_block(b: BlockBuilder, x: str, convs: list[ConvStep], out: Arg) -> str:
-    """BN -> ReLU -> conv for each conv; the shortcut reads the input or the first BN -> ReLU."""
+def _branch_end(b: BlockBuilder, h: str, se: SqueezeExcite | None, out: Arg) -> str:
+    """The end of the residual branch, before the add: squeeze-and-excitation, drop path."""
+    return drop_path(b, squeeze_excite(b, h, se, "end", out))
+
+
+def preactivation_block(
+    b: BlockBuilder, x: str, convs: list[ConvStep], out: Arg, se: SqueezeExcite | None = None
+) -> str:
+    """BN -> ReLU -> conv for each conv; the shortcut reads the input or the first BN -> ReLU.
+
+    A zero-initialised branch (`residual.zero_init_last`) starts its last conv at zero, as
+    there is no BN after it.
+    """
     residual = Shortcut(b, out)
     branch = "preact" if residual.reads_preact else "main"
     h = b.norm("preact_bn", x, branch)
@@ -55,40 +72,60 @@ def preactivation_block(b: BlockBuilder, x: str, convs: list[ConvStep], out: Arg
     if residual.first:
         shortcut = residual.build(x, preact)
     h = preact
+    zero_init = b.spec.residual.zero_init_last
     for i, step in enumerate(convs, start=1):
+        last = i == len(convs)
         if i > 1:
             h = b.norm(f"bn{i - 1}", h)
             h = b.act(f"relu{i - 1}", h)
-        h = _conv(b, i, h, step, last=i == len(convs))
+        if last and i > 1:
+            h = squeeze_excite(b, h, se, "before_last_conv", convs[i - 2].filters)
+        h = _conv(b, i, h, step, last=last, zero_init=last and zero_init)
+    h = _branch_end(b, h, se, out)
     if not residual.first:
         shortcut = residual.build(x, preact)
     return residual.add(h, shortcut)
 
 
-def postactivation_block(b: BlockBuilder, x: str, convs: list[ConvStep], out: Arg) -> str:
-    """Conv -> BN (-> ReLU between convs), add, ReLU; a projection gets its own BN."""
+def postactivation_block(
+    b: BlockBuilder, x: str, convs: list[ConvStep], out: Arg, se: SqueezeExcite | None = None
+) -> str:
+    """Conv -> BN (-> ReLU between convs), add, ReLU; a projection gets its own BN.
+
+    A zero-initialised branch (`residual.zero_init_last`) starts its last BN's scale at zero.
+    """
     residual = Shortcut(b, out)
     if residual.first:
         shortcut = residual.build(x, None, norm=True)
     h = x
+    zero_init = b.spec.residual.zero_init_last
     for i, step in enumerate(convs, start=1):
         last = i == len(convs)
+        if last and i > 1:
+            h = squeeze_excite(b, h, se, "before_last_conv", convs[i - 2].filters)
         h = _conv(b, i, h, step, last=last)
-        h = b.norm(f"bn{i}", h)
+        h = b.norm(f"bn{i}", h, zero_init=last and zero_init)
         if not last:
             h = b.act(f"relu{i}", h)
+    h = _branch_end(b, h, se, out)
     if not residual.first:
         shortcut = residual.build(x, None, norm=True)
     return b.act("out_relu", residual.add(h, shortcut))
 
 
-class _BasicStage(StageSpec):
+class _ResidualStage(StageSpec):
+    se: SqueezeExcite | None = Field(
+        None, description="Squeeze-and-excitation in every block of the stage, or none."
+    )
+
+
+class _BasicStage(_ResidualStage):
     def convs(self, b: BlockBuilder) -> list[ConvStep]:
         """Two 3x3 convs; the first carries the stride."""
         return [ConvStep(3, b.filters, b.stride), ConvStep(3, b.filters)]
 
 
-class _BottleneckStage(StageSpec):
+class _BottleneckStage(_ResidualStage):
     expansion: Expansion = 4
     groups: Groups = 1
 
@@ -109,10 +146,11 @@ class _BottleneckStage(StageSpec):
             )
 
     def convs(self, b: BlockBuilder) -> list[ConvStep]:
-        """1x1 reduce, 3x3 (strided, grouped), 1x1 expand by the stage's expansion."""
+        """1x1 reduce, 3x3 (grouped), 1x1 expand; the stride on the 3x3 or the first 1x1."""
+        on_reduce = b.spec.residual.bottleneck_stride == "reduce"
         return [
-            ConvStep(1, b.filters),
-            ConvStep(3, b.filters, b.stride, groups=self.groups),
+            ConvStep(1, b.filters, b.stride if on_reduce else 1),
+            ConvStep(3, b.filters, 1 if on_reduce else b.stride, groups=self.groups),
             ConvStep(1, b.filters * self.expansion),
         ]
 
@@ -129,7 +167,7 @@ class PreactBasicStage(_BasicStage):
 
     def lower_block(self, b: BlockBuilder, x: str) -> str:
         """Pre-activation convs, then the add."""
-        return preactivation_block(b, x, self.convs(b), b.filters)
+        return preactivation_block(b, x, self.convs(b), b.filters, self.se)
 
 
 class PreactBottleneckStage(_BottleneckStage):
@@ -140,7 +178,7 @@ class PreactBottleneckStage(_BottleneckStage):
 
     def lower_block(self, b: BlockBuilder, x: str) -> str:
         """Pre-activation convs, then the add."""
-        return preactivation_block(b, x, self.convs(b), b.filters * self.expansion)
+        return preactivation_block(b, x, self.convs(b), b.filters * self.expansion, self.se)
 
 
 class BasicStage(_BasicStage):
@@ -150,7 +188,7 @@ class BasicStage(_BasicStage):
 
     def lower_block(self, b: BlockBuilder, x: str) -> str:
         """Post-activation convs, the add, then ReLU."""
-        return postactivation_block(b, x, self.convs(b), b.filters)
+        return postactivation_block(b, x, self.convs(b), b.filters, self.se)
 
 
 class BottleneckStage(_BottleneckStage):
@@ -160,7 +198,7 @@ class BottleneckStage(_BottleneckStage):
 
     def lower_block(self, b: BlockBuilder, x: str) -> str:
         """Post-activation convs, the add, then ReLU."""
-        return postactivation_block(b, x, self.convs(b), b.filters * self.expansion)
+        return postactivation_block(b, x, self.convs(b), b.filters * self.expansion, self.se)
 
 
 __all__ = ["BasicStage", "BottleneckStage", "PreactBasicStage", "PreactBottleneckStage"]
