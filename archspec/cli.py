@@ -138,11 +138,17 @@ FOR_OPTION = click.option(
 )
 
 
-def for_purpose(graph: Graph, purpose: str) -> Graph:
-    """The graph itself for training; its inference graph (`archspec.inference`) otherwise."""
+def for_purpose(graph: Graph, purpose: str) -> tuple[Graph, str]:
+    """The graph itself for training; its inference graph (`archspec.inference`) otherwise.
+
+    Also returns a line that says what the rewrite did ('' for training).
+    """
+    if purpose != "inference":
+        return graph, ""
     from archspec.inference import plan_inference
 
-    return plan_inference(graph).graph if purpose == "inference" else graph
+    plan = plan_inference(graph)
+    return plan.graph, plan.summary()
 
 
 def fail_on_spec_error(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -293,7 +299,10 @@ def build(
         raise click.UsageError("the output file must end in .keras")
     check_output(output, spec_path)
     graph = lower(load(spec_path), limits=limits)
-    stdout.print(render.summary_table(for_purpose(graph, purpose)))
+    shown, note = for_purpose(graph, purpose)
+    stdout.print(render.summary_table(shown))
+    if note:
+        stdout.print(note, soft_wrap=True, style="dim")
     model = build_keras_model(graph, purpose, precision, seed)
     stdout.print(
         f"Keras model '{model.name}': {len(model.layers)} layers, "
@@ -316,7 +325,8 @@ def codegen(spec_path: str, output: Path | None, purpose: str, limits: Limits) -
     from archspec.backends.python import generate
 
     check_output(output, spec_path)
-    emit(generate(for_purpose(lower(load(spec_path), limits=limits), purpose)), output)
+    graph, _ = for_purpose(lower(load(spec_path), limits=limits), purpose)
+    emit(generate(graph), output)
 
 
 def _input_size(text: str | None) -> tuple[int, int] | None:
@@ -442,12 +452,14 @@ def inspect(
     from archspec.cost import graph_json
 
     graph = lower(load(spec_path), input_size=_input_size(input_size), limits=limits)
-    graph = for_purpose(graph, purpose)
+    graph, note = for_purpose(graph, purpose)
     if output_format == "json":
         click.echo(json.dumps(graph_json(graph), indent=2))
         return
     stdout.print(render.inspect_table(graph, depth))  # type: ignore[arg-type]
     stdout.print(render.cost_footnote(graph), soft_wrap=True, style="dim")
+    if note:
+        stdout.print(note, soft_wrap=True, style="dim")
 
 
 @main.command()
@@ -520,7 +532,7 @@ def graph(
     from archspec.diagram import render_diagram
 
     check_output(output, spec_path)
-    graph = for_purpose(lower(load(spec_path), limits=limits), purpose)
+    graph, _ = for_purpose(lower(load(spec_path), limits=limits), purpose)
     emit(render_diagram(graph, output_format), output)  # type: ignore[arg-type]
 
 

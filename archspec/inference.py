@@ -61,6 +61,15 @@ class InferencePlan:
         """Every training layer that the inference graph does not have."""
         return frozenset((*self.dropped, *(fold.norm for fold in self.folds)))
 
+    def summary(self) -> str:
+        """What the rewrite did, in one line for reports."""
+        fewer = self.training.params - self.graph.params
+        return (
+            f"for inference: {len(self.folds)} BatchNormalization folded into the conv before "
+            f"it, {len(self.dropped)} identity layer(s) left out; {len(self.training)} -> "
+            f"{len(self.graph)} layers, {fewer:,} fewer parameters"
+        )
+
 
 def _readers(graph: Graph) -> dict[str, list[str]]:
     readers: dict[str, list[str]] = {layer.name: [] for layer in graph}

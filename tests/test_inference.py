@@ -30,8 +30,9 @@ POST_ACTIVATION = {
     "stem": {"filters": 8, "kernel": 3, "stride": 1, "pool": {"kind": "max", "size": 3}},
     "stages": [
         {"block": "basic", "filters": 8, "depth": 2},
-        {"block": "bottleneck", "filters": 8, "stride": 2, "depth": 2},
+        {"block": "bottleneck", "filters": 8, "stride": 2, "depth": 2, "se": {"divisor": 4}},
     ],
+    "drop_path": {"rate": 0.2, "schedule": "linear"},
     "conv": {"bias": {"block": False, "block_out": False, "shortcut": False}},
     "head": {
         "conv": {"filters": 48, "activation": "relu"},
@@ -62,7 +63,9 @@ def test_post_activation_blocks_lose_every_bn_and_the_head_its_identities():
     assert "batch_norm" not in ops_of(inference)
     assert "dropout" not in ops_of(inference)
     assert "classifier_activation" not in {layer.name for layer in inference}  # linear
-    assert plan.dropped == ("head_dropout", "classifier_activation")
+    # The linear schedule starts at rate 0: the first block has no drop path.
+    drop_paths = [f"stage{s}_block{b}_drop_path" for s, b in ((1, 2), (2, 1), (2, 2))]
+    assert plan.dropped == (*drop_paths, "head_dropout", "classifier_activation")
     assert len(plan.folds) == ops_of(training).count("batch_norm")
     assert inference.output == "classifier"
     assert inference["classifier"].inputs == ("head_dense1",)
