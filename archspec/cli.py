@@ -557,6 +557,7 @@ def graph(
     help="What to time (default: both).",
 )
 @click.option("--distribute", is_flag=True, help="Data-parallel over every visible device.")
+@FOR_OPTION
 @format_option("text", "json")
 @limit_options
 @fail_on_spec_error
@@ -570,13 +571,15 @@ def bench(
     jit: bool | None,
     phases: tuple[str, ...],
     distribute: bool,
+    purpose: str,
     output_format: str,
     limits: Limits,
 ) -> None:
     """Time training and inference steps of SPEC's model on synthetic data.
 
     The backend is Keras's (set KERAS_BACKEND=jax or torch to change it); the report says
-    which backend and device ran.
+    which backend and device ran. `--for inference` times inference steps of the inference
+    build (it has no BN to train).
     """
     import json
 
@@ -584,9 +587,12 @@ def bench(
 
     from archspec.bench import BenchSettings, Phase, run_benchmark
 
-    graph = lower(load(spec_path), limits=limits)
+    if purpose == "inference" and "train" in phases:
+        raise click.UsageError("--for inference builds a model for inference only: --phase infer")
+    graph, _ = for_purpose(lower(load(spec_path), limits=limits), purpose)
     import_keras_backend()
-    chosen = cast("tuple[Phase, ...]", phases or ("train", "infer"))  # click checked the choices
+    default: tuple[str, ...] = ("infer",) if purpose == "inference" else ("train", "infer")
+    chosen = cast("tuple[Phase, ...]", phases or default)  # click checked the choices
     settings = BenchSettings(batch_size, steps, warmup, repeats, precision, jit, chosen, distribute)
     total = len(settings.phases) * (warmup + repeats * steps)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())

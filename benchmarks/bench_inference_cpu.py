@@ -3,7 +3,9 @@
 For each preset with a keras.applications twin, at batch 1 and batch 32 (224x224 images):
 - archspec's inference build (BN folded into the convs, no dropout) in Keras, against the
   twin built by keras.applications (weights=None), both run by `predict_on_batch` (a traced
-  graph, Grappler's rewrites applied, as `archspec bench` and Keras's predict run it);
+  graph, Grappler's rewrites applied, as `archspec bench` and Keras's predict run it), and
+  both called directly, `model(images, training=False)` (eager: one TensorFlow op at a time,
+  as hand-written serving loops often call a model);
 - onnxruntime on archspec's exported ONNX file (`archspec export --for inference`), against
   the same twin.
 
@@ -57,6 +59,11 @@ class Runner:
 
 def keras_runner(label: str, model: keras.Model, images: np.ndarray) -> Runner:
     return Runner(label, lambda: model.predict_on_batch(images))
+
+
+def eager_runner(label: str, model: keras.Model, images: np.ndarray) -> Runner:
+    tensor = keras.ops.convert_to_tensor(images)
+    return Runner(label, lambda: keras.ops.convert_to_numpy(model(tensor, training=False)))
 
 
 def onnx_runner(label: str, model: keras.Model, images: np.ndarray, folder: Path) -> Runner:
@@ -124,6 +131,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--seconds", type=float, default=2.0, help="per runner and round")
     parser.add_argument("--no-onnx", action="store_true", help="leave out onnxruntime")
+    parser.add_argument("--no-eager", action="store_true", help="leave out direct calls")
     args = parser.parse_args()
     presets = set(archspec.preset_names())
     load = os.getloadavg()
@@ -153,8 +161,20 @@ def main() -> int:
                 for runner in runners:
                     calibrate(runner, args.seconds, warmup=3)
                 results = compare(runners, batch, args.rounds)
+                if not args.no_eager:  # a pair of its own: the ratio is to the eager twin
+                    eager = [
+                        eager_runner(f"keras.applications.{application} (eager)", twin, images),
+                        eager_runner(f"archspec {name} --for inference (eager)", ours, images),
+                    ]
+                    for runner in eager:
+                        calibrate(runner, args.seconds, warmup=3)
+                    results.update(compare(eager, batch, args.rounds))
                 for label, figures in results.items():
-                    target = targets.get(batch) if label.startswith("archspec") else None
+                    target = (
+                        targets.get(batch)
+                        if label.startswith("archspec") and "eager" not in label
+                        else None
+                    )
                     verdict = ""
                     if target is not None:
                         ok = figures["ratio"] >= target

@@ -339,3 +339,31 @@ def test_inspect_and_graph_for_inference_describe_the_folded_graph():
     assert not any(row["name"].endswith("_bn1") for row in document["layers"])
     mermaid = run("graph", "resnet22", "--for", "inference").output
     assert "conv 3x3 16 → ReLU → conv 3x3 16" in mermaid
+
+
+def test_bench_for_inference_times_inference_only():
+    result = run("bench", "resnet22", "--for", "inference", "--phase", "train")
+    assert result.exit_code == 2
+    assert "--phase infer" in result.output
+
+
+@pytest.mark.keras
+def test_build_for_inference_saves_the_folded_model(tmp_path):
+    import keras
+
+    spec_path = tmp_path / "post_small.yaml"
+    spec_path.write_text(yaml.safe_dump(POST_ACTIVATION, sort_keys=False))
+    output = tmp_path / "post_small.keras"
+    result = run("build", str(spec_path), "--for", "inference", "--seed", "1", "-o", str(output))
+    assert result.exit_code == 0, result.output
+    plan = plan_inference(graph_of(POST_ACTIVATION))
+    assert plan.summary() in result.output
+    assert f"{len(plan.graph)} layers, {plan.graph.params:,} parameters" in result.output
+    loaded = keras.saving.load_model(output)
+    assert [layer.name for layer in loaded.layers] == [layer.name for layer in plan.graph]
+    training = archspec.build(spec_path, seed=1)
+    images = images_for(plan.graph)
+    difference = relative_difference(
+        loaded.predict_on_batch(images), training.predict_on_batch(images)
+    )
+    assert difference < RELATIVE_TOLERANCE
