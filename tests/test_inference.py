@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -12,13 +14,14 @@ import yaml
 from click.testing import CliRunner
 
 import archspec
+from archspec.backends.python import generate
 from archspec.blocks.base import StageSpec, unregister
 from archspec.blocks.residual import Shortcut
 from archspec.cli import main
 from archspec.inference import plan_inference
 from archspec.ops import op_of
 from tests.conftest import SPECS
-from tests.test_codegen import generated_module
+from tests.test_codegen import RUFF_CHECK, generated_module
 from tests.test_keras_backend import layer_sequence
 
 RELATIVE_TOLERANCE = 1e-5
@@ -315,6 +318,19 @@ def test_codegen_for_inference_builds_the_folded_architecture(tmp_path):
     assert "Built for inference" in source
     generated = generated_module(source, "post_small").build_model()
     assert layer_sequence(generated) == layer_sequence(archspec.build(path, for_inference=True))
+
+
+def test_codegen_for_inference_passes_ruff_as_generated(tmp_path):
+    sources = {path.stem: archspec.codegen(path, for_inference=True) for path in SPECS}
+    sources["post_small"] = generate(plan_inference(graph_of(POST_ACTIVATION)).graph)
+    for name, source in sources.items():
+        (tmp_path / f"{name}.py").write_text(source)
+    ruff = [sys.executable, "-m", "ruff"]
+    for command in (RUFF_CHECK, ["format", "--isolated", "--check", "--diff"]):
+        result = subprocess.run(
+            [*ruff, *command, str(tmp_path)], capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_codegen_for_inference_golden(golden):
