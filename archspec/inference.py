@@ -71,21 +71,13 @@ class InferencePlan:
         )
 
 
-def _readers(graph: Graph) -> dict[str, list[str]]:
-    readers: dict[str, list[str]] = {layer.name: [] for layer in graph}
-    for layer in graph:
-        for source in layer.inputs:
-            readers[source].append(layer.name)
-    return readers
-
-
-def _folds_into(conv: Layer, norm: Layer, readers: dict[str, list[str]], output: str) -> bool:
-    """Whether `norm` (a BN) folds into `conv`: a linear conv that only `norm` reads."""
+def _folds_into(conv: Layer, norm: Layer, readers: list[str], output: str) -> bool:
+    """Whether `norm` (a BN reading `conv`) folds into `conv`: a linear conv only it reads."""
     return (
         norm.op == "batch_norm"
         and op_of(conv.op).fold_axes > 0
         and conv.attrs.get("activation", "linear") == "linear"
-        and readers[conv.name] == [norm.name]
+        and readers == [norm.name]
         and conv.name != output
     )
 
@@ -102,24 +94,33 @@ def _with_bias(conv: Layer, graph: Graph) -> Layer:
 
 def plan_inference(graph: Graph) -> InferencePlan:
     """Fold BNs into the convs before them and drop identity layers; see the module doc."""
-    readers = _readers(graph)
-    replacement: dict[str, str] = {}  # removed layer -> the layer whose value it was
-    folds: list[Fold] = []
-    dropped: list[str] = []
-    for layer in graph.layers[1:]:
-        if op_of(layer.op).is_identity_at_inference(layer.attrs) and len(layer.inputs) == 1:
-            replacement[layer.name] = layer.inputs[0]
-            dropped.append(layer.name)
-        elif len(layer.inputs) == 1 and _folds_into(
-            graph[layer.inputs[0]], layer, readers, graph.output
-        ):
-            replacement[layer.name] = layer.inputs[0]
-            folds.append(Fold(conv=layer.inputs[0], norm=layer.name))
+    dropped = [
+        layer.name
+        for layer in graph.layers[1:]
+        if len(layer.inputs) == 1 and op_of(layer.op).is_identity_at_inference(layer.attrs)
+    ]
+    replacement = {name: graph[name].inputs[0] for name in dropped}  # -> whose value it was
 
     def resolve(name: str) -> str:
         while name in replacement:
             name = replacement[name]
         return name
+
+    # Who reads what once the identities are gone: a conv -> dropout -> BN folds too.
+    readers: dict[str, list[str]] = {layer.name: [] for layer in graph}
+    for layer in graph:
+        if layer.name not in replacement:
+            for source in layer.inputs:
+                readers[resolve(source)].append(layer.name)
+    folds: list[Fold] = []
+    output = resolve(graph.output)
+    for layer in graph.layers[1:]:
+        if layer.name in replacement or len(layer.inputs) != 1:
+            continue
+        conv = graph[resolve(layer.inputs[0])]
+        if _folds_into(conv, layer, readers[conv.name], output):
+            replacement[layer.name] = conv.name
+            folds.append(Fold(conv=conv.name, norm=layer.name))
 
     folded = {fold.conv for fold in folds}
     layers: list[Layer] = []

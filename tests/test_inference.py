@@ -123,32 +123,58 @@ def test_every_shipped_spec_gives_a_consistent_inference_graph(spec_path):
             assert "bn1" not in local
 
 
-def test_a_conv_read_by_more_than_its_bn_keeps_the_bn():
-    training = graph_of(POST_ACTIVATION)
-    conv = training["stage1_block1_conv1"]
-    # A second reader of the conv: the sum conv + BN(conv) needs the unnormalized conv.
-    layers = list(training.layers)
-    position = next(i for i, layer in enumerate(layers) if layer.name == "stage1_block1_bn1") + 1
+def with_layer_after(graph: archspec.Graph, source: str, name: str, op: str, attrs, inputs=None):
+    """`graph` with a new layer reading `source` (or `inputs`), which `source`'s reader reads."""
+    layers = list(graph.layers)
+    position = next(i for i, layer in enumerate(layers) if layer.name == source) + 1
+    base = graph[source]
     extra = archspec.Layer(
-        name="extra_add",
-        op="add",
-        inputs=(conv.name, "stage1_block1_bn1"),
-        attrs={},
-        shape=conv.shape,
+        name=name,
+        op=op,
+        inputs=inputs or (source,),
+        attrs=attrs,
+        shape=base.shape,
         params=0,
         trainable_params=0,
         macs=0,
-        scope=conv.scope,
+        scope=base.scope,
     )
+    reader = next(i for i, layer in enumerate(layers) if source in layer.inputs)
+    rewired = tuple(name if s == source else s for s in layers[reader].inputs)
+    layers[reader] = dataclasses.replace(layers[reader], inputs=rewired)
     layers.insert(position, extra)
-    relu = next(i for i, layer in enumerate(layers) if layer.name == "stage1_block1_relu1")
-    layers[relu] = dataclasses.replace(layers[relu], inputs=("extra_add",))
-    edited = archspec.Graph(
-        training.name, "", tuple(layers), training.blocks, training.stages, training.output
+    return archspec.Graph(graph.name, "", tuple(layers), graph.blocks, graph.stages, graph.output)
+
+
+def test_a_conv_read_by_more_than_its_bn_keeps_the_bn():
+    training = graph_of(POST_ACTIVATION)
+    # A second reader of the conv: the sum conv + BN(conv) needs the unnormalized conv.
+    edited = with_layer_after(
+        training,
+        "stage1_block1_bn1",
+        "extra_add",
+        "add",
+        {},
+        inputs=("stage1_block1_conv1", "stage1_block1_bn1"),
     )
+    names = {layer.name for layer in plan_inference(edited).graph}
+    assert "stage1_block1_bn1" in names and "stage1_block1_bn2" not in names
+
+
+def test_a_bn_after_a_dropout_after_a_conv_folds_into_the_conv():
+    training = graph_of(POST_ACTIVATION)
+    edited = with_layer_after(
+        training,
+        "stage1_block1_conv1",
+        "extra_dropout",
+        "dropout",
+        {"rate": 0.5, "noise_shape": None},
+    )
+    assert edited["stage1_block1_bn1"].inputs == ("extra_dropout",)
     plan = plan_inference(edited)
-    assert "stage1_block1_bn1" in {layer.name for layer in plan.graph}
-    assert "stage1_block1_bn2" not in {layer.name for layer in plan.graph}
+    assert "extra_dropout" in plan.dropped
+    assert ("stage1_block1_conv1", "stage1_block1_bn1") in {(f.conv, f.norm) for f in plan.folds}
+    assert plan.graph["stage1_block1_relu1"].inputs == ("stage1_block1_conv1",)
 
 
 def test_an_inference_graph_has_nothing_left_to_fold():
