@@ -6,11 +6,15 @@ its outputs compared with the Keras model's. A small spec keeps these fast.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
 import archspec
+from archspec import ops
+from archspec.blocks.base import StageSpec, unregister
 from archspec.cli import main
 
 pytestmark = pytest.mark.keras
@@ -64,8 +68,9 @@ def run_onnx(path, images):
     import onnxruntime
 
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    (name,) = [item.name for item in session.get_inputs()]
-    return session.run(None, {name: images})[0]
+    assert [item.name for item in session.get_inputs()] == ["input"]
+    assert [item.name for item in session.get_outputs()] == ["output"]
+    return session.run(None, {"input": images})[0]
 
 
 def run_tflite(path, images):
@@ -155,3 +160,52 @@ def test_a_failed_export_leaves_the_earlier_one(spec_path, tmp_path, monkeypatch
         run("export", spec_path, "--format", "onnx", "-o", output)
     assert output.read_bytes() == b"earlier export"
     assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]
+
+
+@pytest.fixture
+def normalizing_block(monkeypatch):
+    """A block type whose first layer is Keras's Normalization with fixed statistics."""
+    normalize = ops.Op(
+        "fixed_normalize",
+        ops.KerasCall("Normalization", (), (ops.Keyword("mean"), ops.Keyword("variance"))),
+        lambda a: "normalize",
+    )
+    monkeypatch.setitem(ops.OPS, normalize.name, normalize)
+
+    class NormalizedStage(StageSpec):
+        """Normalization (fixed mean and variance per channel), then conv -> BN -> ReLU."""
+
+        block: Literal["normalized_plain"]
+
+        def lower_block(self, b, x):
+            channels = b.shape(x)[-1]
+            statistics = {"mean": (0.5,) * channels, "variance": (4.0,) * channels}
+            h = b.layer("fixed_normalize", "normalize", (x,), statistics)
+            h = b.conv("conv", h, b.filters, 3, b.stride, bias=False)
+            return b.act("relu", b.norm("bn", h))
+
+    yield NormalizedStage
+    unregister("normalized_plain")
+
+
+NORMALIZED = """\
+name: normalized
+input: {shape: [16, 16, 3]}
+stem: {filters: 4, stride: 1}
+stages: [{block: normalized_plain, filters: 8, stride: 2}]
+head: {classes: 3, activation: linear}
+"""
+
+
+def test_constants_that_layers_hold_stay_constants_in_onnx(normalizing_block, tmp_path, images):
+    # Keras's own ONNX export makes Normalization's mean and variance into graph inputs.
+    spec_path = tmp_path / "normalized.yaml"
+    spec_path.write_text(NORMALIZED)
+    output = tmp_path / "normalized.onnx"
+    result = run("export", spec_path, "--format", "onnx", "-o", output, "--seed", SEED)
+    assert result.exit_code == 0, result.output
+    model = archspec.build(spec_path, seed=SEED)
+    small = images[:, :16, :16, :]
+    np.testing.assert_allclose(
+        run_onnx(output, small), model.predict_on_batch(small), **TOLERANCES["onnx"]
+    )

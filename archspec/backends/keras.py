@@ -112,52 +112,78 @@ def fold_model(
 # --- export: through Keras's own exporters ----------------------------------------------------
 
 ExportFormat = Literal["savedmodel", "onnx", "tflite"]
-KERAS_EXPORT_FORMATS: dict[str, str] = {
-    "savedmodel": "tf_saved_model",
-    "onnx": "onnx",
-    "tflite": "litert",
-}
-"""archspec's format names -> `keras.Model.export`'s (tf2onnx converts ONNX, TFLite ships with
-TensorFlow)."""
+KERAS_EXPORT_FORMATS: dict[str, str] = {"savedmodel": "tf_saved_model", "tflite": "litert"}
+"""archspec's format names -> `keras.Model.export`'s (TFLite's converter ships with
+TensorFlow); ONNX goes through tf2onnx (see `_export_onnx`)."""
 
 
 def export_model(model: keras.Model, path: str | Path, export_format: ExportFormat) -> None:
     """Write the model's forward pass (in inference mode) to `path` in a serving format.
 
     A SavedModel is a folder; ONNX and TFLite are files (Keras's TFLite export wants the
-    name to end in .tflite). The model must compute in float32 (ONNX asks for it), and the
-    backend must be TensorFlow, which every format here converts from.
+    name to end in .tflite). Every format takes any batch size. The model must compute in
+    float32 (ONNX asks for it), and the backend must be TensorFlow, which every format here
+    converts from.
     """
     if backend_name() != "tensorflow":
         raise NotImplementedError(
             f"export runs on the TensorFlow backend, not {backend_name()} (unset KERAS_BACKEND)"
         )
-    # The model's own input as the signature: any batch size, and no need to call it first.
-    signature = [model.inputs[0]]
     with _quiet_converters():
-        model.export(
-            str(path),
-            format=KERAS_EXPORT_FORMATS[export_format],
-            verbose=False,
-            input_signature=signature,
-        )
+        if export_format == "onnx":
+            _export_onnx(model, Path(path))
+        else:
+            # The model's own input as the signature: any batch size, no call needed first.
+            model.export(
+                str(path),
+                format=KERAS_EXPORT_FORMATS[export_format],
+                verbose=False,
+                input_signature=[model.inputs[0]],
+            )
+
+
+def _export_onnx(model: keras.Model, path: Path) -> None:
+    """ONNX through tf2onnx, from the model's inference function with every weight frozen.
+
+    Keras's own ONNX export hands tf2onnx the traced function as it is, and tf2onnx then
+    makes every tensor the function captures that is not a variable into a graph input:
+    the mean and variance a Normalization layer holds (keras.applications' EfficientNetB0
+    exported by Keras has three inputs, two of which nothing feeds). Freezing first turns
+    weights and such tensors alike into constants; the file's input is `input`, its output
+    `output`.
+    """
+    import tensorflow as tf
+    import tf2onnx
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
+
+    given = model.inputs[0]
+    spec = tf.TensorSpec(given.shape, given.dtype, name="input")
+    function = tf.function(lambda images: model(images, training=False))
+    frozen = convert_variables_to_constants_v2(function.get_concrete_function(spec))
+    (images,), (scores,) = frozen.inputs, frozen.outputs
+    tf2onnx.convert.from_graph_def(
+        frozen.graph.as_graph_def(),
+        name=model.name,
+        input_names=[images.name],
+        output_names=[scores.name],
+        tensors_to_rename={images.name: "input", scores.name: "output"},
+        output_path=str(path),
+    )
 
 
 @contextlib.contextmanager
 def _quiet_converters() -> Iterator[None]:
     """Keep tf2onnx's and TensorFlow's INFO and WARNING logs off the terminal while exporting."""
     import logging
-    import warnings
 
     loggers = [logging.getLogger(name) for name in ("tf2onnx", "tensorflow", "absl")]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.ERROR)
     try:
-        with warnings.catch_warnings():
-            # Keras's tf2onnx patch probes `np.object`, which NumPy 2 warns about.
-            warnings.filterwarnings("ignore", "In the future `np.object`", FutureWarning)
-            yield
+        yield
     finally:
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
