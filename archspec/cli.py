@@ -385,10 +385,10 @@ def export(
     purpose: str,
     limits: Limits,
 ) -> None:
-    """Export SPEC's model for serving: SavedModel, ONNX or TFLite, through Keras's exporters.
+    """Export SPEC's model for serving: a SavedModel folder, an ONNX or a TFLite file.
 
-    The file holds the forward pass in inference mode, with the model's weights (initial
-    ones, or --seed's).
+    It holds the forward pass in inference mode for any batch size, with the model's weights
+    (initial ones, or --seed's); `--for inference` exports the inference build.
     """
     from archspec.files import check_folder_output, write_atomic, write_directory_atomic
 
