@@ -9,6 +9,9 @@ For each preset with a keras.applications twin, at batch 1 and batch 32 (224x224
 - onnxruntime on archspec's exported ONNX file (`archspec export --for inference`), against
   the same twin.
 
+Each model pair runs in a process of its own, so memory is returned between them (batch 32 of
+ResNet50 in three runtimes at once takes gigabytes); eager calls are timed at batch 1 only.
+
 Each round times every runner in turn (so drift on the shared machine hits all alike) for
 about `--seconds` each; the reported ratio is the median over rounds of that round's ratio to
 the twin, and images/s are medians over rounds. CPU seconds per image (process time, summed
@@ -21,7 +24,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +42,6 @@ import keras
 import numpy as np
 
 import archspec
-from archspec.backends.keras import export_model
 
 TWINS = {
     "resnet50": ("ResNet50", {1: 1.3, 32: 1.1}),
@@ -66,12 +70,13 @@ def eager_runner(label: str, model: keras.Model, images: np.ndarray) -> Runner:
     return Runner(label, lambda: keras.ops.convert_to_numpy(model(tensor, training=False)))
 
 
-def onnx_runner(label: str, model: keras.Model, images: np.ndarray, folder: Path) -> Runner:
+def onnx_runner(label: str, name: str, images: np.ndarray, folder: Path) -> Runner:
     import onnxruntime
 
-    path = folder / f"{model.name}.onnx"
-    if not path.exists():
-        export_model(model, path, "onnx")
+    path = folder / f"{name}.onnx"
+    if not path.exists():  # by the command, in a process of its own: the converter's memory
+        command = ["export", name, "--format", "onnx", "-o", str(path), "--for", "inference"]
+        subprocess.run([sys.executable, "-m", "archspec", *command], check=True)
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = os.cpu_count() or 1  # as many threads as TensorFlow uses
     # No spinning after a run: spinning threads would take the CPU from the next runner.
@@ -131,12 +136,12 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--seconds", type=float, default=2.0, help="per runner and round")
     parser.add_argument("--no-onnx", action="store_true", help="leave out onnxruntime")
-    parser.add_argument("--no-eager", action="store_true", help="leave out direct calls")
-    args = parser.parse_args()
+    parser.add_argument("--eager-batches", nargs="*", type=int, default=[1],
+                        help="batch sizes at which direct (eager) calls are timed too")  # fmt: skip
+    args, _ = parser.parse_known_args()
+    if len(args.models) > 1:  # one process per model, each returning its memory
+        return run_each_model(args.models)
     presets = set(archspec.preset_names())
-    load = os.getloadavg()
-    print(f"# CPU inference, {time.strftime('%Y-%m-%d %H:%M')}, {machine()}")
-    print(f"# load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     failed = False
     with tempfile.TemporaryDirectory() as folder:
         for name in args.models:
@@ -156,12 +161,12 @@ def main() -> int:
                 ]
                 if not args.no_onnx:
                     runners.append(
-                        onnx_runner("onnxruntime (exported)", ours, images, Path(folder))
+                        onnx_runner("onnxruntime (exported)", name, images, Path(folder))
                     )
                 for runner in runners:
                     calibrate(runner, args.seconds, warmup=3)
                 results = compare(runners, batch, args.rounds)
-                if not args.no_eager:  # a pair of its own: the ratio is to the eager twin
+                if batch in args.eager_batches:  # a pair of its own: ratios to the eager twin
                     eager = [
                         eager_runner(f"keras.applications.{application} (eager)", twin, images),
                         eager_runner(f"archspec {name} --for inference (eager)", ours, images),
@@ -187,9 +192,24 @@ def main() -> int:
                         f"ratio {figures['ratio']:.3f} (CPU {figures['cpu_ratio']:.3f}) {verdict}",
                         flush=True,
                     )
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+            print(f"{name:16} peak memory of its process: {peak:.1f} GiB", flush=True)
+    return 1 if failed else 0
+
+
+def run_each_model(models: list[str]) -> int:
+    """Run this script once per model, passing the other options on; 1 if any missed."""
+    load = os.getloadavg()
+    print(f"# CPU inference, {time.strftime('%Y-%m-%d %H:%M')}, {machine()}", flush=True)
+    print(f"# load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
+    rest = [a for a in sys.argv[1:] if a not in models and a != "--models"]
+    codes = [
+        subprocess.run([sys.executable, __file__, "--models", name, *rest], check=False).returncode
+        for name in models
+    ]
     load = os.getloadavg()
     print(f"# load average at end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    return 1 if failed else 0
+    return 1 if any(codes) else 0
 
 
 if __name__ == "__main__":
