@@ -21,6 +21,7 @@ from archspec.limits import Limits
 from archspec.loader import load, loads, preset_names
 from archspec.lower import analyze, lower
 from archspec.spec import Spec
+from archspec.weights import LoadReport, WeightsError
 
 if TYPE_CHECKING:
     import keras
@@ -33,13 +34,16 @@ __all__ = [
     "InferencePlan",
     "Layer",
     "Limits",
+    "LoadReport",
     "Location",
     "Spec",
     "SpecError",
+    "WeightsError",
     "analyze",
     "build",
     "codegen",
     "load",
+    "load_weights",
     "loads",
     "lower",
     "plan_inference",
@@ -57,24 +61,45 @@ def build(
     precision: Precision = "float32",
     limits: Limits | None = None,
     seed: int | None = None,
+    weights: str | Path | None = None,
+    weights_strict: bool = False,
     for_inference: bool = False,
 ) -> keras.Model:
     """Compile a spec (or a spec file, or a preset name) into a Keras functional model.
 
     The spec is lowered and checked against `limits` before Keras is imported. With a `seed`,
     the initial weights are the same in every run and process (Keras's global seed is set).
-    `for_inference` returns the inference model instead (`archspec.inference`): the training
-    model is built first and its weights folded into the inference model's. To fold trained
-    weights, build the training model, load them, then call
-    `archspec.backends.keras.fold_model(model, plan_inference(graph))`.
+    `weights` loads a `.weights.h5` or `.keras` file by layer name (see `load_weights`); with
+    `weights_strict`, a layer it cannot load raises `WeightsError`. `for_inference` returns the
+    inference model instead (`archspec.inference`): the training model is built, `weights`
+    loaded into it, and its weights folded into the inference model's.
     """
     graph = lower(_as_spec(spec), limits=limits)
     from archspec.backends.keras import build_model, fold_model
 
     model = build_model(graph, precision=precision, seed=seed)
+    if weights is not None:
+        load_weights(model, weights, strict=weights_strict)
     if for_inference:
         return fold_model(model, plan_inference(graph), precision=precision)
     return model
+
+
+def load_weights(model: keras.Model, path: str | Path, *, strict: bool = False) -> LoadReport:
+    """Load a Keras `.weights.h5` or `.keras` file into `model` by layer name; say what loaded.
+
+    Each layer whose name the file has, with weights of the same shapes, gets the file's
+    weights, so a changed spec (other classes, another stage, another width) keeps everything
+    its change left alone. With `strict`, a layer left out raises `WeightsError`.
+    """
+    from archspec.backends.keras import load_weights as load
+
+    report = load(model, path)
+    if strict and not report.complete:
+        left = [*report.missing, *(name for name, _, _ in report.mismatched)]
+        shown = ", ".join(left[:5]) + (", ..." if len(left) > 5 else "")
+        raise WeightsError(f"{path}: {len(left)} layers of the model were not loaded: {shown}")
+    return report
 
 
 def codegen(

@@ -192,12 +192,35 @@ def emit(text: str, output: Path | None) -> None:
 SEED_OPTION = click.option(
     "--seed", type=int, help="Seed the initial weights: same seed, same weights."
 )
+WEIGHTS_OPTION = click.option(
+    "--weights",
+    "weights_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Load a .weights.h5 or .keras file by layer name; print what loaded and what not. "
+    "With --for inference, they are loaded into the training model, then folded.",
+)
+WEIGHTS_STRICT_OPTION = click.option(
+    "--weights-strict", is_flag=True, help="Exit 1 if any layer's weights were not loaded."
+)
 
 
-def build_keras_model(graph: Graph, purpose: str, precision: str, seed: int | None) -> Any:
-    """The Keras model of `graph`; for inference, the training model's weights folded in."""
+def build_keras_model(
+    graph: Graph,
+    purpose: str,
+    precision: str,
+    seed: int | None,
+    weights_path: Path | None = None,
+    weights_strict: bool = False,
+) -> Any:
+    """The Keras model of `graph` with `weights_path` loaded (what loaded is printed).
+
+    For inference, the weights are loaded into the training model, then folded into the
+    inference model's.
+    """
     backend = import_keras_backend()
     model = backend.build_model(graph, precision=precision, seed=seed)
+    if weights_path is not None:
+        load_weights_into(backend, model, weights_path, strict=weights_strict)
     if purpose == "inference":
         from archspec.inference import plan_inference
 
@@ -280,6 +303,8 @@ def validate(paths: tuple[str, ...], output_format: str, strict: bool, limits: L
 @output_option("Save the model as a .keras file (written atomically).")
 @PRECISION_OPTION
 @SEED_OPTION
+@WEIGHTS_OPTION
+@WEIGHTS_STRICT_OPTION
 @FOR_OPTION
 @limit_options
 @fail_on_spec_error
@@ -288,6 +313,8 @@ def build(
     output: Path | None,
     precision: str,
     seed: int | None,
+    weights_path: Path | None,
+    weights_strict: bool,
     purpose: str,
     limits: Limits,
 ) -> None:
@@ -298,12 +325,14 @@ def build(
     if output is not None and output.suffix != ".keras":
         raise click.UsageError("the output file must end in .keras")
     check_output(output, spec_path)
+    if output is not None and weights_path is not None:
+        check_output(output, str(weights_path))
     graph = lower(load(spec_path), limits=limits)
     shown, note = for_purpose(graph, purpose)
     stdout.print(render.summary_table(shown))
     if note:
         stdout.print(note, soft_wrap=True, style="dim")
-    model = build_keras_model(graph, purpose, precision, seed)
+    model = build_keras_model(graph, purpose, precision, seed, weights_path, weights_strict)
     stdout.print(
         f"Keras model '{model.name}': {len(model.layers)} layers, "
         f"{model.count_params():,} parameters",
@@ -312,6 +341,23 @@ def build(
     if output is not None:
         write_atomic(output, model.save)
         stdout.print(f"saved {output}", soft_wrap=True)
+
+
+def load_weights_into(backend: Any, model: Any, path: Path, *, strict: bool) -> None:
+    """`build --weights`: load by layer name, print the table; exit 1 if strict and not all."""
+    from archspec import render
+    from archspec.weights import WeightsError
+
+    try:
+        report = backend.load_weights(model, path)
+    except WeightsError as exc:
+        stderr.print(f"error: {exc}", soft_wrap=True, markup=False)
+        sys.exit(EXIT_USAGE)
+    stdout.print(render.load_report_table(report))
+    if strict and not report.complete:
+        left = len(report.missing) + len(report.mismatched)
+        stderr.print(f"error: {left} layers were not loaded from {path}", soft_wrap=True)
+        sys.exit(EXIT_INVALID)
 
 
 @main.command()
@@ -374,6 +420,8 @@ EXPORT_SUFFIXES = {"onnx": ".onnx", "tflite": ".tflite"}
     help="The folder (savedmodel) or file to write, atomically.",
 )
 @SEED_OPTION
+@WEIGHTS_OPTION
+@WEIGHTS_STRICT_OPTION
 @FOR_OPTION
 @limit_options
 @fail_on_spec_error
@@ -382,27 +430,32 @@ def export(
     export_format: str,
     output: Path,
     seed: int | None,
+    weights_path: Path | None,
+    weights_strict: bool,
     purpose: str,
     limits: Limits,
 ) -> None:
     """Export SPEC's model for serving: a SavedModel folder, an ONNX or a TFLite file.
 
-    It holds the forward pass in inference mode for any batch size, with the model's weights
-    (initial ones, or --seed's); `--for inference` exports the inference build.
+    It holds the forward pass in inference mode for any batch size, with the weights of
+    --weights (or the initial ones, --seed's); `--for inference` exports the inference build,
+    those weights folded in.
     """
     from archspec.files import check_folder_output, write_atomic, write_directory_atomic
 
+    inputs = [spec_path, *([str(weights_path)] if weights_path is not None else [])]
     if export_format == "savedmodel":
-        check_folder_output(output, [spec_path], "saved_model.pb")
+        check_folder_output(output, inputs, "saved_model.pb")
     else:
         suffix = EXPORT_SUFFIXES[export_format]
         if output.suffix != suffix:
             raise click.UsageError(
                 f"the output file of --format {export_format} must end in {suffix}"
             )
-        check_output(output, spec_path)
+        for source in inputs:
+            check_output(output, source)
     graph = lower(load(spec_path), limits=limits)
-    model = build_keras_model(graph, purpose, "float32", seed)
+    model = build_keras_model(graph, purpose, "float32", seed, weights_path, weights_strict)
     from archspec.backends.keras import export_model
 
     def write(path: Path) -> None:
@@ -632,6 +685,75 @@ def schema(output: Path | None) -> None:
 
     check_output(output, None)
     emit(schema_text(), output)
+
+
+@main.group()
+def weights() -> None:
+    """Weights from other libraries, for archspec's models."""
+
+
+@weights.command("import")
+@click.option(
+    "--from",
+    "source",
+    type=click.Choice(["torchvision", "timm"]),
+    required=True,
+    help="The library whose model the state dict is from (its names and layouts).",
+)
+@click.argument(
+    "state_path", metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.argument("spec_path", metavar="SPEC")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The Keras weights to write, a .weights.h5 file (atomically).",
+)
+@limit_options
+@fail_on_spec_error
+def import_weights(
+    source: str, state_path: Path, spec_path: str, output: Path, limits: Limits
+) -> None:
+    """Convert a PyTorch state dict (FILE) into Keras weights for SPEC's model.
+
+    FILE is a .safetensors file (read without PyTorch) or a .pth file (where PyTorch is
+    installed) of the torchvision or timm model that SPEC equals. Every tensor must find its
+    layer and every layer its tensors, with the right shapes; otherwise nothing is written
+    and the table says what did not fit (exit 1). Load the result with `archspec build SPEC
+    --weights OUT`, also into a spec changed from SPEC.
+    """
+    from archspec import render
+    from archspec.files import check_output_path, write_atomic
+    from archspec.weights import WeightsError, convert, read_state_dict
+
+    if not output.name.endswith(".weights.h5"):
+        raise click.UsageError("the output file must end in .weights.h5")
+    check_output_path(output, [spec_path, state_path])
+    graph = lower(load(spec_path), limits=limits)
+    # Keras first: importing PyTorch's CUDA build before TensorFlow can crash the process.
+    backend = import_keras_backend()
+    try:
+        state = read_state_dict(state_path)
+    except WeightsError as exc:
+        stderr.print(f"error: {exc}", soft_wrap=True, markup=False)
+        sys.exit(EXIT_USAGE)
+    try:
+        conversion = convert(graph, cast(Any, source), state)
+    except WeightsError as exc:
+        stderr.print(f"error: {exc}", soft_wrap=True, markup=False)
+        sys.exit(EXIT_INVALID)
+    stdout.print(render.conversion_table(conversion, source))
+    if not conversion.complete:
+        stderr.print(
+            f"error: {state_path} does not fit {graph.name}; nothing was written", soft_wrap=True
+        )
+        sys.exit(EXIT_INVALID)
+    model = backend.build_model(graph)
+    backend.assign_weights(model, conversion.weights)
+    write_atomic(output, model.save_weights)
+    stdout.print(f"wrote {output}", soft_wrap=True)
 
 
 @main.command()

@@ -45,8 +45,9 @@ def write_atomic(path: str | Path, content: str | bytes | Callable[[Path], objec
     `keras.Model.save`). The temporary file sits in the same folder, so the rename is atomic.
     """
     path = Path(path)
+    # The whole suffix (".weights.h5", not ".h5"): Keras checks it when it writes the file.
     handle, temporary = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent
+        prefix=f".{path.name}.", suffix="".join(path.suffixes), dir=path.parent
     )
     try:
         if callable(content):

@@ -141,6 +141,26 @@ class Graph:
         return len(self.layers)
 
     @property
+    def depth(self) -> int:
+        """The number of layers on the longest path from the input to the output.
+
+        Keras maps a functional model's graph recursively, one Python call per layer on this
+        path, so a deep network needs more than Python's default recursion limit.
+        """
+        longest: dict[str, int] = {}
+        for layer in self.layers:
+            longest[layer.name] = 1 + max((longest[name] for name in layer.inputs), default=0)
+        return longest[self.output]
+
+    @property
+    def recursion_limit(self) -> int:
+        """A Python recursion limit under which Keras can build this graph.
+
+        Two calls per layer on the longest path, and 1,000 for what is on the stack already.
+        """
+        return 1000 + 2 * self.depth
+
+    @property
     def input(self) -> Layer:
         """The input layer."""
         return self.layers[0]

@@ -13,6 +13,7 @@ from archspec.check import FileReport
 from archspec.cost import Depth, cost_rows, format_shape, human_bytes, human_count, total_row
 from archspec.diff import METRICS, PartDelta, format_metric
 from archspec.ir import Graph
+from archspec.weights import Conversion, LoadReport
 
 JSON_FORMAT_VERSION = 1
 
@@ -185,4 +186,39 @@ def diff_table(title: str, deltas: Sequence[PartDelta]) -> Table:
         after = format_shape(delta.after.shape) if delta.after else "-"
         cells.append(after if before == after else f"{before} -> {after}")
         table.add_row(delta.part, *cells, style="bold" if delta.part == "total" else None)
+    return table
+
+
+# --- weights ------------------------------------------------------------------------------------
+
+
+def load_report_table(report: LoadReport) -> Table:
+    """Weights loaded by layer name: a line for the loaded layers, one per layer that was not."""
+    values = sum(count for _, count in report.loaded)
+    table = Table(title="weights by layer name", title_justify="left")
+    for column in ("", "layer", "model", "file"):
+        table.add_column(column)
+    table.add_row("loaded", _plural(len(report.loaded), "layer"), f"{values:,} values", "")
+    for name in report.missing:
+        table.add_row("[yellow]missing[/]", escape(name), "", "no layer of this name")
+    for name, model, file in report.mismatched:
+        table.add_row("[red]mismatched[/]", escape(name), model, escape(file))
+    for name in report.unused:
+        table.add_row("unused", escape(name), "no layer of this name", "")
+    return table
+
+
+def conversion_table(conversion: Conversion, source: str) -> Table:
+    """A PyTorch state dict read for a spec: layers converted, then every key that did not fit."""
+    table = Table(title=f"{source} state dict", title_justify="left")
+    for column in ("", "key", "model", "file"):
+        table.add_column(column)
+    table.add_row("converted", _plural(len(conversion.weights), "layer"), "", "")
+    for key in conversion.missing:
+        table.add_row("[yellow]missing[/]", escape(key), "", "no such key")
+    for mismatch in conversion.mismatched:
+        model, found = ("x".join(map(str, shape)) for shape in (mismatch.expected, mismatch.found))
+        table.add_row("[red]mismatched[/]", escape(mismatch.key), model, found)
+    for key in conversion.unused:
+        table.add_row("unused", escape(key), "no layer reads it", "")
     return table

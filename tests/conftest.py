@@ -11,6 +11,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+SLOW_SPECS = {"preact_resnet1001", "resnet152", "resnet152v2", "tv_resnet152"}
+"""The shipped specs whose Keras models take longest to build and run (over 500 layers)."""
+BUILT_SPECS = [
+    pytest.param(path, id=path.stem, marks=[pytest.mark.slow] if path.stem in SLOW_SPECS else [])
+    for path in SPECS
+]
+"""SPECS as parameters of tests that build every shipped spec's model: the slowest marked."""
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

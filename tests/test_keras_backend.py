@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import archspec
-from tests.conftest import SPECS
+from tests.conftest import BUILT_SPECS
 
 pytestmark = pytest.mark.keras
 
@@ -45,7 +45,7 @@ def test_resnet22_gives_identical_outputs_after_weight_transfer(built_models, re
     np.testing.assert_array_equal(model.predict_on_batch(images), expected)
 
 
-@pytest.mark.parametrize("spec_path", SPECS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("spec_path", BUILT_SPECS)
 def test_ir_figures_equal_keras_for_every_shipped_spec(spec_path, built_models):
     graph = archspec.lower(archspec.load(spec_path))
     model = built_models(spec_path.stem)

@@ -7,8 +7,9 @@ plain `keras.saving.load_model` and no archspec installed.
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +19,7 @@ import numpy as np
 from archspec.inference import InferencePlan
 from archspec.ir import Graph
 from archspec.ops import keras_call, op_of
+from archspec.weights import LoadReport, match_layers, read_keras_weights
 
 Precision = Literal["float32", "mixed_float16", "mixed_bfloat16"]
 
@@ -48,9 +50,59 @@ def build_model(
         )
         inputs = [tensors[name] for name in layer.inputs]
         tensors[layer.name] = instance(inputs if len(inputs) > 1 else inputs[0])
-    return keras.Model(
-        inputs=tensors[graph.input.name], outputs=tensors[graph.output], name=graph.name
-    )
+    with recursion_headroom(graph.recursion_limit):
+        return keras.Model(
+            inputs=tensors[graph.input.name], outputs=tensors[graph.output], name=graph.name
+        )
+
+
+@contextlib.contextmanager
+def recursion_headroom(limit: int) -> Iterator[None]:
+    """Raise Python's recursion limit to at least `limit` while Keras maps a deep graph.
+
+    Keras walks a functional model's graph recursively, one call per layer on its longest
+    path, so past about 900 layers (keras.applications never goes past 566; ResNet-1001 has
+    over 3,000) Python's default limit of 1,000 stops it. Building needs this, and so does
+    `keras.saving.load_model` of a saved deep model (wrap the call in it); saving, running
+    and training do not.
+    """
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+# --- weights by layer name ---------------------------------------------------------------------
+
+
+def weight_shapes(model: keras.Model) -> dict[str, list[tuple[int, ...]]]:
+    """Each layer with weights: the shapes of its weights, in `get_weights()` order."""
+    return {
+        layer.name: [tuple(weight.shape) for weight in layer.weights]
+        for layer in model.layers
+        if layer.weights
+    }
+
+
+def assign_weights(model: keras.Model, weights: Mapping[str, Sequence[Any]]) -> None:
+    """Set the weights of the named layers (each a list in `get_weights()` order)."""
+    for name, arrays in weights.items():
+        model.get_layer(name).set_weights(list(arrays))
+
+
+def load_weights(model: keras.Model, path: str | Path) -> LoadReport:
+    """Load a `.weights.h5` or `.keras` file into `model` by layer name; say what loaded.
+
+    Every layer whose name the file has, with weights of the same shapes, gets the file's
+    weights; the others keep theirs and are reported (missing, mismatched), as are the file's
+    layers the model lacks (unused). A spec changed from the file's (other classes, one more
+    stage, another width) so loads everything its changes left alone.
+    """
+    assign, report = match_layers(weight_shapes(model), read_keras_weights(path))
+    assign_weights(model, assign)
+    return report
 
 
 # --- inference: folding BatchNormalization into the conv before it ---------------------------

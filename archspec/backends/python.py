@@ -29,7 +29,10 @@ from archspec.ops import CallArg, keras_call
 
 LINE_LENGTH = 88
 INDENT = "    "
-MODULE_NAMES = ("keras", "layers", "build_model")
+DEEP_GRAPH = 600
+"""Layers on the longest path past which generated code raises the recursion limit (Keras's
+graph walk needs one call per layer; keras.applications' deepest model has 566 layers)."""
+MODULE_NAMES = ("keras", "layers", "build_model", "sys")
 """Names the module itself defines or imports."""
 
 
@@ -298,7 +301,8 @@ class PythonWriter:
             "Self-contained: needs only Keras 3 (with any backend). Run it to print the summary.",
         ]
         lines = [*docstring_lines(summary, "\n\n".join(body), ""), ""]
-        lines += ["import keras", "from keras import layers", ""]
+        imports = ["import sys", ""] if self.deep else []
+        lines += [*imports, "import keras", "from keras import layers", ""]
         for function in self.functions:
             lines += ["", *self.function_lines(function), ""]
         lines += ["", *self.build_model_lines(), ""]
@@ -391,8 +395,21 @@ class PythonWriter:
             lines += self.layer_lines(INDENT, layer, "x", name, [variable], sources)
             variable = "x"
         model_arguments = ["inputs=inputs", "outputs=x", f"name={python_literal(graph.name)}"]
-        lines += ["", *call_lines(INDENT, "return keras.Model", model_arguments)]
+        lines.append("")
+        if self.deep:
+            lines += [
+                f"{INDENT}# Keras maps the graph recursively, one call per layer on its longest",
+                f"{INDENT}# path ({graph.depth:,} layers), past Python's default limit.",
+                f"{INDENT}sys.setrecursionlimit(max(sys.getrecursionlimit(), "
+                f"{graph.recursion_limit}))",
+            ]
+        lines += call_lines(INDENT, "return keras.Model", model_arguments)
         return lines
+
+    @property
+    def deep(self) -> bool:
+        """Whether Keras needs a higher recursion limit than Python's default to build it."""
+        return self.graph.depth > DEEP_GRAPH
 
     @staticmethod
     def scope_comment(stage: StageInfo, seen_scopes: set[str]) -> list[str]:
