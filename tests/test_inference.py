@@ -115,12 +115,16 @@ def test_every_shipped_spec_gives_a_consistent_inference_graph(spec_path):
         assert all(graph[name].block == block.name for name in block.layers)
     assert [s.blocks for s in graph.stages] == [s.blocks for s in plan.training.stages]
     assert graph.output in names
-    # Pre-activation blocks keep the BN before each residual branch and fold the ones inside.
+    # Pre-activation blocks fold the BNs inside the residual branch; the one before it stays,
+    # unless it reads a conv that only it reads (a stem conv whose shortcut reads the preact).
+    folded_into = {fold.norm: fold.conv for fold in plan.folds}
     for block in graph.blocks:
         if block.kind.startswith("preact"):
-            local = {graph[name].local: graph[name].op for name in block.layers}
-            assert local.get("preact_bn") == "batch_norm"
-            assert "bn1" not in local
+            local = {graph[name].local for name in block.layers}
+            assert "bn1" not in local and "bn2" not in local
+            preact = f"{block.name}_preact_bn"
+            if preact not in names:
+                assert plan.training[folded_into[preact]].op == "conv2d"
 
 
 def with_layer_after(graph: archspec.Graph, source: str, name: str, op: str, attrs, inputs=None):
@@ -409,3 +413,55 @@ def test_build_for_inference_saves_the_folded_model(tmp_path):
         loaded.predict_on_batch(images), training.predict_on_batch(images)
     )
     assert difference < RELATIVE_TOLERANCE
+
+
+# --- trained weights: loaded into the training model, then folded ----------------------------
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A spec file and a .weights.h5 of its training model with far-from-initial BN statistics."""
+    folder = tmp_path_factory.mktemp("trained")
+    spec_path = folder / "post_small.yaml"
+    spec_path.write_text(yaml.safe_dump(POST_ACTIVATION, sort_keys=False))
+    model = archspec.build(spec_path, seed=5)
+    randomise(model, 5)
+    weights = folder / "post_small.weights.h5"
+    model.save_weights(weights)
+    return spec_path, weights, model
+
+
+@pytest.mark.keras
+def test_weights_load_before_folding_through_the_api(trained):
+    spec_path, weights, model = trained
+    inference = archspec.build(spec_path, weights=weights, weights_strict=True, for_inference=True)
+    images = images_for(plan_inference(graph_of(POST_ACTIVATION)).graph)
+    expected = model.predict_on_batch(images)
+    assert relative_difference(inference.predict_on_batch(images), expected) < RELATIVE_TOLERANCE
+    initial = archspec.build(spec_path, seed=5, for_inference=True)  # the same, unloaded
+    assert relative_difference(initial.predict_on_batch(images), expected) > 1e-2
+
+
+@pytest.mark.keras
+def test_build_and_export_for_inference_fold_the_weights_they_load(trained, tmp_path):
+    import onnxruntime
+
+    spec_path, weights, model = trained
+    built = run("build", str(spec_path), "--weights", str(weights), "--for", "inference")
+    assert built.exit_code == 0, built.output
+    assert "loaded" in built.output
+    assert "for inference: " in built.output
+    output = tmp_path / "post_small.onnx"
+    exported = run(
+        "export", str(spec_path), "--format", "onnx", "-o", str(output),
+        "--weights", str(weights), "--weights-strict", "--for", "inference",
+    )  # fmt: skip
+    assert exported.exit_code == 0, exported.output
+    images = images_for(plan_inference(graph_of(POST_ACTIVATION)).graph)
+    session = onnxruntime.InferenceSession(str(output), providers=["CPUExecutionProvider"])
+    (scores,) = session.run(None, {"input": images})
+    assert relative_difference(scores, model.predict_on_batch(images)) < RELATIVE_TOLERANCE
+    over_input = ["--format", "savedmodel", "-o", str(weights), "--weights", str(weights)]
+    refused = run("export", str(spec_path), *over_input)
+    assert refused.exit_code == 2
+    assert "refusing to overwrite the input file" in refused.output
