@@ -6,8 +6,8 @@ For each preset with a keras.applications twin, at batch 1 and batch 32 (224x224
   graph, Grappler's rewrites applied, as `archspec bench` and Keras's predict run it), and
   both called directly, `model(images, training=False)` (eager: one TensorFlow op at a time,
   as hand-written serving loops often call a model);
-- onnxruntime on archspec's exported ONNX file (`archspec export --for inference`), against
-  the same twin.
+- onnxruntime on archspec's exported ONNX file, and LiteRT's interpreter (XNNPACK) on its
+  exported TFLite file (`archspec export --for inference`), against the same twin.
 
 Each model pair runs in a process of its own, so memory is returned between them (batch 32 of
 ResNet50 in three runtimes at once takes gigabytes); eager calls are timed at batch 1 only.
@@ -70,13 +70,39 @@ def eager_runner(label: str, model: keras.Model, images: np.ndarray) -> Runner:
     return Runner(label, lambda: keras.ops.convert_to_numpy(model(tensor, training=False)))
 
 
+def exported(name: str, export_format: str, folder: Path) -> Path:
+    """The preset's inference build exported by the command, in a process of its own (the
+    converters' memory goes with it)."""
+    path = folder / f"{name}.{export_format}"
+    if not path.exists():
+        command = ["export", name, "--format", export_format, "-o", str(path), "--for", "inference"]
+        subprocess.run([sys.executable, "-m", "archspec", *command], check=True)
+    return path
+
+
+def litert_runner(label: str, name: str, images: np.ndarray, folder: Path) -> Runner:
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(
+        model_path=str(exported(name, "tflite", folder)), num_threads=os.cpu_count() or 1
+    )
+    (given,) = interpreter.get_input_details()
+    interpreter.resize_tensor_input(given["index"], images.shape)
+    interpreter.allocate_tensors()
+    output = interpreter.get_output_details()[0]["index"]
+
+    def step() -> object:
+        interpreter.set_tensor(given["index"], images)
+        interpreter.invoke()
+        return interpreter.get_tensor(output)
+
+    return Runner(label, step)
+
+
 def onnx_runner(label: str, name: str, images: np.ndarray, folder: Path) -> Runner:
     import onnxruntime
 
-    path = folder / f"{name}.onnx"
-    if not path.exists():  # by the command, in a process of its own: the converter's memory
-        command = ["export", name, "--format", "onnx", "-o", str(path), "--for", "inference"]
-        subprocess.run([sys.executable, "-m", "archspec", *command], check=True)
+    path = exported(name, "onnx", folder)
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = os.cpu_count() or 1  # as many threads as TensorFlow uses
     # No spinning after a run: spinning threads would take the CPU from the next runner.
@@ -135,7 +161,9 @@ def main() -> int:
     parser.add_argument("--batches", nargs="*", type=int, default=[1, 32])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--seconds", type=float, default=2.0, help="per runner and round")
-    parser.add_argument("--no-onnx", action="store_true", help="leave out onnxruntime")
+    parser.add_argument(
+        "--no-exports", action="store_true", help="leave out onnxruntime and LiteRT"
+    )
     parser.add_argument("--eager-batches", nargs="*", type=int, default=[1],
                         help="batch sizes at which direct (eager) calls are timed too")  # fmt: skip
     args, _ = parser.parse_known_args()
@@ -159,9 +187,12 @@ def main() -> int:
                     keras_runner(f"keras.applications.{application}", twin, images),
                     keras_runner(f"archspec {name} --for inference", ours, images),
                 ]
-                if not args.no_onnx:
+                if not args.no_exports:
                     runners.append(
                         onnx_runner("onnxruntime (exported)", name, images, Path(folder))
+                    )
+                    runners.append(
+                        litert_runner("LiteRT, XNNPACK (exported)", name, images, Path(folder))
                     )
                 for runner in runners:
                     calibrate(runner, args.seconds, warmup=3)
