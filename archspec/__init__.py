@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from archspec.errors import Diagnostic, Location, SpecError
+from archspec.errors import Diagnostic, Location, SpecError, UnreadableError
 from archspec.inference import InferencePlan, plan_inference
 from archspec.ir import Graph, Layer
 from archspec.limits import Limits
@@ -38,11 +38,13 @@ __all__ = [
     "Location",
     "Spec",
     "SpecError",
+    "UnreadableError",
     "WeightsError",
     "analyze",
     "build",
     "codegen",
     "load",
+    "load_model",
     "load_weights",
     "loads",
     "lower",
@@ -83,6 +85,17 @@ def build(
     if for_inference:
         return fold_model(model, plan_inference(graph), precision=precision)
     return model
+
+
+def load_model(path: str | Path) -> keras.Model:
+    """Load a saved `.keras` model, however deep, with archspec's own layers registered.
+
+    Plain `keras.saving.load_model` works too for models up to about 900 layers on their
+    longest path; deeper ones (ResNet-1001) need the recursion headroom this gives.
+    """
+    from archspec.backends.keras import load_model as load
+
+    return load(path)
 
 
 def load_weights(model: keras.Model, path: str | Path, *, strict: bool = False) -> LoadReport:

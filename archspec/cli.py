@@ -1,15 +1,20 @@
 """The `archspec` command: a thin layer over the public API.
 
-Exit codes: 0 success; 1 an invalid spec (or a budget exceeded); 2 a usage error or a file
-that cannot be read or written. No command prints a traceback for bad input.
+Exit codes: 0 success; 1 an invalid spec (or a budget exceeded); 2 a usage error, or a file
+that cannot be read or written (standard output included). No command prints a traceback for
+bad input. Every option is checked when it is parsed, before any work; outputs are checked
+against the command's inputs once the spec is read, before it is lowered or built.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import math
 import os
+import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from pathlib import Path
 from typing import Any, cast
@@ -17,8 +22,8 @@ from typing import Any, cast
 import click
 from rich.console import Console
 
-from archspec.check import UnreadableError, check_file, expand_paths
-from archspec.errors import SpecError
+from archspec.errors import SpecError, UnreadableError, printable
+from archspec.files import OutputError
 from archspec.ir import Graph
 from archspec.limits import (
     DEFAULT_MAX_ACTIVATION_BYTES,
@@ -26,45 +31,144 @@ from archspec.limits import (
     DEFAULT_MAX_PARAMS,
     Limits,
 )
-from archspec.loader import load
+from archspec.loader import PRESETS_DIR, load, read_resolved, spec_file, validate_document
 from archspec.lower import lower
+from archspec.spec import Spec
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream) and stream.isatty()
+    except (ValueError, OSError):  # a closed stream
+        return False
+
+
+class _Console(Console):
+    """A rich console that lets a broken pipe reach archspec's own handling (exit 2)."""
+
+    def on_broken_pipe(self) -> None:
+        """Raise the error again instead of rich's exit with status 1."""
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
 # Piped output (CI logs, files) gets wide tables instead of rich's 80-column default.
-stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-stderr = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
+stdout = _Console(highlight=False, width=None if _is_terminal(sys.stdout) else 160)
+stderr = _Console(stderr=True, highlight=False, width=None if _is_terminal(sys.stderr) else 160)
 
 
-def _whole_number(value: float, text: str, example: str) -> int:
-    """A finite value of at least 1, as an int; a usage error otherwise."""
-    if not math.isfinite(value) or value < 1:
-        raise click.BadParameter(
-            f"{text!r} is not a finite amount of at least 1, such as {example}"
+# --- option types: every value is checked when it is parsed ----------------------------------
+
+_NUMBER = r"(?P<number>\d{1,3}(?:,\d{3})+|\d+(?:_\d+)*(?:\.\d+)?(?:[eE][-+]?\d+)?|\.\d+)"
+_COUNT_UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+_BYTE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+class Amount(click.ParamType):
+    """A whole amount, with an optional suffix: a count or a size in bytes.
+
+    For counts, k, M, G, T are powers of 1000; for sizes, K, M, G, T are powers of 1024,
+    optionally followed by B or iB. Numbers may be written 25000000, 25_000_000, 25,000,000
+    or 2.5e7.
+    """
+
+    def __init__(self, *, byte_size: bool = False, minimum: int = 1) -> None:
+        self.byte_size = byte_size
+        self.minimum = minimum
+        self.name = "size" if byte_size else "count"
+        units = "(?:i?b)?" if byte_size else ""
+        self.pattern = re.compile(rf"\s*{_NUMBER}\s*(?P<unit>[kmgt]?){units}\s*", re.IGNORECASE)
+
+    def example(self) -> str:
+        """Values this option takes, for messages."""
+        return "512M, 4G or 4GiB" if self.byte_size else "25000000, 25_000_000, 2.5e7 or 25M"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        """The amount as an int; a usage error that names the option otherwise."""
+        if isinstance(value, int):
+            return value
+        match = self.pattern.fullmatch(str(value))
+        if not match or (not self.byte_size and str(value).strip().lower().endswith("b")):
+            self.fail(f"{value!r} is not an amount such as {self.example()}", param, ctx)
+        units = _BYTE_UNITS if self.byte_size else _COUNT_UNITS
+        amount = (
+            float(match["number"].replace(",", "").replace("_", "")) * units[match["unit"].lower()]
         )
-    return int(value)
+        if not math.isfinite(amount) or amount != int(amount):
+            self.fail(f"{value!r} is not a whole amount, such as {self.example()}", param, ctx)
+        if amount < self.minimum:
+            self.fail(f"{value!r} is less than {self.minimum}", param, ctx)
+        return int(amount)
 
 
-def _parse_size(text: str) -> int:
-    units = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-    cleaned = text.strip().lower().removesuffix("ib").removesuffix("b")
-    number, unit = cleaned, ""
-    if cleaned and cleaned[-1] in units:
-        number, unit = cleaned[:-1], cleaned[-1]
-    try:
-        value = float(number) * units[unit]
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not a size such as 512M or 4G") from None
-    return _whole_number(value, text, "512M or 4G")
+def _shown_count(count: int) -> str:
+    """25000000 -> '25M': a default as people write it."""
+    for suffix, unit in (("T", 10**12), ("G", 10**9), ("M", 10**6), ("k", 10**3)):
+        if count >= unit and count % unit == 0:
+            return f"{count // unit}{suffix}"
+    return str(count)
 
 
-def _parse_count(text: str) -> int:
-    try:
-        value = float(text.replace("_", "").replace(",", ""))
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not a number such as 25000000 or 2.5e7") from None
-    return _whole_number(value, text, "25000000 or 2.5e7")
+COUNT_HELP = "A count: 25000000, 25_000_000, 2.5e7, or with k, M, G (thousands, millions...)."
+SIZE_HELP = "A size in bytes: 512M, 4G, 4GiB (K, M, G, T are powers of 1024)."
+
+
+class InputSize(click.ParamType):
+    """`HxW`, or `N` for a square N x N input."""
+
+    name = "HxW"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[int, int]:
+        """(height, width); a usage error that names the option otherwise."""
+        if isinstance(value, tuple):
+            return value
+        match = re.fullmatch(r"\s*(\d+)\s*(?:[xX]\s*(\d+)\s*)?", str(value))
+        if not match:
+            self.fail(
+                f"{value!r} is not HxW (such as 224x224) or N (N x N); the channels are the spec's",
+                param,
+                ctx,
+            )
+        height, width = int(match[1]), int(match[2] or match[1])
+        if not (1 <= height <= 8192 and 1 <= width <= 8192):
+            self.fail(f"{value!r}: each side must be from 1 to 8192", param, ctx)
+        return height, width
+
+
+class Percent(click.ParamType):
+    """A finite percentage of at least 0."""
+
+    name = "PCT"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        """The percentage; a usage error that names the option otherwise."""
+        try:
+            number = float(str(value).strip().removesuffix("%"))
+        except ValueError:
+            self.fail(f"{value!r} is not a number such as 10 or 2.5", param, ctx)
+        if not math.isfinite(number) or number < 0:
+            self.fail(f"{value!r} is not a finite percentage of at least 0", param, ctx)
+        return number
+
+
+class OutputPath(click.ParamType):
+    """A file to write; an empty value is an error, not the current folder."""
+
+    name = "FILE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
+        """The path; an empty value is a usage error that names the option."""
+        if isinstance(value, Path):
+            return value
+        if not str(value).strip():
+            self.fail("the output path is empty", param, ctx)
+        return Path(value)
 
 
 def limit_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -72,34 +176,44 @@ def limit_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
     @click.option(
         "--max-params",
-        default=str(DEFAULT_MAX_PARAMS),
+        type=Amount(),
+        default=_shown_count(DEFAULT_MAX_PARAMS),
         show_default=True,
-        help="Refuse specs with more parameters than this.",
+        help=f"Refuse specs with more parameters than this. {COUNT_HELP}",
     )
     @click.option(
         "--max-activation-memory",
+        type=Amount(byte_size=True),
         default=f"{DEFAULT_MAX_ACTIVATION_BYTES >> 30}G",
         show_default=True,
-        help="Refuse specs whose activations for one sample (float32) exceed this.",
+        help=f"Refuse specs whose activations for one sample (float32) exceed this. {SIZE_HELP}",
     )
     @click.option(
         "--max-layers",
+        type=Amount(),
         default=DEFAULT_MAX_LAYERS,
         show_default=True,
-        type=click.IntRange(min=1),
-        help="Refuse specs with more layers than this.",
+        help=f"Refuse specs with more layers than this. {COUNT_HELP}",
     )
     @wraps(function)
     def wrapper(
-        *args: Any, max_params: str, max_activation_memory: str, max_layers: int, **kwargs: Any
+        *args: Any, max_params: int, max_activation_memory: int, max_layers: int, **kwargs: Any
     ) -> Any:
-        limits = Limits(_parse_count(max_params), _parse_size(max_activation_memory), max_layers)
+        limits = Limits(max_params, max_activation_memory, max_layers)
         return function(*args, limits=limits, **kwargs)
 
     return wrapper
 
 
-def format_option(*choices: str, help: str | None = None) -> Callable[..., Any]:
+ROOT_OPTION = click.option(
+    "--root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The folder that specs and the files they extend must lie under (presets excepted). "
+    "Default: each spec's own folder.",
+)
+
+
+def format_option(*choices: str, help: str) -> Callable[..., Any]:
     """--format with the given choices, the first the default."""
     return click.option(
         "--format",
@@ -113,9 +227,7 @@ def format_option(*choices: str, help: str | None = None) -> Callable[..., Any]:
 
 def output_option(help: str) -> Callable[..., Any]:
     """-o/--output FILE, written atomically."""
-    return click.option(
-        "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help=help
-    )
+    return click.option("-o", "--output", type=OutputPath(), help=help)
 
 
 PRECISION_OPTION = click.option(
@@ -124,6 +236,12 @@ PRECISION_OPTION = click.option(
     default="float32",
     show_default=True,
     help="Dtype policy of every layer; the classifier's output stays float32.",
+)
+INPUT_OPTION = click.option(
+    "--input",
+    "input_size",
+    type=InputSize(),
+    help="Evaluate at another input size: HxW, or N for N x N (the spec's channels are kept).",
 )
 
 
@@ -135,6 +253,21 @@ FOR_OPTION = click.option(
     show_default=True,
     help="inference: every BN that follows a conv folded into it, dropout left out; the same "
     "outputs, computed faster.",
+)
+SEED_OPTION = click.option(
+    "--seed",
+    type=click.IntRange(0, 2**32 - 1),
+    help="Seed the initial weights (0 to 2**32-1): same seed, same weights.",
+)
+WEIGHTS_OPTION = click.option(
+    "--weights",
+    "weights_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Load a .weights.h5 or .keras file by layer name; print what loaded and what not. "
+    "With --for inference, they are loaded into the training model, then folded.",
+)
+WEIGHTS_STRICT_OPTION = click.option(
+    "--weights-strict", is_flag=True, help="Exit 1 if any layer's weights were not loaded."
 )
 
 
@@ -151,34 +284,99 @@ def for_purpose(graph: Graph, purpose: str) -> tuple[Graph, str]:
     return plan.graph, plan.summary()
 
 
-def fail_on_spec_error(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a SpecError into its located messages and exit 1; unreadable files exit 2."""
+# --- errors: one place turns them into messages and exit codes -------------------------------
 
-    @wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+
+class _ClosedStream:
+    """Stands in for a standard output that was closed before archspec started."""
+
+    def write(self, text: str) -> int:
+        raise OSError(9, "Bad file descriptor (it was closed)")
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+class Command(click.Command):
+    """A command whose one-line summary in `archspec --help` is never cut."""
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        """The first paragraph of the help text, whole; the help listing wraps it."""
+        return (self.short_help or (self.help or "").split("\n\n")[0]).replace("\n", " ").strip()
+
+
+class Group(click.Group):
+    """Runs a command and turns whatever goes wrong into a message and an exit code."""
+
+    command_class = Command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; print errors plainly; exit 1 for invalid specs, 2 for I/O."""
+        if sys.stdout is None:
+            sys.stdout = _ClosedStream()
         try:
-            return function(*args, **kwargs)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
+            return result
+        except UnreadableError as exc:
+            print_diagnostics(exc)
+            sys.exit(EXIT_USAGE)
         except SpecError as exc:
-            for diagnostic in exc.diagnostics:
-                stderr.print(diagnostic.format(), soft_wrap=True, markup=False)
+            print_diagnostics(exc)
             sys.exit(EXIT_INVALID)
-        except (OSError, UnreadableError) as exc:
-            message = f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError) else str(exc)
-            stderr.print(f"error: {message}", soft_wrap=True, markup=False)
+        except OutputError as exc:
+            error(f"{exc.path}: {exc.reason}")
+            sys.exit(EXIT_USAGE)
+        except OSError as exc:
+            if exc.filename is not None:
+                error(f"{exc.filename}: {exc.strerror or exc}")
+            else:  # reading and writing files name their path; this is standard output
+                _silence_stdout()
+                error(f"standard output: {exc.strerror or exc}")
             sys.exit(EXIT_USAGE)
 
-    return wrapper
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so the flush at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        sys.stdout = Path(os.devnull).open("w")  # noqa: SIM115 - lives until the process ends
 
 
-def check_output(output: Path | None, spec_path: str | None) -> None:
-    """Before any work: refuse an output that would overwrite the input or has no folder."""
+def error(message: str) -> None:
+    """`error: message` on stderr, whatever the message holds."""
+    with contextlib.suppress(OSError):  # stderr gone too: the exit code still says it
+        stderr.print(f"error: {printable(message)}", soft_wrap=True, markup=False)
+
+
+def print_diagnostics(exc: SpecError) -> None:
+    """Every diagnostic of an error, as validate prints them, on stderr."""
+    for diagnostic in exc.diagnostics:
+        stderr.print(diagnostic.format(), soft_wrap=True, markup=False)
+
+
+def read_spec(argument: str, root: Path | None) -> tuple[Spec, tuple[Path, ...]]:
+    """The validated spec an argument names, and the real paths of every file read for it."""
+    document = read_resolved(spec_file(argument), root=root)
+    return validate_document(document), document.files
+
+
+def checked_output(output: Path | None, inputs: Sequence[Path] = ()) -> Path | None:
+    """Before any work: the path to write, refused if it is an input, special or read-only."""
     from archspec.files import check_output_path
 
-    if output is not None:
-        check_output_path(output, [spec_path] if spec_path else [])
+    if output is None:
+        return None
+    return check_output_path(output, inputs, protected=[PRESETS_DIR])
 
 
-def emit(text: str, output: Path | None) -> None:
+def emit(text: str, output: Path | None, shown: Path | None = None) -> None:
     """Print `text`, or write it atomically to `output` and say so on stderr."""
     from archspec.files import write_atomic
 
@@ -186,22 +384,41 @@ def emit(text: str, output: Path | None) -> None:
         click.echo(text, nl=False)
     else:
         write_atomic(output, text)
-        stderr.print(f"wrote {output}", soft_wrap=True)
+        stderr.print(f"wrote {printable(str(shown or output))}", soft_wrap=True, markup=False)
 
 
-SEED_OPTION = click.option(
-    "--seed", type=int, help="Seed the initial weights: same seed, same weights."
-)
-WEIGHTS_OPTION = click.option(
-    "--weights",
-    "weights_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Load a .weights.h5 or .keras file by layer name; print what loaded and what not. "
-    "With --for inference, they are loaded into the training model, then folded.",
-)
-WEIGHTS_STRICT_OPTION = click.option(
-    "--weights-strict", is_flag=True, help="Exit 1 if any layer's weights were not loaded."
-)
+class MissingBackend(click.ClickException):
+    """Keras or its backend is not installed: not an invalid spec, so exit 2."""
+
+    exit_code = EXIT_USAGE
+
+
+def import_keras_backend() -> Any:
+    """Import the Keras backend, keeping TensorFlow's native start-up log off the terminal.
+
+    TensorFlow writes its C++ log lines before any setting can silence them, on import and
+    when it first looks for devices, so the process's stderr is pointed at /dev/null for the
+    import and one tiny operation only.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        from archspec.backends import keras as backend
+
+        backend.keras.ops.zeros((1,))  # initialises the devices while the log is muted
+    except ImportError as exc:
+        raise MissingBackend(
+            f"building models needs Keras 3 and a backend ({exc.name} is missing): "
+            "pip install 'archspec[tensorflow]'"
+        ) from None
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+    return backend
 
 
 def build_keras_model(
@@ -228,38 +445,20 @@ def build_keras_model(
     return model
 
 
-def import_keras_backend() -> Any:
-    """Import the Keras backend, keeping TensorFlow's native start-up log off the terminal.
-
-    TensorFlow writes its C++ log lines before any setting can silence them, on import and
-    when it first looks for devices, so the process's stderr is pointed at /dev/null for the
-    import and one tiny operation only.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        from archspec.backends import keras as backend
-
-        backend.keras.ops.zeros((1,))  # initialises the devices while the log is muted
-    except ImportError as exc:
-        raise click.ClickException(
-            f"building models needs Keras 3 and a backend ({exc.name} is missing): "
-            "pip install 'archspec[tensorflow]'"
-        ) from None
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-    return backend
+# --- commands ---------------------------------------------------------------------------------
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=Group,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(package_name="archspec")
 def main() -> None:
-    """Validate, build, generate and cost residual CNNs described by YAML or JSON specs."""
+    """Validate, build, generate and cost residual CNNs described by YAML or JSON specs.
+
+    SPEC is a spec file or a preset name (`archspec presets` lists them). A bare preset name
+    always means the preset; write ./NAME for a file or folder of that name.
+    """
 
 
 @main.command()
@@ -271,43 +470,67 @@ def main() -> None:
     help="text for people, json for tools, github for workflow annotations on a PR's diff.",
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option(
+    "--exclude",
+    metavar="GLOB",
+    multiple=True,
+    help="Skip files and folders matching GLOB in folders and globs searched (repeatable); "
+    "a GLOB matches a path relative to the folder searched, or any one name in it.",
+)
+@ROOT_OPTION
 @limit_options
-def validate(paths: tuple[str, ...], output_format: str, strict: bool, limits: Limits) -> None:
-    """Check spec files, folders or globs; report every problem with file:line:col.
+def validate(
+    paths: tuple[str, ...],
+    output_format: str,
+    strict: bool,
+    exclude: tuple[str, ...],
+    root: Path | None,
+    limits: Limits,
+) -> None:
+    """Check spec files, folders, globs or presets; report every problem with file:line:col.
 
-    Exit 0 when every file is valid, 1 when any is invalid, 2 on usage errors or unreadable
-    files. Never imports TensorFlow.
+    A folder is searched for .yaml, .yml and .json files that are specs: files that name
+    archspec's $schema, or whose top-level keys are spec keys. Hidden files and folders are
+    skipped. Exit 0 when every file is valid, 1 when any is invalid, 2 when a path cannot be
+    read or names no spec (or on usage errors). Never imports TensorFlow.
     """
     from archspec import render
+    from archspec.check import check_file, select_files
 
-    try:
-        reports = [check_file(path, limits) for path in expand_paths(paths)]
-    except UnreadableError as exc:
-        stderr.print(f"error: {exc}", soft_wrap=True, markup=False)
-        sys.exit(EXIT_USAGE)
+    selection = select_files(paths, exclude=exclude, root=root)
+    reports = [
+        item if not isinstance(item, Path) else check_file(item, limits, root=root)
+        for item in selection.items
+    ]
+    skipped = len(selection.skipped)
     if output_format == "json":
-        click.echo(render.reports_json(reports, strict=strict))
+        click.echo(render.reports_json(reports, strict=strict, skipped=selection.skipped))
     elif output_format == "github":
         text = render.reports_github(reports)
         if text:
             click.echo(text)
-        click.echo(render.summary_line(reports, strict=strict))
+        click.echo(render.summary_line(reports, strict=strict, skipped=skipped))
     else:
-        render.print_reports_text(stdout, reports, strict=strict)
+        render.print_reports_text(stdout, reports, strict=strict, skipped=skipped)
+    sys.stdout.flush()
+    if not all(report.readable for report in reports):
+        sys.exit(EXIT_USAGE)
     if not all(report.ok(strict=strict) for report in reports):
         sys.exit(EXIT_INVALID)
 
 
 @main.command()
 @click.argument("spec_path", metavar="SPEC")
-@output_option("Save the model as a .keras file (written atomically).")
+@output_option(
+    "Save the model to this .keras file (written atomically). Without it, nothing is saved."
+)
 @PRECISION_OPTION
 @SEED_OPTION
 @WEIGHTS_OPTION
 @WEIGHTS_STRICT_OPTION
 @FOR_OPTION
+@ROOT_OPTION
 @limit_options
-@fail_on_spec_error
 def build(
     spec_path: str,
     output: Path | None,
@@ -316,6 +539,7 @@ def build(
     weights_path: Path | None,
     weights_strict: bool,
     purpose: str,
+    root: Path | None,
     limits: Limits,
 ) -> None:
     """Compile SPEC into a Keras model and print its per-stage summary."""
@@ -323,11 +547,11 @@ def build(
     from archspec.files import write_atomic
 
     if output is not None and output.suffix != ".keras":
-        raise click.UsageError("the output file must end in .keras")
-    check_output(output, spec_path)
-    if output is not None and weights_path is not None:
-        check_output(output, str(weights_path))
-    graph = lower(load(spec_path), limits=limits)
+        raise click.BadParameter("the output file must end in .keras", param_hint="'-o'")
+    spec, inputs = read_spec(spec_path, root)
+    weights = (weights_path.resolve(),) if weights_path is not None else ()
+    target = checked_output(output, (*inputs, *weights))
+    graph = lower(spec, limits=limits)
     shown, note = for_purpose(graph, purpose)
     stdout.print(render.summary_table(shown))
     if note:
@@ -338,9 +562,11 @@ def build(
         f"{model.count_params():,} parameters",
         soft_wrap=True,
     )
-    if output is not None:
-        write_atomic(output, model.save)
-        stdout.print(f"saved {output}", soft_wrap=True)
+    if target is None:
+        stdout.print("not saved (give -o FILE.keras to save it)", soft_wrap=True)
+    else:
+        write_atomic(target, model.save)
+        stdout.print(f"saved {printable(str(output))}", soft_wrap=True, markup=False)
 
 
 def load_weights_into(backend: Any, model: Any, path: Path, *, strict: bool) -> None:
@@ -351,12 +577,12 @@ def load_weights_into(backend: Any, model: Any, path: Path, *, strict: bool) -> 
     try:
         report = backend.load_weights(model, path)
     except WeightsError as exc:
-        stderr.print(f"error: {exc}", soft_wrap=True, markup=False)
+        error(str(exc))
         sys.exit(EXIT_USAGE)
     stdout.print(render.load_report_table(report))
     if strict and not report.complete:
         left = len(report.missing) + len(report.mismatched)
-        stderr.print(f"error: {left} layers were not loaded from {path}", soft_wrap=True)
+        error(f"{left} layers were not loaded from {path}")
         sys.exit(EXIT_INVALID)
 
 
@@ -364,38 +590,18 @@ def load_weights_into(backend: Any, model: Any, path: Path, *, strict: bool) -> 
 @click.argument("spec_path", metavar="SPEC")
 @output_option("Write the module to this .py file (atomically) instead of stdout.")
 @FOR_OPTION
+@ROOT_OPTION
 @limit_options
-@fail_on_spec_error
-def codegen(spec_path: str, output: Path | None, purpose: str, limits: Limits) -> None:
+def codegen(
+    spec_path: str, output: Path | None, purpose: str, root: Path | None, limits: Limits
+) -> None:
     """Write SPEC as a self-contained Keras module: block functions and build_model()."""
     from archspec.backends.python import generate
 
-    check_output(output, spec_path)
-    graph, _ = for_purpose(lower(load(spec_path), limits=limits), purpose)
-    emit(generate(graph), output)
-
-
-def _input_size(text: str | None) -> tuple[int, int] | None:
-    if text is None:
-        return None
-    parts = text.lower().split("x")
-    try:
-        sizes = [int(p) for p in parts]
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not a size such as 224x224 or 224") from None
-    if len(sizes) == 1:
-        sizes *= 2
-    if len(sizes) != 2 or min(sizes) < 1 or max(sizes) > 8192:
-        raise click.BadParameter("give HxW with sides from 1 to 8192, such as 224x224")
-    return sizes[0], sizes[1]
-
-
-INPUT_OPTION = click.option(
-    "--input",
-    "input_size",
-    metavar="HxW",
-    help="Evaluate at another input size (the spec's channels are kept).",
-)
+    spec, inputs = read_spec(spec_path, root)
+    target = checked_output(output, inputs)
+    graph, _ = for_purpose(lower(spec, limits=limits), purpose)
+    emit(generate(graph), target, output)
 
 
 EXPORT_SUFFIXES = {"onnx": ".onnx", "tflite": ".tflite"}
@@ -415,7 +621,7 @@ EXPORT_SUFFIXES = {"onnx": ".onnx", "tflite": ".tflite"}
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path),
+    type=OutputPath(),
     required=True,
     help="The folder (savedmodel) or file to write, atomically.",
 )
@@ -423,8 +629,8 @@ EXPORT_SUFFIXES = {"onnx": ".onnx", "tflite": ".tflite"}
 @WEIGHTS_OPTION
 @WEIGHTS_STRICT_OPTION
 @FOR_OPTION
+@ROOT_OPTION
 @limit_options
-@fail_on_spec_error
 def export(
     spec_path: str,
     export_format: str,
@@ -433,6 +639,7 @@ def export(
     weights_path: Path | None,
     weights_strict: bool,
     purpose: str,
+    root: Path | None,
     limits: Limits,
 ) -> None:
     """Export SPEC's model for serving: a SavedModel folder, an ONNX or a TFLite file.
@@ -443,18 +650,21 @@ def export(
     """
     from archspec.files import check_folder_output, write_atomic, write_directory_atomic
 
-    inputs = [spec_path, *([str(weights_path)] if weights_path is not None else [])]
-    if export_format == "savedmodel":
-        check_folder_output(output, inputs, "saved_model.pb")
+    suffix = EXPORT_SUFFIXES.get(export_format)
+    if suffix is not None and output.suffix != suffix:
+        raise click.BadParameter(
+            f"the output file of --format {export_format} must end in {suffix}",
+            param_hint="'-o'",
+        )
+    spec, inputs = read_spec(spec_path, root)
+    weights = (weights_path.resolve(),) if weights_path is not None else ()
+    if suffix is None:
+        target = check_folder_output(
+            output, (*inputs, *weights), "saved_model.pb", protected=[PRESETS_DIR]
+        )
     else:
-        suffix = EXPORT_SUFFIXES[export_format]
-        if output.suffix != suffix:
-            raise click.UsageError(
-                f"the output file of --format {export_format} must end in {suffix}"
-            )
-        for source in inputs:
-            check_output(output, source)
-    graph = lower(load(spec_path), limits=limits)
+        target = cast(Path, checked_output(output, (*inputs, *weights)))
+    graph = lower(spec, limits=limits)
     model = build_keras_model(graph, purpose, "float32", seed, weights_path, weights_strict)
     from archspec.backends.keras import export_model
 
@@ -462,18 +672,22 @@ def export(
         export_model(model, path, export_format)  # type: ignore[arg-type]
 
     try:
-        if export_format == "savedmodel":
-            write_directory_atomic(output, write)
+        if suffix is None:
+            write_directory_atomic(target, write)
         else:
-            write_atomic(output, write)
+            write_atomic(target, write)
     except NotImplementedError as exc:
         raise click.UsageError(str(exc)) from None
     except ImportError as exc:
-        raise click.ClickException(
+        raise MissingBackend(
             f"exporting to {export_format} needs a package that is not installed ({exc}): "
             "pip install 'archspec[export]'"
         ) from None
-    stdout.print(f"exported {output} ({export_format}, for {purpose})", soft_wrap=True)
+    stdout.print(
+        f"exported {printable(str(output))} ({export_format}, for {purpose})",
+        soft_wrap=True,
+        markup=False,
+    )
 
 
 @main.command()
@@ -485,17 +699,18 @@ def export(
     show_default=True,
     help="One row per stage, per block, or per layer.",
 )
-@format_option("text", "json")
+@format_option("text", "json", help="text: a table for people; json: every figure, for tools.")
 @INPUT_OPTION
 @FOR_OPTION
+@ROOT_OPTION
 @limit_options
-@fail_on_spec_error
 def inspect(
     spec_path: str,
     depth: str,
     output_format: str,
-    input_size: str | None,
+    input_size: tuple[int, int] | None,
     purpose: str,
+    root: Path | None,
     limits: Limits,
 ) -> None:
     """Shapes, parameters, MACs and activation memory of SPEC, without building it."""
@@ -504,8 +719,8 @@ def inspect(
     from archspec import render
     from archspec.cost import graph_json
 
-    graph = lower(load(spec_path), input_size=_input_size(input_size), limits=limits)
-    graph, note = for_purpose(graph, purpose)
+    spec, _ = read_spec(spec_path, root)
+    graph, note = for_purpose(lower(spec, input_size=input_size, limits=limits), purpose)
     if output_format == "json":
         click.echo(json.dumps(graph_json(graph), indent=2))
         return
@@ -523,19 +738,19 @@ def inspect(
 )
 @click.option(
     "--fail-on-increase",
-    type=click.FloatRange(min=0),
-    metavar="PCT",
+    type=Percent(),
     help="Exit 1 if B has more than PCT percent more parameters or MACs than A.",
 )
 @INPUT_OPTION
+@ROOT_OPTION
 @limit_options
-@fail_on_spec_error
 def diff(
     before: str,
     after: str,
     output_format: str,
     fail_on_increase: float | None,
-    input_size: str | None,
+    input_size: tuple[int, int] | None,
+    root: Path | None,
     limits: Limits,
 ) -> None:
     """What changed from spec A to spec B, and what it does to parameters, MACs and memory."""
@@ -544,10 +759,9 @@ def diff(
     from archspec import diff as diffing
     from archspec import render
 
-    size = _input_size(input_size)
-    spec_a, spec_b = load(before), load(after)
-    graph_a = lower(spec_a, input_size=size, limits=limits)
-    graph_b = lower(spec_b, input_size=size, limits=limits)
+    (spec_a, _), (spec_b, _) = read_spec(before, root), read_spec(after, root)
+    graph_a = lower(spec_a, input_size=input_size, limits=limits)
+    graph_b = lower(spec_b, input_size=input_size, limits=limits)
     changes = diffing.spec_changes(spec_a, spec_b)
     deltas = diffing.cost_deltas(graph_a, graph_b)
     if output_format == "json":
@@ -557,15 +771,16 @@ def diff(
     else:
         stdout.print(f"[bold]{spec_a.name} -> {spec_b.name}[/]", soft_wrap=True)
         for change in changes:
-            stdout.print(f"  {change.describe()}", soft_wrap=True, markup=False)
+            stdout.print(f"  {printable(change.describe())}", soft_wrap=True, markup=False)
         if not changes:
             stdout.print("  no setting differs")
         stdout.print(render.diff_table("cost", deltas))
     if fail_on_increase is not None:
         grown = diffing.increase_over(deltas, fail_on_increase)
         for reason in grown:
-            stderr.print(f"error: {reason}", soft_wrap=True)
+            error(reason)
         if grown:
+            sys.stdout.flush()
             sys.exit(EXIT_INVALID)
 
 
@@ -576,26 +791,50 @@ def diff(
 )
 @output_option("Write the diagram to this file (atomically) instead of stdout.")
 @FOR_OPTION
+@ROOT_OPTION
 @limit_options
-@fail_on_spec_error
 def graph(
-    spec_path: str, output_format: str, output: Path | None, purpose: str, limits: Limits
+    spec_path: str,
+    output_format: str,
+    output: Path | None,
+    purpose: str,
+    root: Path | None,
+    limits: Limits,
 ) -> None:
     """A block-level diagram of SPEC: stem, each block with its shortcut, head; shapes on edges."""
     from archspec.diagram import render_diagram
 
-    check_output(output, spec_path)
-    graph, _ = for_purpose(lower(load(spec_path), limits=limits), purpose)
-    emit(render_diagram(graph, output_format), output)  # type: ignore[arg-type]
+    spec, inputs = read_spec(spec_path, root)
+    target = checked_output(output, inputs)
+    graph, _ = for_purpose(lower(spec, limits=limits), purpose)
+    emit(render_diagram(graph, output_format), target, output)  # type: ignore[arg-type]
 
 
 @main.command()
 @click.argument("spec_path", metavar="SPEC")
-@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
-@click.option("--steps", type=click.IntRange(min=1), default=10, show_default=True,
+@click.option(
+    "--batch-size",
+    type=Amount(),
+    default=32,
+    show_default=True,
+    help="Images per step. A count, as for every count option.",
+)
+@click.option("--steps", type=Amount(), default=10, show_default=True,
               help="Timed steps per repeat.")  # fmt: skip
-@click.option("--warmup", type=click.IntRange(min=0), default=3, show_default=True)
-@click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option(
+    "--warmup",
+    type=Amount(minimum=0),
+    default=3,
+    show_default=True,
+    help="Untimed steps first (compilation, caches).",
+)
+@click.option(
+    "--repeats",
+    type=Amount(),
+    default=3,
+    show_default=True,
+    help="Timed runs of --steps steps; the report gives their median and spread.",
+)
 @PRECISION_OPTION
 @click.option(
     "--jit/--no-jit",
@@ -611,9 +850,9 @@ def graph(
 )
 @click.option("--distribute", is_flag=True, help="Data-parallel over every visible device.")
 @FOR_OPTION
-@format_option("text", "json")
+@format_option("text", "json", help="text: a table for people; json: every figure, for tools.")
+@ROOT_OPTION
 @limit_options
-@fail_on_spec_error
 def bench(
     spec_path: str,
     batch_size: int,
@@ -626,6 +865,7 @@ def bench(
     distribute: bool,
     purpose: str,
     output_format: str,
+    root: Path | None,
     limits: Limits,
 ) -> None:
     """Time training and inference steps of SPEC's model on synthetic data.
@@ -641,8 +881,12 @@ def bench(
     from archspec.bench import BenchSettings, Phase, run_benchmark
 
     if purpose == "inference" and "train" in phases:
-        raise click.UsageError("--for inference builds a model for inference only: --phase infer")
-    graph, _ = for_purpose(lower(load(spec_path), limits=limits), purpose)
+        raise click.BadParameter(
+            "--for inference builds a model for inference only: --phase infer",
+            param_hint="'--phase'",
+        )
+    spec, _ = read_spec(spec_path, root)
+    graph, _ = for_purpose(lower(spec, limits=limits), purpose)
     import_keras_backend()
     default: tuple[str, ...] = ("infer",) if purpose == "inference" else ("train", "infer")
     chosen = cast("tuple[Phase, ...]", phases or default)  # click checked the choices
@@ -683,8 +927,8 @@ def schema(output: Path | None) -> None:
     """Print (or write) the JSON Schema of specs, generated from the pydantic models."""
     from archspec.schema import schema_text
 
-    check_output(output, None)
-    emit(schema_text(), output)
+    target = checked_output(output)
+    emit(schema_text(), target, output)
 
 
 @main.group()
@@ -711,10 +955,10 @@ def weights() -> None:
     required=True,
     help="The Keras weights to write, a .weights.h5 file (atomically).",
 )
+@ROOT_OPTION
 @limit_options
-@fail_on_spec_error
 def import_weights(
-    source: str, state_path: Path, spec_path: str, output: Path, limits: Limits
+    source: str, state_path: Path, spec_path: str, output: Path, root: Path | None, limits: Limits
 ) -> None:
     """Convert a PyTorch state dict (FILE) into Keras weights for SPEC's model.
 
@@ -725,35 +969,35 @@ def import_weights(
     --weights OUT`, also into a spec changed from SPEC.
     """
     from archspec import render
-    from archspec.files import check_output_path, write_atomic
+    from archspec.files import write_atomic
     from archspec.weights import WeightsError, convert, read_state_dict
 
     if not output.name.endswith(".weights.h5"):
-        raise click.UsageError("the output file must end in .weights.h5")
-    check_output_path(output, [spec_path, state_path])
-    graph = lower(load(spec_path), limits=limits)
+        raise click.BadParameter("the output file must end in .weights.h5", param_hint="'-o'")
+    spec, inputs = read_spec(spec_path, root)
+    target = checked_output(output, (*inputs, state_path.resolve()))
+    assert target is not None  # -o is required
+    graph = lower(spec, limits=limits)
     # Keras first: importing PyTorch's CUDA build before TensorFlow can crash the process.
     backend = import_keras_backend()
     try:
         state = read_state_dict(state_path)
     except WeightsError as exc:
-        stderr.print(f"error: {exc}", soft_wrap=True, markup=False)
+        error(str(exc))
         sys.exit(EXIT_USAGE)
     try:
         conversion = convert(graph, cast(Any, source), state)
     except WeightsError as exc:
-        stderr.print(f"error: {exc}", soft_wrap=True, markup=False)
+        error(str(exc))
         sys.exit(EXIT_INVALID)
     stdout.print(render.conversion_table(conversion, source))
     if not conversion.complete:
-        stderr.print(
-            f"error: {state_path} does not fit {graph.name}; nothing was written", soft_wrap=True
-        )
+        error(f"{state_path} does not fit {graph.name}; nothing was written")
         sys.exit(EXIT_INVALID)
     model = backend.build_model(graph)
     backend.assign_weights(model, conversion.weights)
-    write_atomic(output, model.save_weights)
-    stdout.print(f"wrote {output}", soft_wrap=True)
+    write_atomic(target, model.save_weights)
+    stdout.print(f"wrote {printable(str(output))}", soft_wrap=True, markup=False)
 
 
 @main.command()

@@ -9,15 +9,55 @@ from typing import Literal
 Severity = Literal["error", "warning"]
 
 
+def printable(text: str) -> str:
+    """`text` with every character that is not printable written as a visible escape.
+
+    Not printable (Python's `str.isprintable`): controls such as ESC, BEL, CR and newline,
+    DEL, invisible format characters (bidirectional overrides, zero-width and tag
+    characters), line and paragraph separators, unpaired surrogates, unassigned code points.
+    Messages echo a spec's keys and values and its file's name; escaping them wherever
+    messages are rendered means no spec can move the cursor, ring the bell, clear a
+    reviewer's screen, hide text or forge a GitHub workflow command (a newline, then
+    `::error ...`), and one diagnostic stays one line.
+    """
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else _escape(char) for char in text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char)
+    if named:
+        return named
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    """`text` cut to about `limit` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 20]}... ({len(text):,} characters)"
+
+
 @dataclass(frozen=True, slots=True)
 class Location:
-    """A place in a source file; line and column count from 1."""
+    """A place in a source file; line and column count from 1.
+
+    Both are None when the problem concerns the file as a whole (it is missing, say).
+    """
 
     file: str
-    line: int
-    column: int
+    line: int | None = None
+    column: int | None = None
 
     def __str__(self) -> str:
+        if self.line is None:
+            return self.file
         return f"{self.file}:{self.line}:{self.column}"
 
 
@@ -42,13 +82,16 @@ class Diagnostic:
         return self.location.file if self.location else None
 
     def format(self) -> str:
-        """Render as `file:line:col: path: message (hint)` on one or two lines."""
-        where = f"{self.location}: " if self.location else ""
-        field = f"{self.path}: " if self.path else ""
+        """Render as `file:line:col: path: message` on one line, and a hint under it.
+
+        Everything that can come from a spec or a file name is passed through `printable`.
+        """
+        where = f"{printable(str(self.location))}: " if self.location else ""
+        field = f"{printable(self.path)}: " if self.path else ""
         label = "" if self.severity == "error" else f"{self.severity}: "
-        text = f"{where}{label}{field}{self.message}"
+        text = f"{where}{label}{field}{printable(self.message)}"
         if self.hint:
-            text += f"\n    hint: {self.hint}"
+            text += f"\n    hint: {printable(self.hint)}"
         return text
 
     def as_dict(self) -> dict[str, object]:
@@ -91,12 +134,30 @@ class SpecError(Exception, Diagnosed):
         super().__init__("\n".join(d.format() for d in self.diagnostics))
 
 
+class UnreadableError(SpecError):
+    """A spec that cannot be read at all.
+
+    No such file or preset, not a regular file, no permission, outside the folders archspec
+    may read. The command line exits 2 for these (an I/O problem), and 1 for every other
+    `SpecError` (an invalid spec).
+    """
+
+    def __init__(
+        self, file: str, message: str, *, hint: str | None = None, code: str = "unreadable"
+    ) -> None:
+        super().__init__([Diagnostic(message, location=Location(file), hint=hint, code=code)])
+
+
 def format_path(parts: Iterable[str | int]) -> str:
-    """Turn ('stages', 1, 'filters') into 'stages[1].filters'."""
+    """Turn ('stages', 1, 'filters') into 'stages[1].filters'.
+
+    A key longer than any real one (a hostile spec's) is cut, so one message stays one line.
+    """
     text = ""
     for part in parts:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += f".{part}" if text else str(part)
+            part = shorten(part, 64)
+            text += f".{part}" if text else part
     return text

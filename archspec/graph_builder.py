@@ -8,6 +8,7 @@ settings, the ReLU class), so stems, heads and blocks get them the same way.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,19 @@ from archspec.spec import Spec
 
 class Stop(Exception):
     """Lowering cannot go on; the reason is already in the diagnostics."""
+
+
+def _collapse_hint(padding: str, extent: int, stride: int) -> str:
+    """Why a collapsing stride is refused, and what to change."""
+    if padding == "same":
+        why = (
+            f"with 'same' padding Keras would not fail: it rounds {extent}/{stride} up to "
+            f"{math.ceil(extent / stride)}, so the stride does nothing and later layers see a "
+            "map of almost no pixels; archspec refuses that instead of building it silently"
+        )
+    else:
+        why = "Keras would fail to build it: the window is larger than the map"
+    return f"{why}. Use a larger input, or fewer or smaller strides before this layer"
 
 
 class GraphBuilder(Diagnosed):
@@ -155,9 +169,9 @@ class GraphBuilder(Diagnosed):
             if window < 1 or (stride > 1 and extent < stride):
                 raise self.fail(
                     self.path,
-                    f"{name}: the {axis} is {extent} here, so a {size}x{size} window with "
-                    f"stride {stride} would shrink it below 1",
-                    hint="use a larger input, or fewer or smaller strides before this layer",
+                    f"{name}: the {axis} is {extent} here, too small for a {size}x{size} window "
+                    f"with stride {stride}",
+                    hint=_collapse_hint(padding, extent, stride),
                     code="collapse",
                 )
             if stride > 1 and extent % stride:

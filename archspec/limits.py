@@ -16,7 +16,9 @@ from archspec.ir import BYTES_PER_VALUE
 if TYPE_CHECKING:
     from archspec.graph_builder import GraphBuilder
 
-DEFAULT_MAX_PARAMS = 2_000_000_000
+DEFAULT_MAX_PARAMS = 100_000_000
+"""Building needs up to about 20 bytes per parameter at its peak (saving included), so 100M
+parameters stay under 3 GB of memory and a 400 MB .keras file: what a CI runner survives."""
 DEFAULT_MAX_ACTIVATION_BYTES = 16 << 30
 DEFAULT_MAX_LAYERS = 20_000
 
@@ -37,7 +39,10 @@ class Budget:
     limits: Limits
 
     def check(
-        self, graph: GraphBuilder, repeats: int = 0, since: tuple[int, int, int] = (0, 0, 0)
+        self,
+        graph: GraphBuilder,
+        repeats: int = 0,
+        since: tuple[int, int, int] = (0, 0, 0),
     ) -> None:
         """Stop lowering if the model is over a limit.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
 import types
 import typing
@@ -19,33 +20,60 @@ from pydantic import BaseModel, ValidationError
 
 from archspec.blocks import StageSpec, block_types, stage_models
 from archspec.blocks.base import block_type_of
-from archspec.errors import Diagnostic, Location, SpecError, format_path
-from archspec.io import Document, FieldPath, SourceMap, parse_document, read_document
+from archspec.errors import (
+    Diagnostic,
+    Location,
+    SpecError,
+    UnreadableError,
+    format_path,
+    shorten,
+)
+from archspec.io import (
+    MAX_VALUES,
+    Document,
+    FieldPath,
+    SourceMap,
+    parse_document,
+    read_document,
+)
 from archspec.spec import Spec
 
 PRESETS_DIR = Path(__file__).parent / "presets"
 MAX_EXTENDS_DEPTH = 8
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
+MAX_DIAGNOSTICS = 100
+"""Problems reported per file; a document of thousands of wrong keys gets a note for the rest."""
+PRESET_NAME = re.compile(r"[A-Za-z0-9_-]+")
+"""A bare name of this form is a preset name, on the command line, in `extends` and in `load`."""
 
 
-def load(path: str | Path) -> Spec:
-    """Read, resolve and validate a spec file, a preset name, or raise a located `SpecError`."""
-    return validate_document(read_resolved(_spec_path(path)))
+def load(path: str | Path, *, root: str | Path | None = None) -> Spec:
+    """Read, resolve and validate a spec file or a preset name; raise a located `SpecError`.
+
+    `root` is the folder that the spec and everything it extends must lie under (presets
+    excepted); by default the spec file's own folder. A name that is not a file, folder or
+    preset raises `UnreadableError` (a `SpecError`), with the nearest preset name as a hint.
+    """
+    return validate_document(read_resolved(spec_file(path), root=root))
 
 
-def loads(text: str, file: str = "<string>", *, json_syntax: bool = False) -> Spec:
-    """Validate spec text; `extends` paths resolve relative to the current folder."""
-    return validate_document(resolve_extends(parse_document(text, file, json_syntax=json_syntax)))
+def loads(
+    text: str,
+    file: str = "<string>",
+    *,
+    json_syntax: bool = False,
+    root: str | Path | None = None,
+) -> Spec:
+    """Validate spec text.
+
+    `extends` paths resolve relative to `file`'s folder (by default the current folder) and
+    must lie under `root` (by default that same folder).
+    """
+    document = parse_document(text, file, json_syntax=json_syntax)
+    return validate_document(resolve_extends(document, _root_for(Path(file), root)))
 
 
-def _spec_path(path: str | Path) -> Path:
-    path = Path(path)
-    if not path.exists() and (preset := preset_path(str(path))) is not None:
-        return _shortest(preset)
-    return path
-
-
-# --- presets and extends ----------------------------------------------------------------------
+# --- presets, names and the folders a spec may read -------------------------------------------
 
 
 def preset_names() -> list[str]:
@@ -55,55 +83,152 @@ def preset_names() -> list[str]:
 
 def preset_path(name: str) -> Path | None:
     """The file of a built-in preset, or None if there is no preset of that name."""
-    if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+    if not PRESET_NAME.fullmatch(name):
         return None
     path = PRESETS_DIR / f"{name}.yaml"
     return path if path.is_file() else None
 
 
-def read_resolved(path: Path) -> Document:
-    """Read a spec file and merge it onto whatever it extends."""
-    return resolve_extends(read_document(path))
+def spec_file(argument: str | Path) -> Path:
+    """The file that a command-line argument or `load()` names.
+
+    A bare preset name (`resnet50v2`: no folder, no suffix) always means the preset, even
+    where a file or folder of that name exists (write `./resnet50v2` for that); anything
+    else is a path.
+    """
+    text = str(argument)
+    if not text:
+        raise UnreadableError("''", "an empty name names no spec file", code="not-found")
+    preset = preset_path(text)
+    return _shortest(preset) if preset else Path(argument)
 
 
-def resolve_extends(doc: Document, chain: tuple[str, ...] = ()) -> Document:
-    """Merge `doc` onto the spec its `extends:` names, recursively; keep every location."""
+def not_found_hint(argument: str) -> str | None:
+    """For a name that is no file, folder or preset: the closest preset name, if any."""
+    path = Path(argument)
+    if len(path.parts) > 1:
+        return None
+    stem = path.stem if path.suffix.lower() in SPEC_SUFFIXES else path.name
+    close = closest(stem, preset_names())
+    return f"did you mean the preset '{close}'?" if close else None
+
+
+def read_resolved(path: Path, *, root: str | Path | None = None) -> Document:
+    """Read a spec file and merge it onto whatever it extends.
+
+    Raises `UnreadableError` when the file cannot be read or lies outside `root`.
+    """
+    path = Path(path)
+    base = _root_for(path, root)
+    _confine(path, base, str(path))
+    try:
+        document = read_document(path)
+    except UnreadableError as exc:
+        if exc.diagnostics[0].code == "not-found":
+            hint = not_found_hint(str(path))
+            message = "no such file or preset" if hint else "no such file"
+            raise UnreadableError(str(path), message, hint=hint, code="not-found") from None
+        raise
+    return resolve_extends(document, base)
+
+
+def _root_for(path: Path, root: str | Path | None) -> Path:
+    """The real folder a spec at `path` may read under.
+
+    That is `root` when given, the presets' folder for a preset, else the spec's own folder.
+    """
+    if root is not None:
+        return Path(root).resolve()
+    presets = PRESETS_DIR.resolve()
+    folder = path.parent.resolve()
+    return presets if folder == presets else folder
+
+
+def _confine(path: Path, root: Path, shown: str, where: Location | None = None) -> None:
+    """Refuse a file whose real path (symbolic links followed) is not under `root`."""
+    real = path.resolve()
+    if real.is_relative_to(root) or real.is_relative_to(PRESETS_DIR.resolve()):
+        return
+    message = f"{_quoted_value(shown)} is outside the folder {_shortest(root)}"
+    hint = (
+        "a spec may read presets and files under its own folder (links are followed to "
+        "where they point); give --root (or root=) a folder that holds both to allow more"
+    )
+    if where is None:
+        raise UnreadableError(shown, message, hint=hint, code="outside-root")
+    raise SpecError(
+        [Diagnostic(message, path="extends", location=where, hint=hint, code="outside-root")]
+    )
+
+
+def resolve_extends(
+    doc: Document, root: Path | None = None, chain: tuple[str, ...] = (), used: int = 0
+) -> Document:
+    """Merge `doc` onto the spec its `extends:` names, recursively; keep every location.
+
+    Every file read must lie under `root` (by default the folder of `doc`'s file), except
+    presets; the result's `files` lists every file read. The files of the chain share one
+    bound on values (`MAX_VALUES`): `used` is what the files that extend `doc` took.
+    """
     data = doc.data
     if not isinstance(data, dict) or not isinstance(data.get("extends"), str):
         return doc
+    root = root if root is not None else _root_for(Path(doc.file), None)
     target = data["extends"]
     where = doc.source.locate(("extends",))
+    shown = _quoted_value(target)
 
-    def refuse(message: str, hint: str | None = None) -> SpecError:
+    def refuse(message: str, hint: str | None = None, code: str = "extends") -> SpecError:
         return SpecError(
-            [Diagnostic(message, path="extends", location=where, hint=hint, code="extends")]
+            [Diagnostic(message, path="extends", location=where, hint=hint, code=code)]
         )
 
+    is_preset = preset_path(target) is not None
+    is_path = not is_preset and target.endswith(SPEC_SUFFIXES)
     base_path = _extends_path(target, doc.file)
-    if base_path is None:
-        close = difflib.get_close_matches(target, preset_names(), n=1)
-        hint = f"did you mean '{close[0]}'?" if close else None
+    if is_path:
+        _confine(base_path, root, target, where)  # before looking: nothing outside is probed
+    if not is_preset and not (is_path and _may_exist(base_path)):
+        close = closest(target, preset_names())
+        hint = f"did you mean '{close}'?" if close else None
         raise refuse(
-            f"'{target}' is neither a preset nor a spec file",
-            hint or f"presets: {', '.join(preset_names())}; or give a path relative to this file",
+            f"{shown} is neither a preset nor a spec file",
+            hint
+            or f"presets: {', '.join(preset_names())}; or give a path relative to this file, "
+            f"ending in {', '.join(SPEC_SUFFIXES)}",
         )
     key = str(base_path.resolve())
     if key in chain or key == str(Path(doc.file).resolve()):
-        raise refuse(f"'{target}' extends itself, directly or through other specs")
+        raise refuse(f"{shown} extends itself, directly or through other specs")
     if len(chain) >= MAX_EXTENDS_DEPTH:
         raise refuse(f"more than {MAX_EXTENDS_DEPTH} levels of extends")
-    base = resolve_extends(read_document(base_path), (*chain, str(Path(doc.file).resolve())))
+    try:
+        base_document = read_document(base_path, max_values=MAX_VALUES - used - doc.values)
+    except UnreadableError as exc:
+        reason = exc.diagnostics[0].message.removeprefix("cannot be read: ")
+        raise refuse(f"{shown} cannot be read: {reason}", code="unreadable") from None
+    base_root = PRESETS_DIR.resolve() if is_preset else root
+    here = (*chain, str(Path(doc.file).resolve()))
+    base = resolve_extends(base_document, base_root, here, used + doc.values)
     if not isinstance(base.data, dict):
-        raise refuse(f"'{target}' is not a mapping, so it cannot be extended")
+        raise refuse(f"{shown} is not a mapping, so it cannot be extended")
     return merge_documents(base, doc)
 
 
-def _extends_path(target: str, file: str) -> Path | None:
-    relative = Path(file).parent / target
-    if target.endswith(SPEC_SUFFIXES) and relative.is_file():
-        return relative
+def _may_exist(path: Path) -> bool:
+    """Whether `path` exists, or cannot be looked at (reading it then says why)."""
+    try:
+        return path.exists()
+    except OSError:  # a name too long, a loop of links, ...
+        return True
+
+
+def _extends_path(target: str, file: str) -> Path:
+    """A preset name is the preset; anything else is a path from `file`'s folder."""
     preset = preset_path(target)
-    return _shortest(preset) if preset else None
+    if preset:
+        return _shortest(preset)
+    return Path(os.path.normpath(Path(file).parent / target))
 
 
 def _shortest(path: Path) -> Path:
@@ -117,20 +242,22 @@ def _shortest(path: Path) -> Path:
 def merge_documents(base: Document, override: Document) -> Document:
     """Deep-merge `override` onto `base`: mappings merge key by key, anything else replaces.
 
-    Each value keeps the location of the file it came from.
+    Each value keeps the location of the file it came from; `files` lists both documents'.
     """
-    source = SourceMap(dict(base.source.values), dict(base.source.keys))
+    replaced: set[FieldPath] = set()
 
     def merge(a: Any, b: Any, path: FieldPath) -> Any:
         if isinstance(a, dict) and isinstance(b, dict):
             return {**a, **{k: merge(a[k], v, (*path, k)) if k in a else v for k, v in b.items()}}
-        source.forget(path)  # replaced: the base's locations under it no longer apply
+        replaced.add(path)  # the base's locations under it no longer apply
         return b
 
     data = merge(base.data, override.data, ())
+    source = base.source.without(replaced)
     source.values.update(override.source.values)
     source.keys.update(override.source.keys)
-    return Document(data, source, override.file)
+    files = (*override.files, *base.files)
+    return Document(data, source, override.file, files, override.values + base.values)
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -165,22 +292,35 @@ def explain(exc: ValidationError, data: Any, source: SourceMap) -> list[Diagnost
     for error, loc in zip(errors, locs, strict=True):
         if error["type"] == "extra_forbidden":
             unknown[loc[:-1]].append(str(loc[-1]))
-    diagnostics = []
-    for error, loc in zip(errors, locs, strict=True):
+    diagnostics: list[Diagnostic] = []
+    untold: list[Diagnostic] = []
+    for index, (error, loc) in enumerate(zip(errors, locs, strict=True)):
+        if len(diagnostics) == MAX_DIAGNOSTICS:
+            untold.append(
+                Diagnostic(
+                    f"{len(errors) - index:,} more problems in this file are not shown",
+                    location=source.locate(()),
+                    hint=f"only the first {MAX_DIAGNOSTICS} are reported; fix those first",
+                    code="too-many-problems",
+                )
+            )
+            break
         # A container's length is reported again when its items fail; keep the items' errors.
         if error["type"] in ("too_short", "too_long") and any(
             other[: len(loc)] == loc and len(other) > len(loc) for other in locs
         ):
             continue
         # A misspelt key is reported once, as unknown, not also as the key it misses.
-        if error["type"] == "missing" and difflib.get_close_matches(
-            str(loc[-1]), unknown.get(loc[:-1], []), n=1, cutoff=0.6
+        if error["type"] == "missing" and closest(
+            str(loc[-1]), unknown.get(loc[:-1], [])[:MAX_DIAGNOSTICS]
         ):
             continue
         diagnostics.append(_explain_one(error, loc, data, source))
     return sorted(
         dict.fromkeys(diagnostics),
-        key=lambda d: (d.file or "", d.location.line, d.location.column) if d.location else ("",),
+        key=lambda d: (
+            (d.file or "", d.location.line or 0, d.location.column or 0) if d.location else ("",)
+        ),
     )
 
 
@@ -204,7 +344,7 @@ def _explain_one(error: Any, loc: tuple[Any, ...], data: Any, source: SourceMap)
     elif kind == "extra_forbidden":
         model = _model_at(loc[:-1])
         allowed = _field_names(model) if model else []
-        message = f"unknown key '{field}'"
+        message = f"unknown key {_quoted_value(field)}"
         hint = _did_you_mean(field, allowed, "allowed keys")
         at_key = True
     elif kind in ("union_tag_invalid", "union_tag_not_found"):
@@ -212,17 +352,18 @@ def _explain_one(error: Any, loc: tuple[Any, ...], data: Any, source: SourceMap)
         discriminator = error["ctx"]["discriminator"].strip("'")
         path = (*path, discriminator)
         if kind == "union_tag_invalid":
-            message = f"unknown {discriminator} type {error['ctx']['tag']!r}"
+            message = f"unknown {discriminator} type {_quoted_value(error['ctx']['tag'])}"
             hint = _did_you_mean(str(error["ctx"]["tag"]), tags, "block types")
         else:
             message = f"missing '{discriminator}': every stage names its block type"
             hint = f"block types: {', '.join(tags)}"
     elif kind == "literal_error":
         choices = _quoted(error["ctx"]["expected"])
-        message = f"{value!r} is not one of {', '.join(map(repr, choices))}"
+        message = f"{_quoted_value(value)} is not one of {', '.join(map(repr, choices))}"
         hint = _did_you_mean(str(value), choices, "allowed values")
     else:
         message, hint = _describe(kind, error, value)
+        hint = hint or _beginner_hint(kind, error, value)
     location = source.locate(path, key=at_key) if found or at_key else source.locate(path)
     return Diagnostic(message, path=format_path(path), location=location, hint=hint, code=kind)
 
@@ -234,7 +375,7 @@ def _describe(kind: str, error: Any, value: Any) -> tuple[str, str | None]:
     elif isinstance(value, bool) or value is None:
         got = f"got {_kind(value)} {json.dumps(value)}"  # as YAML and JSON spell them
     else:
-        got = f"got {_kind(value)} {value!r}"
+        got = f"got {_kind(value)} {_quoted_value(value)}"
     bounds = {
         "greater_than_equal": ("at least", "ge"),
         "greater_than": ("greater than", "gt"),
@@ -259,7 +400,7 @@ def _describe(kind: str, error: Any, value: Any) -> tuple[str, str | None]:
         return f"expected a list, {got}", None
     if kind == "string_pattern_mismatch":
         return (
-            f"{value!r} is not a valid name",
+            f"{_quoted_value(value)} is not a valid name",
             "start with a letter; use only letters, digits, '_' and '-'",
         )
     if kind == "too_short":
@@ -272,6 +413,35 @@ def _describe(kind: str, error: Any, value: Any) -> tuple[str, str | None]:
         return str(ctx.get("error", error["msg"])), None
     message = error["msg"]
     return message[0].lower() + message[1:], None
+
+
+_SIZES = re.compile(r"\s*(\d+)(?:\s*[xX×,]\s*(\d+))+\s*")
+_YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
+
+
+def _beginner_hint(kind: str, error: Any, value: Any) -> str | None:
+    """Hints for what people new to YAML or to these fields write most often."""
+    if kind in ("tuple_type", "list_type") and isinstance(value, str) and _SIZES.fullmatch(value):
+        numbers = re.findall(r"\d+", value)
+        return f"write a list: [{', '.join(numbers)}]"
+    bound = error.get("ctx", {}).get("le", error.get("ctx", {}).get("lt"))
+    if (
+        kind in ("less_than", "less_than_equal")
+        and bound == 1
+        and isinstance(value, int | float)
+        and 1 < value <= 100
+    ):
+        return f"this is a fraction, not a percentage: {value:g}% is {value / 100:g}"
+    if not isinstance(value, str):
+        return None
+    if kind == "bool_type" and value.lower() in _YAML11_BOOLS:
+        return "write true or false (YAML 1.2, which archspec reads, takes yes/no/on/off as text)"
+    numeric = ("int_type", "float_type", "tuple_type", "list_type")
+    if kind in numeric and re.fullmatch(r"[-+]?\d+(_\d+)+(\.\d+)?", value):
+        return f"write the number without separators: {value.replace('_', '')}"
+    if kind in numeric and re.fullmatch(r"\d+(:[0-5]?\d)+", value):
+        return "YAML 1.2 has no base-60 numbers; write the number itself"
+    return None
 
 
 def _walk(data: Any, loc: tuple[Any, ...]) -> tuple[FieldPath, bool, Any]:
@@ -344,9 +514,31 @@ def _field(model: type[BaseModel], key: str) -> Any:
 
 
 def _did_you_mean(word: str, choices: list[str], what: str) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    close = closest(word, choices)
     listing = f"{what}: {', '.join(choices)}"
-    return f"did you mean '{close[0]}'? ({listing})" if close else listing
+    return f"did you mean '{close}'? ({listing})" if close else listing
+
+
+MAX_SUGGESTED_LENGTH = 64
+"""Names, keys, block types and presets are short; a longer word is no misspelling of one."""
+
+
+def closest(word: str, choices: list[str]) -> str | None:
+    """The choice `word` most likely misspells, if any.
+
+    difflib's cost grows with the words' lengths, so words longer than any name are not
+    compared: a megabyte key gets no suggestion instead of seconds of searching.
+    """
+    if len(word) > MAX_SUGGESTED_LENGTH:
+        return None
+    short = [choice for choice in choices if len(choice) <= MAX_SUGGESTED_LENGTH]
+    close = difflib.get_close_matches(word, short, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _quoted_value(value: Any) -> str:
+    """A value as a message quotes it: repr (which escapes control characters), cut if long."""
+    return repr(shorten(value)) if isinstance(value, str) else repr(value)
 
 
 def _quoted(text: str) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -12,6 +13,7 @@ from rich.table import Table
 from archspec.check import FileReport
 from archspec.cost import Depth, cost_rows, format_shape, human_bytes, human_count, total_row
 from archspec.diff import METRICS, PartDelta, format_metric
+from archspec.errors import printable
 from archspec.ir import Graph
 from archspec.weights import Conversion, LoadReport
 
@@ -21,59 +23,87 @@ JSON_FORMAT_VERSION = 1
 # --- diagnostics ------------------------------------------------------------------------------
 
 
-def print_reports_text(console: Console, reports: Sequence[FileReport], *, strict: bool) -> None:
-    """One line per problem, `file:line:col: path: message`, a hint under it, a summary."""
+def print_reports_text(
+    console: Console, reports: Sequence[FileReport], *, strict: bool, skipped: int = 0
+) -> None:
+    """One line per problem, `file:line:col: path: message`, a hint under it, a summary.
+
+    Whatever comes from a spec or a file name is escaped (`printable`), then rich markup.
+    """
     for report in reports:
         for d in report.diagnostics:
             style = "red" if d.severity == "error" else "yellow"
             where = f"{d.location}: " if d.location else f"{report.file}: "
-            field = f"[bold]{escape(d.path)}[/]: " if d.path else ""
+            field = f"[bold]{_text(d.path)}[/]: " if d.path else ""
             label = f"[{style}]{d.severity}[/]: "
-            console.print(f"{escape(where)}{label}{field}{escape(d.message)}", soft_wrap=True)
+            console.print(f"{_text(where)}{label}{field}{_text(d.message)}", soft_wrap=True)
             if d.hint:
-                console.print(f"    [dim]hint:[/] {escape(d.hint)}", soft_wrap=True)
-    console.print(summary_line(reports, strict=strict), soft_wrap=True)
+                console.print(f"    [dim]hint:[/] {_text(d.hint)}", soft_wrap=True)
+    console.print(summary_line(reports, strict=strict, skipped=skipped), soft_wrap=True)
 
 
-def summary_line(reports: Sequence[FileReport], *, strict: bool) -> str:
-    """'3 files checked: 2 valid, 1 invalid (4 errors, 1 warning)'."""
-    invalid = sum(not r.ok(strict=strict) for r in reports)
-    errors = sum(len(r.errors) for r in reports)
-    warnings = sum(len(r.warnings) for r in reports)
-    files = f"{_plural(len(reports), 'file')} checked"
+def _text(text: str) -> str:
+    """Text from a spec or a file name, safe for a terminal and for rich markup."""
+    return escape(printable(text))
+
+
+def summary_line(reports: Sequence[FileReport], *, strict: bool, skipped: int = 0) -> str:
+    """'3 files checked: 2 valid, 1 invalid (4 errors, 1 warning)', and what was not checked."""
+    checked = [r for r in reports if r.readable]
+    invalid = sum(not r.ok(strict=strict) for r in checked)
+    errors = sum(len(r.errors) for r in checked)
+    warnings = sum(len(r.warnings) for r in checked)
+    files = f"{_plural(len(checked), 'file')} checked"
     counts = f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
-    return f"{files}: {len(reports) - invalid} valid, {invalid} invalid ({counts})"
+    line = f"{files}: {len(checked) - invalid} valid, {invalid} invalid ({counts})"
+    unusable = len(reports) - len(checked)
+    if unusable:
+        line += f"; {_plural(unusable, 'path')} not checked (unreadable, or no spec found)"
+    if skipped:
+        line += f"; {_plural(skipped, 'other YAML/JSON file')} skipped (not specs)"
+    return line
 
 
 def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+    if count == 1:
+        return f"{count} {noun}"
+    words = noun.split(" ")
+    return f"{count} {' '.join([*words[:-1], words[-1] + 's'])}"
 
 
-def reports_json(reports: Sequence[FileReport], *, strict: bool) -> str:
+def reports_json(
+    reports: Sequence[FileReport], *, strict: bool, skipped: Sequence[Path] = ()
+) -> str:
     """The documented, stable JSON shape of `archspec validate --format json`."""
+    checked = [r for r in reports if r.readable]
     document = {
         "version": JSON_FORMAT_VERSION,
-        "valid": all(r.ok(strict=strict) for r in reports),
+        "valid": all(r.ok(strict=strict) and r.readable for r in reports),
         "files": [
             {
                 "file": r.file,
-                "valid": r.ok(strict=strict),
+                "valid": r.ok(strict=strict) and r.readable,
+                "readable": r.readable,
                 "diagnostics": [d.as_dict() for d in r.diagnostics],
             }
             for r in reports
         ],
+        "skipped": [str(path) for path in skipped],
         "summary": {
-            "files": len(reports),
-            "invalid": sum(not r.ok(strict=strict) for r in reports),
-            "errors": sum(len(r.errors) for r in reports),
-            "warnings": sum(len(r.warnings) for r in reports),
+            "files": len(checked),
+            "invalid": sum(not r.ok(strict=strict) for r in checked),
+            "errors": sum(len(r.errors) for r in checked),
+            "warnings": sum(len(r.warnings) for r in checked),
+            "not_checked": len(reports) - len(checked),
+            "skipped": len(skipped),
         },
     }
     return json.dumps(document, indent=2)
 
 
 def _github_escape(text: str, *, prop: bool = False) -> str:
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A workflow command's data (or, with `prop`, a property), unable to end the command."""
+    text = printable(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     if prop:
         text = text.replace(":", "%3A").replace(",", "%2C")
     return text
@@ -85,7 +115,7 @@ def reports_github(reports: Sequence[FileReport]) -> str:
     for report in reports:
         for d in report.diagnostics:
             props = [f"file={_github_escape(d.file or report.file, prop=True)}"]
-            if d.location:
+            if d.location and d.location.line is not None:
                 props += [f"line={d.location.line}", f"col={d.location.column}"]
             if d.path:
                 props.append(f"title={_github_escape(d.path, prop=True)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import types
 import typing
 from typing import Any
@@ -221,3 +222,135 @@ def small_specs(draw: st.DrawFn) -> dict:
         "width_multiplier": draw(st.sampled_from([0.5, 1.0, 1.5])),
         "keras": {"relu_layer": draw(st.sampled_from(["ReLU", "Activation"]))},
     }
+
+
+# --- hostile families (issue 15): parser-rejected scalars, cycles, numbers, sizes, controls --
+
+MAX_TEXT = 1 << 20
+
+TAGS = [
+    "!!int",
+    "!!float",
+    "!!bool",
+    "!!null",
+    "!!str",
+    "!!map",
+    "!!seq",
+    "!!merge",
+    "!!timestamp",
+    "!!binary",
+    "!!set",
+    "!!omap",
+    "!!python/object/apply:os.system",
+    "!!python/name:os.system",
+    "!custom",
+    "!",
+    "!<tag:yaml.org,2002:int>",
+    "!<tag:yaml.org,2002:timestamp>",
+    "!<!>",
+    "!e!int",
+    "!e!float",
+    "!e!timestamp",
+]
+NUMERALS = st.builds(
+    lambda sign, digits, fraction, exponent: f"{sign}{digits}{fraction}{exponent}",
+    st.sampled_from(["", "-", "+"]),
+    st.one_of(
+        st.text("0123456789_", min_size=1, max_size=12), st.integers(1, 6000).map("9".__mul__)
+    ),
+    st.sampled_from(["", ".", ".5", ".0e"]),
+    st.sampled_from(["", "e5", "e-400", "e400", "E+99999"]),
+)
+SCALAR_TEXTS = st.one_of(
+    NUMERALS,
+    st.builds(
+        "{:04d}-{:02d}-{:02d}".format, st.integers(0, 9999), st.integers(0, 19), st.integers(0, 39)
+    ),
+    st.sampled_from(
+        [
+            "1:30",
+            "190:20:30",
+            "yes",
+            "No",
+            "on",
+            "OFF",
+            "~",
+            "null",
+            ".inf",
+            "-.Inf",
+            ".NaN",
+            "0x1F",
+            "0o17",
+            "0b101",
+            "1_000",
+            "abc",
+            "maybe",
+            "2001-12-14t21:59:43.10-05:00",
+            "",
+        ]
+    ),
+    st.text(max_size=20).map(json.dumps),
+)
+HOSTILE_KEYS = st.one_of(
+    st.sampled_from(["name", "description", "width_multiplier", "head", "stem", "input"]),
+    st.text(max_size=10).map(json.dumps),
+)
+
+
+@st.composite
+def tagged_scalar_documents(draw: st.DrawFn) -> str:
+    """A spec with a tagged (or plain) scalar where the parser used to fail."""
+    tag = draw(st.sampled_from(["", *TAGS]))
+    prefix = "%TAG !e! tag:yaml.org,2002:\n---\n" if "!e!" in tag else ""
+    key = draw(HOSTILE_KEYS)
+    value = draw(SCALAR_TEXTS)
+    return f"{prefix}extends: resnet22\n{key}: {tag} {value}\n"
+
+
+@st.composite
+def anchor_documents(draw: st.DrawFn) -> str:
+    """Anchors, aliases (to earlier nodes, or to the node they are in) and merge keys."""
+    lines = []
+    for i in range(draw(st.integers(1, 10))):
+        refs = [f"*a{r}" for r in draw(st.lists(st.integers(0, i), max_size=9))]
+        kind = draw(st.sampled_from(["list", "map", "merge", "scalar", "nested"]))
+        if kind == "list":
+            lines.append(f"a{i}: &a{i} [{', '.join(refs)}]")
+        elif kind == "map":
+            lines.append(f"a{i}: &a{i} {{{', '.join(f'k{j}: {r}' for j, r in enumerate(refs))}}}")
+        elif kind == "merge":
+            lines.append(f"a{i}: &a{i} {{<<: [{', '.join(refs)}], x{i}: 1}}")
+        elif kind == "nested":
+            depth = draw(st.integers(1, 40))
+            lines.append(f"a{i}: &a{i} " + "[" * depth + ", ".join(refs) + "]" * depth)
+        else:
+            lines.append(f"a{i}: &a{i} {draw(SCALAR_TEXTS)}")
+    return "\n".join(lines) + "\n"
+
+
+REPEATED_UNITS = [
+    "0, ", "[", "]", "{a: ", "a: 1\n", "- x\n", " ", "\n", "#c\n", "'x' ", '"\\x41" ', "\t",
+    "&a [*a] ", "k: &b {x: 1}\n", "<<: *b\n", "? ", "- - - ", "!!int ", "*a ", "x" * 64,
+    '"k": 1, ', "1e999, ", "\\u0000", "\u2028", "\x1b[2J", "é𝔘",
+]  # fmt: skip
+
+
+@st.composite
+def large_documents(draw: st.DrawFn) -> tuple[str, bool]:
+    """Up to a megabyte of one unit repeated inside a little structure, as YAML or JSON."""
+    unit = draw(st.sampled_from(REPEATED_UNITS))
+    count = draw(st.integers(0, MAX_TEXT // len(unit)))
+    head, tail = draw(st.sampled_from([("", ""), ("a: [", "]"), ("{", "}"), ('{"a": [', "]}")]))
+    text = (head + unit * count + tail)[:MAX_TEXT]
+    return text, draw(st.booleans())
+
+
+@st.composite
+def json_documents(draw: st.DrawFn) -> str:
+    """JSON with long numerals, odd whitespace, escapes and surrogates."""
+    pad = draw(st.sampled_from(["", " ", "\n" * 50, " \t\r\n" * 10]))
+    value = draw(
+        st.one_of(NUMERALS, st.sampled_from(['"\\ud800"', '"\\u001b[2J"', "NaN", "-Infinity"]))
+    )
+    key = json.dumps(draw(st.text(max_size=8)))
+    return f'{pad}{{{pad}"extends": "resnet22",{pad}{key}:{pad}{value}{pad}}}{pad}'

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -80,7 +81,14 @@ def test_validate_json_format(bad_spec):
     first = entry["diagnostics"][0]
     assert set(first) == {"file", "line", "column", "path", "message", "hint", "severity", "code"}
     assert (first["line"], first["column"], first["path"]) == (3, 20, "stem.strid")
-    assert document["summary"] == {"files": 1, "invalid": 1, "errors": 3, "warnings": 0}
+    assert document["summary"] == {
+        "files": 1,
+        "invalid": 1,
+        "errors": 3,
+        "warnings": 0,
+        "not_checked": 0,
+        "skipped": 0,
+    }
 
 
 def test_validate_github_format(bad_spec):
@@ -141,7 +149,7 @@ def test_build_refuses_to_overwrite_its_input(tmp_path):
     spec.write_text((ROOT / "specs" / "resnet22.yaml").read_text())
     result = CliRunner().invoke(main, ["build", str(spec), "-o", str(spec)])
     assert result.exit_code == 2
-    assert "refusing to overwrite the input file" in result.output
+    assert "refusing to overwrite a file this command reads" in result.output
     assert spec.read_text().startswith("# yaml-language-server")
 
 
@@ -166,3 +174,189 @@ def test_presets_lists_the_shipped_specs():
     result = run("presets")
     assert result.exit_code == 0
     assert "resnet22" in result.output and "1,751,924" in result.output
+
+
+# --- options: checked when parsed, the same suffixes everywhere, help for every one ----------
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["build", "resnet22", "--seed", "-1"], "Invalid value for '--seed'"),
+        (["build", "resnet22", "--seed", str(2**32)], "Invalid value for '--seed'"),
+        (["diff", "resnet22", "resnet22", "--fail-on-increase", "nan"], "finite percentage"),
+        (["diff", "resnet22", "resnet22", "--fail-on-increase", "inf"], "finite percentage"),
+        (["validate", "--max-params", "1,,,,0", "resnet22"], "Invalid value for '--max-params'"),
+        (["validate", "--max-params", "1e400", "resnet22"], "not a whole amount"),
+        (["validate", "--max-params", "0.5", "resnet22"], "not a whole amount"),
+        (["validate", "--max-params", "25MB", "resnet22"], "not an amount"),
+        (["validate", "--max-layers", "0", "resnet22"], "is less than 1"),
+        (["validate", "--max-activation-memory", "lots", "resnet22"], "not an amount"),
+        (["inspect", "resnet22", "--input", "32x32x3"], "Invalid value for '--input'"),
+        (["inspect", "resnet22", "--input", "0x32"], "each side must be from 1 to 8192"),
+        (["bench", "resnet22", "--batch-size", "0"], "Invalid value for '--batch-size'"),
+    ],
+)
+def test_bad_option_values_are_usage_errors_naming_the_option(arguments, message):
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("value", "limit"),
+    [
+        ("25M", "25,000,000"),
+        ("25_000_000", "25,000,000"),
+        ("25,000,000", "25,000,000"),
+        ("2.5e7", "25,000,000"),
+        ("1.5k", "1,500"),
+        ("0.05G", "50,000,000"),
+    ],
+)
+def test_counts_take_suffixes_and_separators(value, limit):
+    result = run("validate", "--max-params", value, "--format", "json", "resnet152v2")
+    assert f"over the limit of {limit}" in result.output
+    assert run("validate", "--max-params", "1G", "--max-layers", "1k", "resnet152v2").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [("128MiB", "128.0 MiB"), ("128m", "128.0 MiB"), ("0.125GB", "128.0 MiB")]
+)
+def test_sizes_take_binary_suffixes(value, shown):
+    result = run("validate", "--max-activation-memory", value, "resnet152v2")
+    assert result.exit_code == 1
+    assert f"over the limit of {shown}" in result.output
+    assert run("validate", "--max-activation-memory", "1G", "resnet152v2").exit_code == 0
+
+
+def test_input_n_means_n_by_n():
+    result = run("inspect", "resnet22", "--input", "96", "--format", "json")
+    assert json.loads(result.output)["input_shape"] == [96, 96, 3]
+
+
+def test_every_option_has_help_and_size_options_say_what_they_take():
+    from archspec.cli import main as group
+
+    for name, command in group.commands.items():
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, f"{name} {param.opts[0]} has no help"
+        help_text = " ".join(CliRunner().invoke(group, [name, "--help"]).output.split())
+        if "--max-params" in help_text:
+            assert "with k, M, G" in help_text
+            assert "powers of 1024" in help_text
+
+
+def test_the_command_list_never_cuts_a_description():
+    result = CliRunner().invoke(main, ["--help"], terminal_width=80)
+    listing = result.output.split("Commands:")[1]
+    assert "..." not in listing
+    for name, command in main.commands.items():
+        first_paragraph = " ".join(command.help.split("\n\n")[0].split())
+        assert first_paragraph in " ".join(listing.split()), name
+
+
+# --- preset names on every command, with typo hints ------------------------------------------
+
+
+def test_validate_accepts_preset_names():
+    result = run("validate", "resnet50v2", "resnet22_bottleneck")
+    assert result.exit_code == 0, result.output
+    assert "2 files checked: 2 valid" in result.output
+
+
+@pytest.mark.parametrize("command", ["validate", "inspect", "codegen", "graph", "build", "diff"])
+def test_a_misspelt_preset_gets_a_hint_on_every_command(command):
+    arguments = [command, "resnet50v3"] + (["resnet50v3"] if command == "diff" else [])
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 2, result.output
+    assert "resnet50v3: " in result.output
+    assert "hint: did you mean the preset 'resnet50v2'?" in result.output
+
+
+def test_a_local_folder_named_like_a_preset_does_not_shadow_it(tmp_path, monkeypatch):
+    (tmp_path / "resnet22").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert run("inspect", "resnet22").exit_code == 0
+    result = run("validate", "./resnet22")
+    assert result.exit_code == 2
+    assert "no spec files in this folder" in result.output
+
+
+# --- validate: every path reported, nothing checked is a failure ------------------------------
+
+
+def test_a_missing_path_does_not_hide_the_other_files(bad_spec):
+    result = run("validate", "--format", "json", "missing.yaml", str(bad_spec))
+    assert result.exit_code == 2
+    document = json.loads(result.output)
+    assert [f["file"] for f in document["files"]] == ["missing.yaml", str(bad_spec)]
+    assert document["files"][0]["readable"] is False
+    assert document["files"][1]["diagnostics"]
+    assert document["summary"]["not_checked"] == 1
+    github = run("validate", "--format", "github", "missing.yaml", str(bad_spec)).output
+    assert "::error file=missing.yaml::no such file, folder or preset" in github
+    assert f"::error file={bad_spec},line=3,col=20" in github
+
+
+@pytest.mark.parametrize("argument", ["", "{tmp}/empty", "{tmp}/*.nothing"])
+def test_nothing_to_check_is_a_failure(tmp_path, argument):
+    (tmp_path / "empty").mkdir()
+    result = run("validate", argument.format(tmp=tmp_path))
+    assert result.exit_code == 2, result.output
+    assert "0 files checked" in result.output
+
+
+def test_a_file_whose_name_looks_like_a_glob_is_that_file(tmp_path):
+    path = tmp_path / "a[1].yaml"
+    path.write_text((ROOT / "specs" / "resnet22.yaml").read_text())
+    result = run("validate", str(path))
+    assert result.exit_code == 0, result.output
+    assert "1 file checked: 1 valid" in result.output
+
+
+def test_in_a_folder_only_spec_files_are_checked(tmp_path):
+    spec = (ROOT / "specs" / "resnet22.yaml").read_text()
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "ci.yml").write_text("on: push\njobs: {}\n")
+    (tmp_path / ".pre-commit-config.yaml").write_text("repos: []\n")
+    (tmp_path / "docker-compose.yml").write_text("services: {web: {image: x}}\n")
+    (tmp_path / "azure-pipelines.yml").write_text("trigger: [main]\npool: x\nstages: []\n")
+    (tmp_path / "package.json").write_text('{"name": "x", "version": "1"}\n')
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "with_modeline.yaml").write_text(spec)  # has the $schema line
+    (tmp_path / "models" / "by_keys.yaml").write_text(spec.split("\n", 1)[1])
+    (tmp_path / "models" / "typo.yaml").write_text("name: t\nstem: {filters: 8}\nstage: []\n")
+    (tmp_path / "models" / "draft_x.yaml").write_text(
+        "name: [broken\n# $schema=archspec.schema.json"
+    )
+    result = run("validate", "--format", "json", "--exclude", "draft_*", str(tmp_path))
+    document = json.loads(result.output)
+    checked = sorted(Path(f["file"]).name for f in document["files"])
+    assert checked == ["by_keys.yaml", "typo.yaml", "with_modeline.yaml"]
+    assert sorted(Path(p).name for p in document["skipped"]) == [
+        "azure-pipelines.yml",
+        "docker-compose.yml",
+        "package.json",
+    ]
+    assert result.exit_code == 1  # typo.yaml is a spec with mistakes
+    text = run("validate", "--exclude", "draft_*", "--exclude", "typo.yaml", str(tmp_path))
+    assert text.exit_code == 0, text.output
+    assert "3 other YAML/JSON files skipped (not specs)" in text.output.splitlines()[-1]
+
+
+@pytest.mark.keras
+def test_build_without_an_output_says_that_nothing_was_saved(tmp_path, monkeypatch):
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(BAD.replace("strid: 2}", "stride: 2}").replace("stages: []", STAGES))
+    spec.write_text(spec.read_text().replace("head: {}", "head: {classes: 2}"))
+    monkeypatch.chdir(tmp_path)
+    result = run("build", str(spec))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "not saved (give -o FILE.keras to save it)"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.yaml"]
+
+
+STAGES = "stages: [{block: preact_basic, filters: 8}]"

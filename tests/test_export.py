@@ -127,9 +127,10 @@ def test_savedmodel_replaces_an_earlier_export_whole(spec_path, images, tmp_path
     [
         ("onnx", "model.tflite", "must end in .onnx"),
         ("tflite", "model.onnx", "must end in .tflite"),
-        ("savedmodel", "export_small.yaml", "refusing to overwrite the input file"),
-        ("savedmodel", ".", "it holds the input"),
-        ("savedmodel", "other", "is not an earlier export"),
+        ("savedmodel", "export_small.yaml", "refusing to overwrite a file this command reads"),
+        ("savedmodel", ".", "refusing to replace a folder that holds"),
+        ("savedmodel", "..", "refusing to replace a folder that holds"),
+        ("savedmodel", "other", "not an earlier export"),
         ("onnx", "missing/model.onnx", "does not exist"),
     ],
 )

@@ -464,4 +464,4 @@ def test_build_and_export_for_inference_fold_the_weights_they_load(trained, tmp_
     over_input = ["--format", "savedmodel", "-o", str(weights), "--weights", str(weights)]
     refused = run("export", str(spec_path), *over_input)
     assert refused.exit_code == 2
-    assert "refusing to overwrite the input file" in refused.output
+    assert "refusing to overwrite a file this command reads" in refused.output

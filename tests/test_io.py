@@ -46,7 +46,7 @@ def test_locate_falls_back_to_the_nearest_written_parent():
         ("a: 1\na: 2\n", "duplicate key 'a' (first given at line 1)"),
         ("a:\n\t- 1\n", "cannot start any token"),
         ("a: [1, 2\n", "expected ',' or ']'"),
-        ("a: !!python/object:os.system {}\n", "could not determine a constructor"),
+        ("a: !!python/object:os.system {}\n", "the tag '!!python/object:os.system' is not allowed"),
         ("a: *missing\n", "found undefined alias"),
         ("1: a\n", "key '1' is read as int, not a name"),
         ("", "the file is empty"),
@@ -155,3 +155,45 @@ def test_json_and_yaml_share_the_nesting_limit_and_refuse_infinity():
         with pytest.raises(SpecError):
             parse_document(beyond, "f", json_syntax=json_syntax)
     assert "too large to be a finite number" in error_of('{"a": 1e999}', json_syntax=True).message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\nb: [x, 'y', \"z\"]\nc: {d: ~, e: 1.5e-3, f: 0x1F}\n",
+        "base: &b {x: 1, y: 2}\nstage:\n  <<: *b\n  y: 3\n",
+        "name: é𝔘\u00a0x\n",
+    ],
+)
+def test_pure_python_yaml_reads_as_libyaml_does(text, monkeypatch):
+    """Without libyaml (PyYAML built without it), the same data at the same places."""
+    import yaml
+
+    import archspec.io
+
+    fast = parse_document(text, "f.yaml")
+    monkeypatch.setattr(archspec.io, "_EventSource", yaml.BaseLoader)
+    slow = parse_document(text, "f.yaml")
+    assert slow.data == fast.data
+    assert slow.source == fast.source
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("a: [*a]\n", (1, 5)),
+        ("a: &a [*a]\n", (1, 8)),
+        ("é: b\x1fc\n", (1, 5)),
+        ("a: !!int x\n", (1, 4)),
+        ("a:\n  b: 1\n c: 2\n", (3, 2)),
+    ],
+)
+def test_pure_python_yaml_locates_problems_as_libyaml_does(text, where, monkeypatch):
+    import yaml
+
+    import archspec.io
+
+    for source in (archspec.io._EventSource, yaml.BaseLoader):
+        monkeypatch.setattr(archspec.io, "_EventSource", source)
+        location = error_of(text).location
+        assert (location.line, location.column) == where, source

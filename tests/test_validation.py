@@ -8,6 +8,7 @@ import pytest
 
 import archspec
 from archspec.errors import SpecError
+from archspec.io import parse_document
 
 GOOD = """\
 name: tiny
@@ -140,7 +141,10 @@ def test_spatial_collapse_names_the_layer():
     assert d.code == "collapse"
     assert d.path == "stages[1]"
     assert "stage2_block1_conv1: the height is 1 here" in d.message
-    assert "shrink it below 1" in d.message
+    assert "too small for a 3x3 window with stride 2" in d.message
+    # what Keras would do instead, and why archspec refuses
+    assert "with 'same' padding Keras would not fail: it rounds 1/2 up to 1" in d.hint
+    assert "refuses that instead of building it silently" in d.hint
 
 
 def test_uneven_stride_is_a_warning():
@@ -218,3 +222,56 @@ def test_groups_must_divide_the_written_filters_whatever_the_multiplier():
     text = GOOD.replace("{block: preact_basic, filters: 16, stride: 2, depth: 2}", stage)
     for multiplier in ("1.0", "1.0001", "2.0"):
         assert only(text + f"width_multiplier: {multiplier}\n").path == "stages[1].groups"
+
+
+# --- messages for people new to YAML or to these fields ---------------------------------------
+
+
+def test_a_mis_indented_key_gets_an_indentation_hint():
+    text = GOOD.replace("stem: {filters: 8", " stem: {filters: 8")
+    (d,) = problems(text)
+    assert at(d) == (3, 2)
+    assert d.hint.startswith("check the indentation")
+    assert "starts at line 1 are in column 1, but line 3 starts in column 2" in d.hint
+    (item,) = problems(GOOD.replace("  - {block: preact_basic, filters: 16", " - {block: x"))
+    assert "check the indentation" in item.hint
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "hint"),
+    [
+        ("[32, 32, 3]", "64x64x1", "write a list: [64, 64, 1]"),
+        ("[32, 32, 3]", "'32, 32, 3'", "write a list: [32, 32, 3]"),
+        ("classes: 10}", "classes: 10, dropout: 50}", "not a percentage: 50% is 0.5"),
+        ("kernel: 3, stride: 1}", "kernel: 3, stride: 1, norm: yes}", "write true or false"),
+        ("filters: 8, kernel", "filters: 1_024, kernel", "without separators: 1024"),
+        ("classes: 10}", "classes: 1:30}", "no base-60 numbers"),
+    ],
+)
+def test_common_beginner_mistakes_get_a_hint(old, new, hint):
+    (d,) = [d for d in problems(GOOD.replace(old, new)) if d.severity == "error"]
+    assert hint in d.hint, d.format()
+
+
+def test_yaml_1_1_forms_are_text_not_numbers_or_booleans():
+    """YAML 1.2's core schema: `1:30` is not 90, `yes` is not true, a date is text."""
+    doc = parse_document("a: 1:30\nb: yes\nc: 2001-02-30\nd: 0o17\ne: 1e-5\n")
+    assert doc.data == {"a": "1:30", "b": "yes", "c": "2001-02-30", "d": 15, "e": 1e-5}
+
+
+def test_loading_a_misspelt_preset_name_is_a_spec_error_with_a_hint():
+    with pytest.raises(SpecError) as info:
+        archspec.load("resnet50v3")
+    (d,) = info.value.diagnostics
+    assert d.message == "no such file or preset"
+    assert d.hint == "did you mean the preset 'resnet50v2'?"
+    assert isinstance(info.value, archspec.UnreadableError)
+
+
+def test_a_preset_name_means_the_preset_even_where_a_folder_has_its_name(tmp_path, monkeypatch):
+    (tmp_path / "resnet50v2").mkdir()
+    (tmp_path / "resnet50v2" / "x.yaml").write_text("name: other\n")
+    monkeypatch.chdir(tmp_path)
+    assert archspec.load("resnet50v2").name == "resnet50v2"
+    with pytest.raises(SpecError):  # ./name is the path
+        archspec.load("./resnet50v2")

@@ -18,6 +18,7 @@ import numpy as np
 
 from archspec.inference import InferencePlan
 from archspec.ir import Graph
+from archspec.limits import DEFAULT_MAX_LAYERS
 from archspec.ops import keras_call, op_of
 from archspec.weights import LoadReport, match_layers, read_keras_weights
 
@@ -54,6 +55,21 @@ def build_model(
         return keras.Model(
             inputs=tensors[graph.input.name], outputs=tensors[graph.output], name=graph.name
         )
+
+
+LOAD_RECURSION_LIMIT = 1000 + 2 * DEFAULT_MAX_LAYERS
+"""Enough for any model the default layer budget admits, whatever its shape."""
+
+
+def load_model(path: str | Path) -> keras.Model:
+    """`keras.saving.load_model`, with the recursion headroom a deep model needs.
+
+    Keras maps a loaded functional model recursively too, so a model deeper than about 900
+    layers on its longest path loads only under a raised recursion limit. Importing this
+    module also registers archspec's own layers, so files that use them load.
+    """
+    with recursion_headroom(LOAD_RECURSION_LIMIT):
+        return keras.saving.load_model(path)
 
 
 @contextlib.contextmanager

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -40,7 +49,7 @@ def test_commands_refuse_to_overwrite_their_input(tmp_path, command):
     spec.write_text(RESNET22.read_text())
     result = CliRunner().invoke(main, [*command, str(spec), "-o", str(spec)])
     assert result.exit_code == 2
-    assert "refusing to overwrite the input file" in result.output
+    assert "refusing to overwrite a file this command reads" in result.output
     assert spec.read_text() == RESNET22.read_text()
 
 
@@ -87,3 +96,200 @@ def test_exit_codes(arguments, code, monkeypatch):
     result = CliRunner().invoke(main, arguments)
     assert result.exit_code == code, result.output
     assert "Traceback" not in result.output
+
+
+# --- outputs never replace what the command reads, nor anything that is not a plain file ------
+
+CHILD = "extends: base.yaml\nname: child\n"
+GRANDCHILD = "extends: child.yaml\nname: grandchild\n"
+
+
+@pytest.fixture
+def chain(tmp_path):
+    """grandchild.yaml extends child.yaml, which extends base.yaml."""
+    (tmp_path / "base.yaml").write_text(RESNET22.read_text())
+    (tmp_path / "child.yaml").write_text(CHILD)
+    (tmp_path / "grandchild.yaml").write_text(GRANDCHILD)
+    return tmp_path
+
+
+@pytest.mark.parametrize("target", ["base.yaml", "child.yaml", "grandchild.yaml"])
+@pytest.mark.parametrize("command", ["codegen", "graph"])
+def test_no_file_of_the_extends_chain_is_overwritten(chain, target, command):
+    before = {p.name: p.read_text() for p in chain.iterdir()}
+    result = CliRunner().invoke(
+        main, [command, str(chain / "grandchild.yaml"), "-o", str(chain / target)]
+    )
+    assert result.exit_code == 2, result.output
+    assert "refusing to overwrite a file this command reads" in result.output
+    assert {p.name: p.read_text() for p in chain.iterdir()} == before
+
+
+def test_a_link_to_an_input_is_an_input(chain):
+    (chain / "link.py").symlink_to(chain / "base.yaml")
+    result = CliRunner().invoke(
+        main, ["codegen", str(chain / "child.yaml"), "-o", str(chain / "link.py")]
+    )
+    assert result.exit_code == 2
+    assert (chain / "base.yaml").read_text() == RESNET22.read_text()
+
+
+def test_presets_are_never_written(tmp_path):
+    from archspec.loader import preset_path
+
+    preset = preset_path("resnet50v2")
+    before = preset.read_text()
+    for spec in ("resnet50v2", "resnet22"):  # one the command reads, one it does not
+        result = CliRunner().invoke(main, ["codegen", spec, "-o", str(preset)])
+        assert result.exit_code == 2
+    assert preset.read_text() == before
+
+
+@pytest.mark.parametrize("name", ["fifo", "/dev/null", "folder"])
+def test_outputs_that_are_not_regular_files_are_refused(tmp_path, name):
+    if name == "fifo":
+        target = tmp_path / "fifo.py"
+        os.mkfifo(target)
+    elif name == "folder":
+        target = tmp_path / "out"
+        target.mkdir()
+    else:
+        target = Path(name)
+    result = CliRunner().invoke(main, ["codegen", str(RESNET22), "-o", str(target)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert target.exists() and not target.is_file()
+
+
+def test_read_only_and_empty_outputs_are_refused(tmp_path):
+    target = tmp_path / "model.py"
+    target.write_text("keep me\n")
+    target.chmod(0o444)
+    result = CliRunner().invoke(main, ["codegen", str(RESNET22), "-o", str(target)])
+    assert result.exit_code == 2
+    assert "refusing to replace a read-only file" in result.output
+    assert target.read_text() == "keep me\n"
+    result = CliRunner().invoke(main, ["codegen", str(RESNET22), "-o", ""])
+    assert result.exit_code == 2
+    assert "Invalid value for '-o' / '--output': the output path is empty" in result.output
+
+
+# --- write failures: the path, exit 2, nothing left behind -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OSError(errno.ENOSPC, "No space left on device"),
+        OSError(errno.EFBIG, "File too large"),
+        PermissionError(errno.EACCES, "Permission denied"),
+    ],
+    ids=["disk-full", "too-large", "permission"],
+)
+@pytest.mark.parametrize("stage", ["create", "write"])
+def test_write_failures_name_the_path_and_exit_2(tmp_path, monkeypatch, error, stage):
+    target = tmp_path / "model.py"
+
+    def fail(*args, **kwargs):
+        raise error
+
+    if stage == "create":
+        monkeypatch.setattr(tempfile, "mkstemp", fail)
+    else:
+        monkeypatch.setattr(os, "fsync", fail)
+    result = CliRunner().invoke(main, ["codegen", str(RESNET22), "-o", str(target)])
+    assert result.exit_code == 2, result.output
+    assert result.output == f"error: {target}: cannot write: {error.strerror}\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def run_cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "archspec", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        **kwargs,
+    )
+
+
+def test_a_file_size_limit_is_a_write_error_not_a_crash(tmp_path):
+    target = tmp_path / "model.py"
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+
+    result = run_cli("codegen", "resnet22", "-o", str(target), preexec_fn=small_files)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == f"error: {target}: cannot write: File too large\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_standard_output_is_exit_2():
+    with Path("/dev/full").open("w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "archspec", "inspect", "resnet22"],
+            cwd=ROOT,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert result.stderr == "error: standard output: No space left on device\n"
+
+
+def test_a_closed_standard_output_is_exit_2():
+    result = subprocess.run(
+        [sys.executable, "-m", "archspec", "inspect", "resnet22"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: standard output: Bad file descriptor")
+
+
+@pytest.mark.parametrize("arguments", [["inspect", "resnet152v2", "--depth", "layer"], ["schema"]])
+def test_a_reader_that_goes_away_is_exit_2_without_a_traceback(arguments):
+    read, write = os.pipe()
+    os.close(read)  # like `| head` that has already exited
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "archspec", *arguments],
+            cwd=ROOT,
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(write)
+    assert result.returncode == 2
+    assert result.stderr == "error: standard output: Broken pipe\n"
+
+
+# --- temporary files of killed writers do not accumulate -------------------------------------
+
+
+def test_stale_temporaries_of_killed_writers_are_removed(tmp_path):
+    target = tmp_path / "model.py"
+    dead_pid = 2**22 + 7  # above Linux's largest process id: no such process
+    stale = tmp_path / f".model.py.{dead_pid}-abc123.py"
+    fresh = tmp_path / f".model.py.{dead_pid}-def456.py"  # its writer may just have started
+    alive = tmp_path / f".model.py.{os.getpid()}-ghi789.py"
+    other = tmp_path / ".notes.txt.123-abc.txt"
+    for path in (stale, fresh, alive, other):
+        path.write_text("partial")
+    old = time.time() - 3600
+    for path in (stale, alive, other):
+        os.utime(path, (old, old))
+    write_atomic(target, "new\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["model.py", fresh.name, alive.name, other.name]
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 import archspec
 from archspec.cli import main
 from archspec.errors import SpecError
+from tests.hostile import FAMILIES, run_pipeline
 from tests.strategies import DOCUMENTS, mutated_specs
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -62,3 +64,25 @@ def test_arbitrary_bytes_through_the_cli(tmp_path_factory, data, suffix):
     assert result.exit_code in (0, 1), result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output
+
+
+# --- the families of issue 15, through the whole pipeline and every output format -----------
+
+FAMILY_RUNS = {name: 40 if name.startswith("large") else 150 for name in FAMILIES}
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_every_hostile_family_is_accepted_or_located_and_renders_harmlessly(family):
+    """benchmarks/fuzz_hostile.py runs the same check over 10,000 documents, timed."""
+
+    @settings(
+        max_examples=FAMILY_RUNS[family],
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(FAMILIES[family])
+    def check(document):
+        text, json_syntax = document
+        run_pipeline(text, json_syntax=json_syntax)
+
+    check()
