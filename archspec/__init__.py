@@ -11,22 +11,42 @@ The public API is small and framework-free at import time; only `build` imports 
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from archspec.errors import Diagnostic, Location, SpecError, UnreadableError
-from archspec.inference import InferencePlan, plan_inference
 from archspec.ir import Graph, Layer
 from archspec.limits import Limits
 from archspec.loader import load, loads, preset_names
 from archspec.lower import analyze, lower
 from archspec.spec import Spec
-from archspec.weights import LoadReport, WeightsError
 
 if TYPE_CHECKING:
     import keras
 
     from archspec.backends.keras import Precision
+    from archspec.inference import InferencePlan, plan_inference
+    from archspec.weights import LoadReport, WeightsError
+
+# Names whose modules `validate` and `inspect` do not need: imported on first use, which keeps
+# those commands' start-up short (benchmarks/bench_validate.py).
+_LAZY = {
+    "InferencePlan": "archspec.inference",
+    "plan_inference": "archspec.inference",
+    "LoadReport": "archspec.weights",
+    "WeightsError": "archspec.weights",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a name of `_LAZY` from its module when it is first asked for."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'archspec' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Diagnostic",
@@ -78,6 +98,7 @@ def build(
     """
     graph = lower(_as_spec(spec), limits=limits)
     from archspec.backends.keras import build_model, fold_model
+    from archspec.inference import plan_inference
 
     model = build_model(graph, precision=precision, seed=seed)
     if weights is not None:
@@ -106,6 +127,7 @@ def load_weights(model: keras.Model, path: str | Path, *, strict: bool = False) 
     its change left alone. With `strict`, a layer left out raises `WeightsError`.
     """
     from archspec.backends.keras import load_weights as load
+    from archspec.weights import WeightsError
 
     report = load(model, path)
     if strict and not report.complete:
@@ -124,6 +146,7 @@ def codegen(
     `for_inference` writes the inference architecture (BN folded into convs, no dropout).
     """
     from archspec.backends.python import generate
+    from archspec.inference import plan_inference
 
     graph = lower(_as_spec(spec), limits=limits)
     return generate(plan_inference(graph).graph if for_inference else graph)
