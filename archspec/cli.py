@@ -15,12 +15,11 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from functools import wraps
+from functools import cached_property, wraps
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
-from rich.console import Console
 
 from archspec.errors import SpecError, UnreadableError, printable
 from archspec.files import OutputError
@@ -35,6 +34,9 @@ from archspec.loader import PRESETS_DIR, load, read_resolved, spec_file, validat
 from archspec.lower import lower
 from archspec.spec import Spec
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 
@@ -46,17 +48,38 @@ def _is_terminal(stream: Any) -> bool:
         return False
 
 
-class _Console(Console):
-    """A rich console that lets a broken pipe reach archspec's own handling (exit 2)."""
+class LazyConsole:
+    """A rich console for standard output or standard error, made when it first prints.
 
-    def on_broken_pipe(self) -> None:
-        """Raise the error again instead of rich's exit with status 1."""
-        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+    Importing rich takes about a fifth of `archspec validate`'s start-up, and commands that
+    print JSON or GitHub annotations never need it.
+    """
+
+    def __init__(self, *, stderr: bool) -> None:
+        self.stderr = stderr
+
+    @cached_property
+    def console(self) -> Console:
+        """The console: wide tables when piped, no highlighting or emoji codes in spec text."""
+        from rich.console import Console
+
+        class _Console(Console):
+            def on_broken_pipe(self) -> None:
+                # Raise the error again (exit 2 in `Group.invoke`) instead of rich's exit 1.
+                raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+        stream = sys.stderr if self.stderr else sys.stdout
+        # Piped output (CI logs, files) gets wide tables instead of rich's 80-column default.
+        width = None if _is_terminal(stream) else 160
+        return _Console(stderr=self.stderr, highlight=False, emoji=False, width=width)
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        """`rich.console.Console.print` on this console."""
+        self.console.print(*objects, **options)
 
 
-# Piped output (CI logs, files) gets wide tables instead of rich's 80-column default.
-stdout = _Console(highlight=False, width=None if _is_terminal(sys.stdout) else 160)
-stderr = _Console(stderr=True, highlight=False, width=None if _is_terminal(sys.stderr) else 160)
+stdout = LazyConsole(stderr=False)
+stderr = LazyConsole(stderr=True)
 
 
 # --- option types: every value is checked when it is parsed ----------------------------------
@@ -511,7 +534,7 @@ def validate(
             click.echo(text)
         click.echo(render.summary_line(reports, strict=strict, skipped=skipped))
     else:
-        render.print_reports_text(stdout, reports, strict=strict, skipped=skipped)
+        render.print_reports_text(stdout.console, reports, strict=strict, skipped=skipped)
     sys.stdout.flush()
     if not all(report.readable for report in reports):
         sys.exit(EXIT_USAGE)
@@ -893,7 +916,7 @@ def bench(
     settings = BenchSettings(batch_size, steps, warmup, repeats, precision, jit, chosen, distribute)
     total = len(settings.phases) * (warmup + repeats * steps)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=stderr, transient=True) as progress:
+    with Progress(*columns, console=stderr.console, transient=True) as progress:
         task = progress.add_task(f"benchmarking {graph.name}", total=total)
         try:
             result = run_benchmark(graph, settings, lambda n: progress.advance(task, n))

@@ -1,21 +1,26 @@
-"""Turn diagnostics and graphs into text for people (rich) and for machines (JSON, GitHub)."""
+"""Turn diagnostics and graphs into text for people (rich) and for machines (JSON, GitHub).
+
+rich is imported by the functions that use it: output for machines never pays its import.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-
-from archspec.check import FileReport
 from archspec.cost import Depth, cost_rows, format_shape, human_bytes, human_count, total_row
-from archspec.diff import METRICS, PartDelta, format_metric
 from archspec.errors import printable
 from archspec.ir import Graph
-from archspec.weights import Conversion, LoadReport
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from archspec.check import FileReport
+    from archspec.diff import PartDelta
+    from archspec.weights import Conversion, LoadReport
 
 JSON_FORMAT_VERSION = 1
 
@@ -45,6 +50,20 @@ def print_reports_text(
 def _text(text: str) -> str:
     """Text from a spec or a file name, safe for a terminal and for rich markup."""
     return escape(printable(text))
+
+
+def escape(text: str) -> str:
+    """`text` with rich markup escaped, so that it prints as it is."""
+    from rich import markup
+
+    return markup.escape(text)
+
+
+def _table(title: str) -> Table:
+    """An empty table with its title on the left."""
+    from rich.table import Table
+
+    return Table(title=title, title_justify="left")
 
 
 def summary_line(reports: Sequence[FileReport], *, strict: bool, skipped: int = 0) -> str:
@@ -129,7 +148,7 @@ def reports_github(reports: Sequence[FileReport]) -> str:
 
 def summary_table(graph: Graph) -> Table:
     """The build summary: per-stage output shapes and parameters, with totals."""
-    table = Table(title=f"{graph.name}: {len(graph)} layers", title_justify="left")
+    table = _table(f"{graph.name}: {len(graph)} layers")
     table.add_column("part")
     table.add_column("layers")
     table.add_column("output", justify="right")
@@ -150,7 +169,7 @@ def summary_table(graph: Graph) -> Table:
 
 def inspect_table(graph: Graph, depth: Depth) -> Table:
     """`archspec inspect`: shapes, parameters, MACs and activation memory, per part."""
-    table = Table(title=f"{graph.name}: {len(graph)} layers", title_justify="left")
+    table = _table(f"{graph.name}: {len(graph)} layers")
     for column, justify in (
         ("part", "left"),
         ("layers", "left"),
@@ -198,7 +217,9 @@ def cost_footnote(graph: Graph) -> str:
 
 def diff_table(title: str, deltas: Sequence[PartDelta]) -> Table:
     """`archspec diff`: per part, each metric after the change and its signed delta."""
-    table = Table(title=title, title_justify="left")
+    from archspec.diff import METRICS, format_metric
+
+    table = _table(title)
     table.add_column("part")
     for label in ("params", "MACs", "activations"):
         table.add_column(label, justify="right")
@@ -225,7 +246,7 @@ def diff_table(title: str, deltas: Sequence[PartDelta]) -> Table:
 def load_report_table(report: LoadReport) -> Table:
     """Weights loaded by layer name: a line for the loaded layers, one per layer that was not."""
     values = sum(count for _, count in report.loaded)
-    table = Table(title="weights by layer name", title_justify="left")
+    table = _table("weights by layer name")
     for column in ("", "layer", "model", "file"):
         table.add_column(column)
     table.add_row("loaded", _plural(len(report.loaded), "layer"), f"{values:,} values", "")
@@ -240,7 +261,7 @@ def load_report_table(report: LoadReport) -> Table:
 
 def conversion_table(conversion: Conversion, source: str) -> Table:
     """A PyTorch state dict read for a spec: layers converted, then every key that did not fit."""
-    table = Table(title=f"{source} state dict", title_justify="left")
+    table = _table(f"{source} state dict")
     for column in ("", "key", "model", "file"):
         table.add_column(column)
     table.add_row("converted", _plural(len(conversion.weights), "layer"), "", "")
