@@ -372,16 +372,28 @@ def _silence_stdout() -> None:
         sys.stdout = Path(os.devnull).open("w")  # noqa: SIM115 - lives until the process ends
 
 
+def color() -> bool | None:
+    """Whether click's styles are printed: never with NO_COLOR, always with FORCE_COLOR.
+
+    Otherwise click decides: styles on a terminal only (rich reads these variables the same way).
+    """
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return None
+
+
 def error(message: str) -> None:
     """`error: message` on stderr, whatever the message holds."""
     with contextlib.suppress(OSError):  # stderr gone too: the exit code still says it
-        stderr.print(f"error: {printable(message)}", soft_wrap=True, markup=False)
+        click.echo(f"error: {printable(message)}", err=True)
 
 
 def print_diagnostics(exc: SpecError) -> None:
     """Every diagnostic of an error, as validate prints them, on stderr."""
     for diagnostic in exc.diagnostics:
-        stderr.print(diagnostic.format(), soft_wrap=True, markup=False)
+        click.echo(diagnostic.format(), err=True)
 
 
 def read_spec(argument: str, root: Path | None) -> tuple[Spec, tuple[Path, ...]]:
@@ -407,7 +419,7 @@ def emit(text: str, output: Path | None, shown: Path | None = None) -> None:
         click.echo(text, nl=False)
     else:
         write_atomic(output, text)
-        stderr.print(f"wrote {printable(str(shown or output))}", soft_wrap=True, markup=False)
+        click.echo(f"wrote {printable(str(shown or output))}", err=True)
 
 
 class MissingBackend(click.ClickException):
@@ -534,7 +546,8 @@ def validate(
             click.echo(text)
         click.echo(render.summary_line(reports, strict=strict, skipped=skipped))
     else:
-        render.print_reports_text(stdout.console, reports, strict=strict, skipped=skipped)
+        text = render.reports_text(reports, strict=strict, skipped=skipped)
+        click.echo(text, color=color())
     sys.stdout.flush()
     if not all(report.readable for report in reports):
         sys.exit(EXIT_USAGE)

@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import click
+
 from archspec.cost import Depth, cost_rows, format_shape, human_bytes, human_count, total_row
 from archspec.errors import printable
 from archspec.ir import Graph
 
 if TYPE_CHECKING:
-    from rich.console import Console
     from rich.table import Table
 
     from archspec.check import FileReport
@@ -28,28 +29,24 @@ JSON_FORMAT_VERSION = 1
 # --- diagnostics ------------------------------------------------------------------------------
 
 
-def print_reports_text(
-    console: Console, reports: Sequence[FileReport], *, strict: bool, skipped: int = 0
-) -> None:
+def reports_text(reports: Sequence[FileReport], *, strict: bool, skipped: int = 0) -> str:
     """One line per problem, `file:line:col: path: message`, a hint under it, a summary.
 
-    Whatever comes from a spec or a file name is escaped (`printable`), then rich markup.
+    Styled with click (which drops the styles where output is not a terminal), not rich:
+    validating is what CI runs most, and rich's import would be a fifth of its start-up.
+    Whatever comes from a spec or a file name is escaped (`printable`).
     """
+    lines = []
     for report in reports:
         for d in report.diagnostics:
-            style = "red" if d.severity == "error" else "yellow"
             where = f"{d.location}: " if d.location else f"{report.file}: "
-            field = f"[bold]{_text(d.path)}[/]: " if d.path else ""
-            label = f"[{style}]{d.severity}[/]: "
-            console.print(f"{_text(where)}{label}{field}{_text(d.message)}", soft_wrap=True)
+            field = click.style(printable(d.path), bold=True) + ": " if d.path else ""
+            label = click.style(d.severity, fg="red" if d.severity == "error" else "yellow")
+            lines.append(f"{printable(where)}{label}: {field}{printable(d.message)}")
             if d.hint:
-                console.print(f"    [dim]hint:[/] {_text(d.hint)}", soft_wrap=True)
-    console.print(summary_line(reports, strict=strict, skipped=skipped), soft_wrap=True)
-
-
-def _text(text: str) -> str:
-    """Text from a spec or a file name, safe for a terminal and for rich markup."""
-    return escape(printable(text))
+                lines.append(f"    {click.style('hint:', dim=True)} {printable(d.hint)}")
+    lines.append(summary_line(reports, strict=strict, skipped=skipped))
+    return "\n".join(lines)
 
 
 def escape(text: str) -> str:
