@@ -7,7 +7,6 @@ plain words, and a hint (the nearest valid name, the allowed values, the valid r
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -532,6 +531,8 @@ def closest(word: str, choices: list[str]) -> str | None:
     if len(word) > MAX_SUGGESTED_LENGTH:
         return None
     short = [choice for choice in choices if len(choice) <= MAX_SUGGESTED_LENGTH]
+    import difflib  # only a misspelt key needs it; valid specs are checked without it
+
     close = difflib.get_close_matches(word, short, n=1, cutoff=0.6)
     return close[0] if close else None
 

@@ -126,6 +126,61 @@ def test_only_build_imports_a_framework():
     assert result.stdout.strip() == "[]"
 
 
+# Modules that validating or inspecting a spec never needs: frameworks and numerics, the
+# modules of other commands, and (where nothing is drawn for people) rich. They are checked in
+# a fresh process, since start-up is the cost (benchmarks/bench_validate.py times it).
+NOT_FOR_COSTING = (
+    "tensorflow",
+    "keras",
+    "jax",
+    "torch",
+    "numpy",
+    "h5py",
+    "jsonschema",
+    "difflib",
+    "archspec.backends",
+    "archspec.weights",
+    "archspec.inference",
+    "archspec.diff",
+    "archspec.schema",
+    "archspec.diagram",
+)
+
+
+COSTING_COMMANDS = [
+    (["validate", "specs/resnet22.yaml"], ("rich",)),
+    (["validate", "--format", "json", "specs/resnet22.yaml"], ("rich",)),
+    (["validate", "--format", "github", "specs/resnet22.yaml"], ("rich",)),
+    (["validate", "tests/invalid/value_zero_filters.yaml"], ("rich",)),
+    (["inspect", "specs/resnet22.yaml"], ()),
+    (["inspect", "--format", "json", "specs/resnet22.yaml"], ("rich",)),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "also_not"), COSTING_COMMANDS, ids=[" ".join(args) for args, _ in COSTING_COMMANDS]
+)
+def test_validate_and_inspect_import_only_what_they_use(args, also_not):
+    code = (
+        "import json, sys\n"
+        "from archspec.cli import main\n"
+        "try:\n"
+        f"    main(args={args!r}, prog_name='archspec')\n"
+        "except SystemExit as exc:\n"
+        "    status = exc.code\n"
+        "print(json.dumps([status, sorted(sys.modules)]), file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    status, modules = json.loads(result.stderr.splitlines()[-1])
+    assert status == (1 if "invalid" in args[-1] else 0), result.stdout
+    assert "archspec.spec" in modules  # the check below looks at a process that did the work
+    unwanted = NOT_FOR_COSTING + also_not
+    loaded = [m for m in modules if m in unwanted or m.startswith(tuple(f"{u}." for u in unwanted))]
+    assert loaded == []
+
+
 def test_python_dash_m_runs_the_cli():
     result = subprocess.run(
         [sys.executable, "-m", "archspec", "validate", "specs/resnet22.yaml"],
