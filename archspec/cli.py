@@ -1041,6 +1041,7 @@ def presets() -> None:
     """List the built-in presets that `extends:` and every command accept by name."""
     from rich.table import Table
 
+    from archspec.cost import format_shape
     from archspec.loader import preset_names
 
     table = Table("preset", "input", "layers", "params", "GMACs", "what it is", box=None)
@@ -1048,9 +1049,14 @@ def presets() -> None:
         spec = load(name)
         graph = lower(spec)
         summary = spec.description.split(":")[0].split(". ")[0].rstrip(".")
-        shape = "x".join(map(str, spec.input.shape))
+        shape = format_shape(spec.input.shape)
         table.add_row(
-            name, shape, str(len(graph)), f"{graph.params:,}", f"{graph.macs / 1e9:.2f}", summary
+            name,
+            shape,
+            str(graph.layer_count),
+            f"{graph.params:,}",
+            f"{graph.macs / 1e9:.2f}",
+            summary,
         )
     stdout.print(table)
 

@@ -11,6 +11,12 @@ and a description.
 Counting rules (see also `archspec.cost`): parameters as Keras's count_params() counts them;
 MACs of one forward pass of one sample, for convs (k*k*C_in/groups per output value) and dense
 layers; everything else costs zero.
+
+Most ops are Keras layers (`keras.layers.<cls>(...)(inputs)`); a few are `keras.ops` functions
+applied to tensors (`keras.ops.add(x, 3.0)`), as keras.applications writes `x + 3.0`: they are
+nodes of the functional graph that Keras does not count among a model's layers. A shape may
+hold None for a size that is only known when the model runs (an input of any height and width);
+shape functions pass None through, and lowering computes MACs at a nominal size.
 """
 
 from __future__ import annotations
@@ -18,11 +24,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from archspec.ir import Layer
+from archspec.ir import Graph, Layer
 
-Shape = tuple[int, ...]
+Shape = tuple[int | None, ...]
+"""An output shape without the batch axis; None where the size depends on the input's."""
+Sized = tuple[int, ...]
+"""A shape with every size known: MACs are counted on these (at the nominal input size)."""
 Attrs = Mapping[str, Any]
 Pads = tuple[tuple[int, int], tuple[int, int]]
 """Zero padding as ((top, bottom), (left, right))."""
@@ -37,6 +46,21 @@ def pad_amounts(padding: int | Pads) -> Pads:
 
 class ShapeError(ValueError):
     """The op cannot take inputs of these shapes; lowering reports it at the spec's field."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def channels_of(shape: Shape) -> int:
+    """The last size of a shape: known, except after flattening a map of open size."""
+    channels = shape[-1]
+    if channels is None:
+        raise ShapeError(
+            "its number of inputs depends on the image size, which input.shape leaves open",
+            hint="give input.shape a fixed height and width, or pool globally (head.pool: avg)",
+        )
+    return channels
 
 
 # --- Keras calls as data ----------------------------------------------------------------------
@@ -73,13 +97,27 @@ class Const:
     value: object
 
 
+KerasModule = Literal["layers", "ops", "archspec"]
+"""Where a Keras call's callable lives:
+- 'layers': a stock layer class, `keras.layers.<cls>`;
+- 'archspec': a layer class archspec defines where Keras has none (in
+  `archspec.backends.keras`; generated code carries a copy of its source);
+- 'ops': an operation, `keras.ops.<cls>(*inputs, *args)`. It takes no name and makes no entry in
+  `model.layers` (what `x + y` on Keras tensors does)."""
+
+
 @dataclass(frozen=True, slots=True)
 class KerasCall:
-    """`keras.layers.<cls>(*args, **keywords)`: args name IR attributes or are `Const`s."""
+    """`keras.layers.<cls>(*args, **keywords)`: args name IR attributes or are `Const`s.
+
+    `module` says where the callable lives (`KerasModule`): a `keras.ops` function is applied
+    to the layer's inputs first, `keras.ops.<cls>(*inputs, *args, **keywords)`.
+    """
 
     cls: str
     args: tuple[str | Const, ...] = ()
     keywords: tuple[Keyword, ...] = ()
+    module: KerasModule = "layers"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +130,12 @@ class CallArg:
 
 @dataclass(frozen=True, slots=True)
 class LayerCall:
-    """A Keras layer call resolved for one IR layer: `keras.layers.<cls>(*args, **kwargs)`."""
+    """A Keras call resolved for one IR layer: `keras.<module>.<cls>(*args, **kwargs)`."""
 
     cls: str
     args: tuple[CallArg, ...] = ()
     kwargs: tuple[tuple[str, CallArg], ...] = ()
+    module: KerasModule = "layers"
 
 
 # --- the op entry -------------------------------------------------------------------------------
@@ -110,7 +149,7 @@ def _no_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[in
     return 0, 0
 
 
-def _no_macs(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> int:
+def _no_macs(attrs: Attrs, inputs: Sequence[Sized], output: Sized) -> int:
     return 0
 
 
@@ -126,7 +165,8 @@ class Op:
     shape: Callable[[Attrs, Sequence[Shape]], Shape] = _same_shape
     params: Callable[[Attrs, Sequence[Shape], Shape], tuple[int, int]] = _no_params
     """(all parameters, trainable parameters)."""
-    macs: Callable[[Attrs, Sequence[Shape], Shape], int] = _no_macs
+    macs: Callable[[Attrs, Sequence[Sized], Sized], int] = _no_macs
+    """Multiply-accumulates, from the shapes at the nominal input size."""
     window: tuple[str, str, str] | None = None
     """For sliding-window ops: the attributes holding (size, strides, padding); lowering
     checks that the window fits the image before the shape is computed."""
@@ -153,6 +193,11 @@ class Op:
         flag = self.identity_at_inference
         return flag(attrs) if callable(flag) else flag
 
+    def is_layer(self, attrs: Attrs) -> bool:
+        """Whether Keras counts it among a model's layers (the input does; keras.ops do not)."""
+        call = self.call(attrs)
+        return call is None or call.module != "ops"
+
 
 OPS: dict[str, Op] = {}
 """Op name -> its definition; `define` adds to it."""
@@ -174,8 +219,10 @@ def op_of(name: str) -> Op:
 # --- shape and cost helpers ---------------------------------------------------------------------
 
 
-def window_output(extent: int, kernel: int, stride: int, padding: str) -> int:
+def window_output(extent: int | None, kernel: int, stride: int, padding: str) -> int | None:
     """Output length of a sliding window along one axis ('same' rounds up, 'valid' down)."""
+    if extent is None:
+        return None
     if padding == "same":
         return math.ceil(extent / stride)
     return (extent - kernel) // stride + 1
@@ -197,12 +244,12 @@ def _window_shape(
 
 
 def _conv_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
-    k, c_in, filters = attrs["kernel"], inputs[0][-1], attrs["filters"]
+    k, c_in, filters = attrs["kernel"], channels_of(inputs[0]), attrs["filters"]
     count = k * k * (c_in // attrs["groups"]) * filters + (filters if attrs["use_bias"] else 0)
     return count, count
 
 
-def _conv_macs(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> int:
+def _conv_macs(attrs: Attrs, inputs: Sequence[Sized], output: Sized) -> int:
     h, w, filters = output
     return h * w * filters * attrs["kernel"] ** 2 * (inputs[0][-1] // attrs["groups"])
 
@@ -217,12 +264,12 @@ def _conv_text(attrs: Attrs) -> str:
 
 
 def _depthwise_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
-    channels = output[-1]
+    channels = channels_of(output)
     count = attrs["kernel"] ** 2 * channels + (channels if attrs["use_bias"] else 0)
     return count, count
 
 
-def _depthwise_macs(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> int:
+def _depthwise_macs(attrs: Attrs, inputs: Sequence[Sized], output: Sized) -> int:
     h, w, channels = output
     return h * w * channels * attrs["kernel"] ** 2
 
@@ -235,27 +282,40 @@ def _depthwise_text(attrs: Attrs) -> str:
 
 
 def _layer_norm_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
-    return 2 * inputs[0][-1], 2 * inputs[0][-1]  # gamma, beta
+    return 2 * channels_of(inputs[0]), 2 * channels_of(inputs[0])  # gamma, beta
 
 
 def _batch_norm_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
-    channels = inputs[0][-1]
+    channels = channels_of(inputs[0])
     return 4 * channels, 2 * channels  # gamma, beta; moving mean and variance
 
 
 def _dense_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
-    count = inputs[0][-1] * attrs["units"] + attrs["units"]
+    count = channels_of(inputs[0]) * attrs["units"] + attrs["units"]
     return count, count
+
+
+def _normalization_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
+    # Without a given mean and variance they are weights (to `adapt`), with a sample count.
+    channels = channels_of(inputs[0])
+    return (0, 0) if attrs["mean"] is not None else (2 * channels + 1, 0)
+
+
+def _dense_macs(attrs: Attrs, inputs: Sequence[Sized], output: Sized) -> int:
+    # Dense acts on the last axis: once per position of a feature map (ConvNeXt's pointwise
+    # convs are Dense layers), once for a vector.
+    return math.prod(output[:-1]) * inputs[0][-1] * attrs["units"]
 
 
 def _broadcast_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     # Multiply scales a map by per-channel factors (1x1xC), or two equal maps.
-    out = []
+    out: list[int | None] = []
     for sizes in zip(*inputs, strict=False):
-        if len(set(sizes) - {1}) > 1:
+        known = set(sizes) - {1}
+        if len(known) > 1:
             shown = " and ".join(str(shape) for shape in inputs)
             raise ShapeError(f"its inputs have shapes that do not broadcast: {shown}")
-        out.append(max(sizes))
+        out.append(known.pop() if known else 1)
     if len({len(shape) for shape in inputs}) > 1:
         raise ShapeError("its inputs have different ranks")
     return tuple(out)
@@ -265,13 +325,17 @@ def _concatenated_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     if len({shape[:-1] for shape in inputs}) > 1:
         shown = " and ".join(str(shape) for shape in inputs)
         raise ShapeError(f"its inputs differ in more than their channels: {shown}")
-    return (*inputs[0][:-1], sum(shape[-1] for shape in inputs))
+    return (*inputs[0][:-1], sum(channels_of(shape) for shape in inputs))
 
 
 def _padded_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     (top, bottom), (left, right) = pad_amounts(attrs["padding"])
     h, w, c = inputs[0]
-    return h + top + bottom, w + left + right, c
+    return (
+        None if h is None else h + top + bottom,
+        None if w is None else w + left + right,
+        c,
+    )
 
 
 def _merged_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
@@ -291,13 +355,17 @@ def _pool_text(kind: str) -> Callable[[Attrs], str]:
 
 
 def _flat_size(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
-    return (math.prod(inputs[0]),)
+    sizes = inputs[0]
+    return (None if None in sizes else math.prod(size for size in sizes if size is not None),)
 
 
 def _reshaped(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     # One size may be -1: whatever the input's other values fill (Keras's Reshape rule).
     target = tuple(attrs["target_shape"])
-    size, known = math.prod(inputs[0]), math.prod(n for n in target if n != -1)
+    if None in inputs[0]:  # the size is known only when the model runs, and so is the -1
+        return tuple(None if n == -1 else n for n in target)
+    size = math.prod(n for n in inputs[0] if n is not None)
+    known = math.prod(n for n in target if n != -1)
     fits = size % known == 0 if -1 in target else size == known
     if target.count(-1) > 1 or not fits:
         raise ShapeError(f"cannot reshape {inputs[0]} to {target}")
@@ -352,7 +420,7 @@ define(
             ),
         ),
         _depthwise_text,
-        shape=_window_shape("kernel", lambda a, shape: shape[-1] * a["depth_multiplier"]),
+        shape=_window_shape("kernel", lambda a, shape: channels_of(shape) * a["depth_multiplier"]),
         params=_depthwise_params,
         macs=_depthwise_macs,
         window=("kernel", "strides", "padding"),
@@ -369,6 +437,21 @@ define(
         ),
         lambda a: "LN",
         params=_layer_norm_params,
+    )
+)
+define(
+    Op(
+        "layer_scale",
+        KerasCall("LayerScale", ("init_values", "projection_dim"), module="archspec"),
+        lambda a: "layer scale",
+        params=lambda a, inputs, output: (channels_of(inputs[0]),) * 2,  # one per channel
+    )
+)
+define(
+    Op(
+        "stochastic_depth",
+        KerasCall("StochasticDepth", ("rate",), module="archspec"),
+        lambda a: f"drop path {a['rate']}",
     )
 )
 define(
@@ -410,7 +493,15 @@ define(
         identity_at_inference=lambda a: a["function"] == "linear",
     )
 )
-define(Op("add", KerasCall("Add"), lambda a: "add", shape=_merged_shape, merges=True, symbol="+"))
+
+
+def _add_call(attrs: Attrs) -> KerasCall:
+    if attrs["layer"] == "operator":
+        return KerasCall("add", module="ops")
+    return KerasCall("Add")
+
+
+define(Op("add", _add_call, lambda a: "add", shape=_merged_shape, merges=True, symbol="+"))
 define(
     Op(
         "multiply",
@@ -446,7 +537,7 @@ for _kind in ("max", "avg"):
             f"{_kind}_pool",
             _pool_call("MaxPooling2D" if _kind == "max" else "AveragePooling2D"),
             _pool_text(_kind),
-            shape=_window_shape("size", lambda a, shape: shape[-1]),
+            shape=_window_shape("size", lambda a, shape: channels_of(shape)),
             window=("size", "strides", "padding"),
         )
     )
@@ -472,7 +563,7 @@ define(
         ),
         shape=lambda a, inputs: (*inputs[0][:-1], a["units"]),
         params=_dense_params,
-        macs=lambda a, inputs, output: inputs[0][-1] * a["units"],
+        macs=_dense_macs,
     )
 )
 define(
@@ -492,12 +583,37 @@ define(
     )
 )
 
+define(
+    Op(
+        "rescaling",
+        KerasCall("Rescaling", ("scale",), (Keyword("offset", 0.0),)),
+        lambda a: f"x {a['scale']:.4g}" + (f" {a['offset']:+g}" if a["offset"] else ""),
+    )
+)
+define(
+    Op(
+        "normalization",
+        KerasCall("Normalization", (), (Keyword("mean", None), Keyword("variance", None))),
+        lambda a: "normalize" if a["mean"] is not None else "normalize (adaptable)",
+        params=_normalization_params,
+    )
+)
+# keras.applications' hard sigmoid, `ReLU(6.0)(x + 3.0) * (1.0 / 6.0)`: tensor arithmetic.
+define(Op("add_scalar", KerasCall("add", ("value",), module="ops"), lambda a: f"+ {a['value']:g}"))
+define(
+    Op(
+        "multiply_scalar",
+        KerasCall("multiply", ("value",), module="ops"),
+        lambda a: f"x {a['value']:.4g}",
+    )
+)
+
 
 # --- reading the table --------------------------------------------------------------------------
 
 
 def keras_call(layer: Layer, written: Collection[str] = ()) -> LayerCall:
-    """The Keras layer call for an IR layer (not the input, which is `keras.Input`).
+    """The Keras call for an IR layer (not the input, which is `keras.Input`).
 
     A keyword equal to Keras's default is left out unless its attribute is bound to a block
     argument or named in `written`.
@@ -519,7 +635,26 @@ def keras_call(layer: Layer, written: Collection[str] = ()) -> LayerCall:
         or keyword.source in layer.bindings
         or keyword.source in written
     )
-    return LayerCall(template.cls, tuple(argument(item) for item in template.args), kwargs)
+    args = tuple(argument(item) for item in template.args)
+    return LayerCall(template.cls, args, kwargs, template.module)
+
+
+def keras_layers(graph: Graph) -> list[tuple[str, tuple[Layer, ...]]]:
+    """The entries of the Keras model's `model.layers`, in order: (name, the IR layers in it).
+
+    A sequential group is one entry, named after the group; a layer that Keras computes as
+    an operation (`keras.ops`) is none; every other layer is an entry of its own.
+    """
+    entries: list[tuple[str, tuple[Layer, ...]]] = []
+    for layer in graph:
+        if layer.group is not None:
+            if entries and entries[-1][0] == layer.group:
+                entries[-1] = (layer.group, (*entries[-1][1], layer))
+            else:
+                entries.append((layer.group, (layer,)))
+        elif layer.is_layer:
+            entries.append((layer.name, (layer,)))
+    return entries
 
 
 def describe_layer(layer: Layer) -> str:

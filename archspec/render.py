@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from archspec.cost import Depth, cost_rows, format_shape, human_bytes, human_count, total_row
+from archspec.cost import (
+    Depth,
+    cost_rows,
+    format_shape,
+    human_bytes,
+    human_count,
+    nominal_note,
+    total_row,
+)
 from archspec.errors import printable
 from archspec.ir import Graph
 
@@ -145,7 +153,7 @@ def reports_github(reports: Sequence[FileReport]) -> str:
 
 def summary_table(graph: Graph) -> Table:
     """The build summary: per-stage output shapes and parameters, with totals."""
-    table = _table(f"{graph.name}: {len(graph)} layers")
+    table = _table(f"{graph.name}: {graph.layer_count} layers")
     table.add_column("part")
     table.add_column("layers")
     table.add_column("output", justify="right")
@@ -166,7 +174,7 @@ def summary_table(graph: Graph) -> Table:
 
 def inspect_table(graph: Graph, depth: Depth) -> Table:
     """`archspec inspect`: shapes, parameters, MACs and activation memory, per part."""
-    table = _table(f"{graph.name}: {len(graph)} layers")
+    table = _table(f"{graph.name}: {graph.layer_count} layers")
     for column, justify in (
         ("part", "left"),
         ("layers", "left"),
@@ -204,7 +212,8 @@ def inspect_table(graph: Graph, depth: Depth) -> Table:
 def cost_footnote(graph: Graph) -> str:
     """Which figure is which, said plainly."""
     total = total_row(graph)
-    return (
+    note = nominal_note(graph)
+    return (note + " " if note else "") + (
         f"MACs: {total.macs:,} multiply-accumulates per sample (conv and dense layers). "
         f"FLOPs = 2 x MACs = {total.flops:,}. Activations: float32 outputs of every layer "
         "for one sample. Parameters as Keras counts them (BN moving statistics are the "

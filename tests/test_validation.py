@@ -110,10 +110,29 @@ def test_every_error_of_a_file_is_reported_in_file_order():
     assert [d.path for d in found] == ["stem.filters", "stages[1].block", "head.classes"]
 
 
-def test_even_kernels_are_refused():
+def test_even_kernels_that_need_padding_are_refused_at_the_kernel():
     d = only(GOOD.replace("kernel: 3", "kernel: 4"))
-    assert d.path == "stem.kernel"
-    assert "must be odd" in d.message
+    assert (d.path, d.code) == ("stem.kernel", "even-kernel")
+    assert at(d) == (3, 28)
+    assert "asymmetric padding with stride 1" in d.message
+    deep = only(
+        GOOD.replace("filters: 8, kernel: 3, stride: 1", "filters: [8, 8], kernel: 4, stride: 4")
+    )
+    assert (deep.path, deep.code) == ("stem.kernel", "even-kernel")
+    assert "deep stem" in deep.message
+
+
+@pytest.mark.parametrize("padding", ["same", "explicit"])
+def test_an_even_kernel_no_larger_than_its_stride_patchifies_without_padding(padding):
+    text = (
+        GOOD.replace("kernel: 3, stride: 1", "kernel: 4, stride: 4")
+        + f"conv: {{padding: {padding}}}\n"
+    )
+    graph = archspec.lower(archspec.loads(text))
+    stem = graph["stem_conv"]
+    assert (stem.attrs["kernel"], stem.attrs["strides"], stem.attrs["padding"]) == (4, 4, "valid")
+    assert stem.shape == (8, 8, 8)
+    assert graph.scope_layers("stem")[0] is stem  # no pad layer before it
 
 
 def test_bad_names_are_refused():
@@ -200,8 +219,9 @@ def test_stride_checks_judge_the_size_before_explicit_padding():
         return [w.message for w in analysis.warnings if w.path == "stem.stride"]
 
     assert stem_warnings(9, 3) == []  # 9 is divisible by 3 (the padded 11 is not)
+    # Padded to 12, the 'valid' conv gives 3 rows: 10 / 4 rounded up, as 'same' would.
     assert stem_warnings(10, 4) == [
-        "the height 10 is not divisible by the stride 4; stem_conv rounds it down"
+        "the height 10 is not divisible by the stride 4; stem_conv rounds it up"
     ]
     one = EXPLICIT.replace("[32, 32, 3]", "[1, 1, 3]").replace(
         "kernel: 3, stride: 1}", "stride: 2}"

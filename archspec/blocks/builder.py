@@ -3,11 +3,15 @@
 `BlockBuilder` names each layer `<block>_<local>`, files it under the block and a branch, and
 turns block arguments (`Arg`) given as attribute values into bindings, so the code generator
 can write one function per kind of block. `StageBuilder` runs a stage's blocks in order,
-deciding which block carries the stride and checking the budgets after each block.
+scaling its depth by the spec's `depth_multiplier`, giving each block its own settings (the
+stage's, with its `blocks` overrides), deciding which block carries the stride and checking
+the budgets after each block.
 """
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -15,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from archspec.graph_builder import GraphBuilder
 from archspec.ir import Binding, Block, StageInfo, frozen_mapping
 from archspec.limits import Budget
+from archspec.ops import Shape, channels_of
+from archspec.scaling import scaled_depth
 
 if TYPE_CHECKING:
     from archspec.blocks.base import StageSpec
@@ -35,6 +41,11 @@ class Arg:
     def binding(self) -> Binding:
         """What the IR records for an attribute with this value."""
         return Binding(self.name, self.factor)
+
+
+def _bindings(**attrs: int | Arg) -> dict[str, Binding]:
+    """The bindings of the attributes given a block argument."""
+    return {key: v.binding for key, v in attrs.items() if isinstance(v, Arg)}
 
 
 def value_of(x: int | float | Arg) -> int | float:
@@ -65,6 +76,7 @@ class BlockBuilder:
         x: str,
         network_index: int = 0,
         network_blocks: int = 1,
+        written_blocks: int | None = None,
     ) -> None:
         self.graph = graph
         self.spec = graph.spec
@@ -72,12 +84,15 @@ class BlockBuilder:
         self.stage_index = stage_index
         self.index = index
         self.stage = stage
+        """This block's settings: its stage's, with its per-block overrides."""
         self.input = x
-        self.in_channels = graph.shapes[x][-1]
+        self.in_channels = channels_of(graph.shapes[x])
         self.network_index = network_index
         """This block's index (from 0) among all blocks of the network (drop path's schedule)."""
         self.network_blocks = network_blocks
-        """The number of blocks in the network: the sum of the stages' depths."""
+        """The number of blocks in the network: the sum of the stages' depths, scaled."""
+        self.written_blocks = written_blocks or network_blocks
+        """The sum of the stages' depths as written, before `depth_multiplier`."""
         self.first_layer = len(graph.layers)
         self.args: dict[str, int | float] = {}
         self.filters = self.arg("filters", filters)
@@ -87,6 +102,8 @@ class BlockBuilder:
         self.stride: int | Arg = Arg("stride", stride) if stride > 1 else 1
         self.variant = ""
         self.summary = ""
+        self.doc = inspect.getdoc(stage) or ""
+        """Documentation of the block: its type's (a transition's is its own)."""
         self.notes: list[str] = []
         """Documentation of this block's form, after its type's (the shortcut it has)."""
 
@@ -95,8 +112,8 @@ class BlockBuilder:
         self.args[name] = value
         return Arg(name, value)
 
-    def shape(self, x: str) -> tuple[int, ...]:
-        """The output shape of a layer emitted so far."""
+    def shape(self, x: str) -> Shape:
+        """The output shape of a layer emitted so far (None where the input size is open)."""
         return self.graph.shapes[x]
 
     def fail(self, field: str | None, message: str, *, hint: str, code: str) -> Exception:
@@ -133,11 +150,11 @@ class BlockBuilder:
         local: str,
         x: str,
         filters: int | Arg,
-        kernel: int,
+        kernel: int | Arg,
         stride: int | Arg = 1,
         *,
         bias: bool,
-        groups: int = 1,
+        groups: int | Arg = 1,
         activation: str = "linear",
         kernel_initializer: str | None = None,
         branch: str = "main",
@@ -147,25 +164,50 @@ class BlockBuilder:
         `activation` other than 'linear' goes inside the conv (Conv2D(activation=...)); a
         `kernel_initializer` replaces Keras's default (zero-initialised residual branches).
         """
-        bindings = {
-            key: v.binding
-            for key, v in (("filters", filters), ("strides", stride))
-            if isinstance(v, Arg)
-        }
+        bindings = _bindings(filters=filters, kernel=kernel, strides=stride, groups=groups)
         head, _, tail = local.rpartition("conv")
         return self.graph.conv(
             f"{self.name}_{local}",
             x,
             int_of(filters),
-            kernel,
+            int_of(kernel),
             int_of(stride),
             bias=bias,
-            groups=groups,
+            groups=int_of(groups),
             activation=activation,
             kernel_initializer=kernel_initializer,
             pad_meta=self.meta(f"{head}pad{tail}", branch, {}),
             **self.meta(local, branch, bindings),
         )
+
+    def depthwise_conv(
+        self,
+        local: str,
+        x: str,
+        kernel: int | Arg,
+        stride: int | Arg = 1,
+        *,
+        bias: bool,
+        depth_multiplier: int = 1,
+        branch: str = "main",
+    ) -> str:
+        """A depthwise conv (one filter per channel) in the spec's padding style, like `conv`."""
+        bindings = _bindings(kernel=kernel, strides=stride)
+        head, _, tail = local.rpartition("conv")
+        return self.graph.depthwise_conv(
+            f"{self.name}_{local}",
+            x,
+            int_of(kernel),
+            int_of(stride),
+            bias=bias,
+            depth_multiplier=depth_multiplier,
+            pad_meta=self.meta(f"{head}pad{tail}", branch, {}),
+            **self.meta(local, branch, bindings),
+        )
+
+    def sum(self, local: str, inputs: tuple[str, ...], branch: str = "main") -> str:
+        """The element-wise sum of `inputs` (an Add layer or the + operator, as the spec says)."""
+        return self.graph.sum(f"{self.name}_{local}", inputs, **self.meta(local, branch, {}))
 
     def norm(self, local: str, x: str, branch: str = "main", *, zero_init: bool = False) -> str:
         """The spec's normalization layer (BatchNormalization unless `norm.kind` says).
@@ -204,14 +246,13 @@ class BlockBuilder:
 
     def finish(self, output: str) -> str:
         """Record the block in the IR; return its output."""
-        doc = (self.stage.__doc__ or "").strip()
         self.graph.blocks.append(
             Block(
                 name=self.name,
                 kind=self.stage.block,
                 variant=self.variant,
                 summary=self.summary,
-                doc="\n\n".join([doc, *self.notes]),
+                doc="\n\n".join([self.doc, *self.notes]),
                 stage=self.stage_index + 1,
                 index=self.index + 1,
                 args=frozen_mapping(self.args),
@@ -238,16 +279,35 @@ class StageBuilder:
         self.stage = stage
         self.filters = filters
         self.name = f"stage{index + 1}"
-        self.stride_block = 0 if graph.spec.residual.stride_at == "first" else stage.depth - 1
+        self.depth = scaled_depth(stage.depth, graph.spec.depth_multiplier)
+        """The number of blocks: the stage's depth times the spec's depth multiplier."""
+        self.stride_block = 0 if graph.spec.residual.stride_at == "first" else self.depth - 1
         self.block_names: list[str] = []
-        depths = [s.depth for s in graph.spec.stages]
+        multiplier = graph.spec.depth_multiplier
+        depths = [scaled_depth(s.depth, multiplier) for s in graph.spec.stages]
         self.first_network_index = sum(depths[:index])
         self.network_blocks = sum(depths)
+        self.written_blocks = sum(s.depth for s in graph.spec.stages)
 
-    def block(self, index: int, x: str, lower: BlockFunction) -> str:
-        """Lower block `index` (from 0) of the stage with `lower`; return its output."""
+    def block(
+        self,
+        index: int,
+        x: str,
+        lower: BlockFunction | None = None,
+        *,
+        stride: int | None = None,
+    ) -> str:
+        """Lower block `index` (from 0) of the stage; return its output.
+
+        By default the block lowers by its type's `lower_block` on its own settings (the
+        stage's with its `blocks` overrides); `lower` replaces that. The block that
+        `residual.stride_at` picks carries the stage's stride, unless `stride` says (a type
+        whose stride sits on a transition runs its blocks with stride 1).
+        """
         stage = self.stage
-        stride = stage.stride if index == self.stride_block else 1
+        settings = stage.block_spec(index)
+        if stride is None:
+            stride = stage.stride if index == self.stride_block else 1
         name = f"{self.name}_block{index + 1}"
         self.graph.path = ("stages", self.index)
         before = self.graph.totals()
@@ -256,19 +316,47 @@ class StageBuilder:
             name,
             self.index,
             index,
-            stage,
+            settings,
             self.filters,
             stride,
             x,
             network_index=self.first_network_index + index,
             network_blocks=self.network_blocks,
+            written_blocks=self.written_blocks,
         )
-        x = builder.finish(lower(builder, x))
+        x = builder.finish((lower or settings.lower_block)(builder, x))
         self.block_names.append(name)
-        # Blocks after the second are copies of it (bar a strided last block, left out):
-        # projecting its cost gives a lower bound that refuses absurd depths early.
-        repeats = max(0, stage.depth - 2 - index) if index >= 1 else 0
+        # Blocks after the second (and after any per-block settings) are copies of it, bar a
+        # strided last block, left out: projecting its cost gives a lower bound that refuses
+        # absurd depths early.
+        copies = index >= max(1, len(stage.blocks) - 1)
+        repeats = max(0, self.depth - 2 - index) if copies else 0
         self.budget.check(self.graph, repeats, before)
+        return x
+
+    def transition(
+        self, local: str, x: str, lower: BlockFunction, *, filters: int, stride: int
+    ) -> str:
+        """Lower a transition with `lower`: layers the stage runs besides its `depth` blocks.
+
+        DenseNet's compressing transition and ConvNeXt's downsampling come before a stage's
+        blocks, VGG's pool after them. A transition is recorded as a block named
+        `stageN_<local>` of variant `local` (index 0), documented by `lower`'s docstring, so
+        inspect, graph and the generated code show it as one; `filters` and `stride` are its
+        arguments. With `keras.sequential_transitions`, its layers form a sequential group of
+        its name.
+        """
+        name = f"{self.name}_{local}"
+        self.graph.path = ("stages", self.index)
+        before = self.graph.totals()
+        builder = BlockBuilder(self.graph, name, self.index, -1, self.stage, filters, stride, x)
+        builder.variant = builder.summary = local
+        builder.doc = inspect.getdoc(lower) or ""
+        sequential = self.graph.spec.keras.sequential_transitions
+        with self.graph.sequential(name) if sequential else contextlib.nullcontext():
+            x = builder.finish(lower(builder, x))
+        self.block_names.append(name)
+        self.budget.check(self.graph, 0, before)
         return x
 
     def info(self) -> StageInfo:
@@ -279,6 +367,6 @@ class StageBuilder:
             block=self.stage.block,
             filters=self.filters,
             stride=self.stage.stride,
-            depth=self.stage.depth,
+            depth=self.depth,
             blocks=tuple(self.block_names),
         )
