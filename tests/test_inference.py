@@ -328,6 +328,20 @@ def test_folded_resnet22_equals_the_seed_model():
 
 
 @pytest.mark.keras
+@pytest.mark.parametrize(("preset", "folded"), [("mobilenetv2", 52), ("efficientnet_b0", 49)])
+def test_folded_mobile_presets_equal_their_training_networks(preset, folded):
+    # Depthwise convs, ReLU6 and SE (with drop path at inference: gone) in the real presets, at
+    # a small input (the graph is the same) and with class scores before the softmax.
+    text = (
+        f"extends: {preset}\nname: {preset}_scores\ninput: {{shape: [64, 64, 3]}}\n"
+        "head: {activation: linear}\n"
+    )
+    graph = archspec.lower(archspec.loads(text, "scores.yaml"))
+    assert len(plan_inference(graph).folds) == folded
+    assert_folds_exactly(graph, images_for(graph, 2), seed=7)
+
+
+@pytest.mark.keras
 def test_build_for_inference_through_the_api():
     model = archspec.build("resnet22", for_inference=True, seed=3)
     training = archspec.build("resnet22", seed=3)
