@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from annotated_types import GroupedMetadata
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetCoreSchemaHandler, Strict
+from pydantic_core import core_schema
 
 
 class Model(BaseModel):
@@ -56,8 +57,23 @@ class Whole(GroupedMetadata):
             description=self.description,
             json_schema_extra=self.extra or None,
         )
-        yield BeforeValidator(_integral)
+        yield _INTEGRAL
 
+
+class _Integral:
+    """Pydantic metadata: `_integral` runs before the inner validation.
+
+    What `BeforeValidator(_integral)` does, without pydantic inspecting the function's
+    signature again at each field that uses it (about 90 of them: a few ms of start-up).
+    """
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_before_validator_function(_integral, handler(source))
+
+
+_INTEGRAL = _Integral()
 
 StrictFloat = Annotated[float, Strict()]
 Size = Annotated[int, Whole(1, 8192, "Spatial size in pixels.")]
