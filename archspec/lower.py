@@ -9,6 +9,7 @@ diagnostics), `archspec.blocks` (the block types and the block-authoring API),
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass
 
 from archspec.blocks.base import StageSpec
@@ -192,9 +193,11 @@ class NetworkLowering:
             )
         self.check_problems(index, stage)
         spec = self.spec
-        filters = scaled_width(
-            stage.filters, spec.width_multiplier, stage.width_divisor, spec.width_rounding
-        )
+        # The scaled width is shared by every block, so it must suit each block's own
+        # settings too (a block overriding `groups`).
+        overridden = (stage.block_spec(i).width_divisor for i in range(len(stage.blocks)))
+        divisor = math.lcm(stage.width_divisor, *overridden)
+        filters = scaled_width(stage.filters, spec.width_multiplier, divisor, spec.width_rounding)
         builder = StageBuilder(graph, self.budget, index, stage, filters)
         x = stage.lower_stage(builder, x)
         graph.stages.append(builder.info())
