@@ -17,6 +17,7 @@ from archspec.io import FieldPath, SourceMap
 from archspec.ir import Binding, Block, Layer, StageInfo, frozen_mapping
 from archspec.ops import Pads, ShapeError, op_of
 from archspec.spec import Spec
+from archspec.warning_codes import WARNING_CODES
 
 
 class Stop(Exception):
@@ -64,7 +65,12 @@ class GraphBuilder(Diagnosed):
         code: str = "semantic",
         key: bool = False,
     ) -> None:
-        """Record a diagnostic located at `path` in the spec's file."""
+        """Record a diagnostic located at `path` in the spec's file.
+
+        A warning's code must be one of `WARNING_CODES`: it is what users silence it by.
+        """
+        if severity == "warning" and code not in WARNING_CODES:
+            raise ValueError(f"warning code {code!r} is not in archspec.warning_codes")
         location = self.source.locate(path, key=key) if self.source else None
         self.diagnostics.append(
             Diagnostic(

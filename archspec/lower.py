@@ -9,6 +9,7 @@ diagnostics), `archspec.blocks` (the block types and the block-authoring API),
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from archspec.blocks.builder import StageBuilder
@@ -41,9 +42,18 @@ def lower(
 
 
 def analyze(
-    spec: Spec, *, input_size: tuple[int, int] | None = None, limits: Limits | None = None
+    spec: Spec,
+    *,
+    input_size: tuple[int, int] | None = None,
+    limits: Limits | None = None,
+    ignore: Collection[str] = (),
 ) -> Analysis:
-    """Lower a spec, collecting every error and warning instead of stopping at the first."""
+    """Lower a spec, collecting every error and warning instead of stopping at the first.
+
+    Warnings whose code the spec's `warnings.ignore` or `ignore` names are left out. The
+    diagnostics come in the order of the spec's lines; those about values the spec inherits
+    through `extends` are located at its `extends` line (see `SourceMap.relocated`).
+    """
     walk = NetworkLowering(spec, Budget(limits or Limits()))
     try:
         graph: Graph | None = walk.run(input_size)
@@ -51,7 +61,13 @@ def analyze(
         graph = None
     if walk.graph.errors:
         graph = None
-    return Analysis(graph, tuple(walk.graph.diagnostics))
+    silenced = {*spec.warnings.ignore, *ignore}
+    diagnostics = [
+        d for d in walk.graph.diagnostics if d.severity == "error" or d.code not in silenced
+    ]
+    if spec._source is not None:
+        diagnostics = list(spec._source.relocated(diagnostics))
+    return Analysis(graph, tuple(diagnostics))
 
 
 def scaled_width(filters: int, multiplier: float, groups: int = 1) -> int:

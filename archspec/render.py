@@ -36,7 +36,7 @@ def print_reports_text(
             where = f"{d.location}: " if d.location else f"{report.file}: "
             field = f"[bold]{_text(d.path)}[/]: " if d.path else ""
             label = f"[{style}]{d.severity}[/]: "
-            console.print(f"{_text(where)}{label}{field}{_text(d.message)}", soft_wrap=True)
+            console.print(f"{_text(where)}{label}{field}{_text(d.text)}", soft_wrap=True)
             if d.hint:
                 console.print(f"    [dim]hint:[/] {_text(d.hint)}", soft_wrap=True)
     console.print(summary_line(reports, strict=strict, skipped=skipped), soft_wrap=True)
@@ -119,7 +119,7 @@ def reports_github(reports: Sequence[FileReport]) -> str:
                 props += [f"line={d.location.line}", f"col={d.location.column}"]
             if d.path:
                 props.append(f"title={_github_escape(d.path, prop=True)}")
-            message = d.message + (f" (hint: {d.hint})" if d.hint else "")
+            message = d.text + (f" (hint: {d.hint})" if d.hint else "")
             lines.append(f"::{d.severity} {','.join(props)}::{_github_escape(message)}")
     return "\n".join(lines)
 

@@ -42,6 +42,7 @@ from archspec.fields import (
     Whole,
 )
 from archspec.io import SourceMap
+from archspec.warning_codes import WarningCode
 
 
 def _one_or_many(value: Any) -> Any:
@@ -241,6 +242,20 @@ class KerasOptions(Model):
     )
 
 
+# --- warnings ---------------------------------------------------------------------------------
+
+
+class Warnings(Model):
+    """What this spec says about archspec's warnings."""
+
+    ignore: tuple[WarningCode, ...] = Field(
+        (),
+        max_length=64,
+        description="Codes of warnings not to report for this spec (the README lists them). "
+        "A spec's list adds to the lists of the specs it extends.",
+    )
+
+
 # --- head and the whole spec ------------------------------------------------------------------
 
 Units = Annotated[int, Whole(1, 65536)]
@@ -332,6 +347,7 @@ class Spec(Model):
         DropPath(),
         description="Drop path (stochastic depth) on every residual branch; training only.",
     )
+    warnings: Warnings = Field(Warnings(), description="Warnings this spec silences.")
 
     _source: SourceMap | None = PrivateAttr(None)
     """Where each value was written, so that later stages can locate their errors."""

@@ -249,7 +249,8 @@ class StageBuilder:
         stage = self.stage
         stride = stage.stride if index == self.stride_block else 1
         name = f"{self.name}_block{index + 1}"
-        self.graph.path = ("stages", self.index)
+        # A strided block's problems (an uneven or collapsing stride) are the stride's.
+        self.graph.path = ("stages", self.index, *(("stride",) if stride > 1 else ()))
         before = self.graph.totals()
         builder = BlockBuilder(
             self.graph,
@@ -264,6 +265,7 @@ class StageBuilder:
             network_blocks=self.network_blocks,
         )
         x = builder.finish(lower(builder, x))
+        self.graph.path = ("stages", self.index)
         self.block_names.append(name)
         # Blocks after the second are copies of it (bar a strided last block, left out):
         # projecting its cost gives a lower bound that refuses absurd depths early.
