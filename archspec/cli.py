@@ -55,9 +55,24 @@ class _Console(Console):
         raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
 
 
-# Piped output (CI logs, files) gets wide tables instead of rich's 80-column default.
-stdout = _Console(highlight=False, width=None if _is_terminal(sys.stdout) else 160)
-stderr = _Console(stderr=True, highlight=False, width=None if _is_terminal(sys.stderr) else 160)
+UNBOUNDED = 10_000
+"""Piped output's width when COLUMNS does not say: tables as wide as their contents."""
+
+
+def _width(stream: Any) -> int | None:
+    """A terminal's own width; else COLUMNS when it is set; else no bound (CI logs, files).
+
+    Tables fit the width they get (`render.Fitted`), so a narrow terminal gets narrower
+    layouts, never cut names or numbers.
+    """
+    if _is_terminal(stream):
+        return None
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and 0 < int(columns) <= UNBOUNDED else UNBOUNDED
+
+
+stdout = _Console(highlight=False, width=_width(sys.stdout))
+stderr = _Console(stderr=True, highlight=False, width=_width(sys.stderr))
 
 
 # --- option types: every value is checked when it is parsed ----------------------------------
@@ -474,6 +489,25 @@ def error(message: str) -> None:
         stderr.print(f"error: {printable(message)}", soft_wrap=True, markup=False)
 
 
+def print_paragraph(text: str, *, indent: str = "", style: str | None = None) -> None:
+    """Text wrapped between words to stdout's width: no number split, no trailing spaces.
+
+    The first line is indented by `indent`, the lines it wraps onto by two spaces more.
+    """
+    import textwrap
+
+    lines = textwrap.wrap(
+        text,
+        stdout.width,
+        initial_indent=indent,
+        subsequent_indent=indent + "  " if indent else "",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    for line in lines:
+        stdout.print(line, soft_wrap=True, markup=False, style=style)
+
+
 def print_diagnostics(diagnostics: Iterable[Diagnostic]) -> None:
     """Diagnostics as validate prints them (`file:line:col: warning: ...`), on stderr."""
     for diagnostic in diagnostics:
@@ -658,10 +692,9 @@ def build(
     stdout.print(render.summary_table(graph))
     backend = import_keras_backend()
     model = backend.build_model(graph, precision=precision, seed=seed)
-    stdout.print(
+    print_paragraph(
         f"Keras model '{model.name}': {len(model.layers)} layers, "
-        f"{model.count_params():,} parameters",
-        soft_wrap=True,
+        f"{model.count_params():,} parameters"
     )
     if weights_path is not None:
         load_weights_into(backend, model, weights_path, strict=weights_strict)
@@ -736,7 +769,7 @@ def inspect(
         click.echo(json.dumps(graph_json(graph), indent=2))
         return
     stdout.print(render.inspect_table(graph, depth))  # type: ignore[arg-type]
-    stdout.print(render.cost_footnote(graph), soft_wrap=True, style="dim")
+    print_paragraph(render.cost_footnote(graph), style="dim")
 
 
 @main.command()
@@ -778,7 +811,7 @@ def diff(
     else:
         stdout.print(f"[bold]{spec_a.name} -> {spec_b.name}[/]", soft_wrap=True)
         for change in changes:
-            stdout.print(f"  {printable(change.describe())}", soft_wrap=True, markup=False)
+            print_paragraph(printable(change.describe()), indent="  ")
         if not changes:
             stdout.print("  no setting differs")
         stdout.print(render.diff_table("cost", deltas))
@@ -893,23 +926,14 @@ def bench(
     if output_format == "json":
         click.echo(json.dumps(result.as_dict(), indent=2))
         return
-    from rich.table import Table
+    from archspec import render
 
-    stdout.print(
+    print_paragraph(
         f"{result.model}: {result.params:,} parameters on {result.backend}, {result.device}, "
         f"{result.replicas} replica(s); batch {batch_size}, {precision}, "
-        f"jit {'default' if jit is None else jit}",
-        soft_wrap=True,
+        f"jit {'default' if jit is None else jit}"
     )
-    table = Table("phase", "images/s", "spread", "ms/step", box=None)
-    for phase in result.phases:
-        table.add_row(
-            phase.phase,
-            f"{phase.median:,.1f}",
-            f"±{100 * phase.spread:.1f}%",
-            f"{phase.milliseconds_per_step:.1f}",
-        )
-    stdout.print(table)
+    stdout.print(render.bench_table(result))
 
 
 @main.command()
@@ -997,22 +1021,40 @@ def import_weights(
 
 
 @main.command()
-def presets() -> None:
+@format_option("text", "json", help="text: a table for people; json: every figure, for tools.")
+def presets(output_format: str) -> None:
     """List the built-in presets that `extends:` and every command accept by name."""
-    from rich.table import Table
+    import json
 
+    from archspec import render
     from archspec.loader import preset_names
 
-    table = Table("preset", "input", "layers", "params", "GMACs", "what it is", box=None)
+    rows = []
     for name in preset_names():
         spec = load(name)
         graph = lower(spec)
         summary = spec.description.split(":")[0].split(". ")[0].rstrip(".")
-        shape = "x".join(map(str, spec.input.shape))
-        table.add_row(
-            name, shape, str(len(graph)), f"{graph.params:,}", f"{graph.macs / 1e9:.2f}", summary
-        )
-    stdout.print(table)
+        rows.append((name, spec, graph, summary))
+    if output_format == "json":
+        listing = [
+            {
+                "name": name,
+                "description": spec.description,
+                "input_shape": list(spec.input.shape),
+                "output_shape": list(graph[graph.output].shape),
+                "layers": len(graph),
+                "params": graph.params,
+                "macs": graph.macs,
+            }
+            for name, spec, graph, _ in rows
+        ]
+        click.echo(json.dumps(listing, indent=2))
+        return
+    table = [
+        (name, "x".join(map(str, spec.input.shape)), len(graph), graph.params, graph.macs, what)
+        for name, spec, graph, what in rows
+    ]
+    stdout.print(render.presets_table(table))
 
 
 if __name__ == "__main__":
