@@ -938,10 +938,24 @@ def bench(
 
 @main.command()
 @output_option("Write the schema to this file (atomically) instead of stdout.")
-def schema(output: Path | None) -> None:
+@click.option(
+    "--path",
+    "show_path",
+    is_flag=True,
+    help="Print where the schema file shipped inside the installed package is, for editors.",
+)
+def schema(output: Path | None, show_path: bool) -> None:
     """Print (or write) the JSON Schema of specs, generated from the pydantic models."""
-    from archspec.schema import schema_text
+    from archspec.schema import SHIPPED_SCHEMA, schema_text
 
+    if show_path:
+        if output is not None:
+            raise click.UsageError("--path prints a path; it takes no -o")
+        if not SHIPPED_SCHEMA.is_file():
+            error(f"this installation has no {SHIPPED_SCHEMA}; write one: archspec schema -o FILE")
+            sys.exit(EXIT_USAGE)
+        click.echo(str(SHIPPED_SCHEMA))
+        return
     target = checked_output(output)
     emit(schema_text(), target, output)
 

@@ -187,6 +187,21 @@ def test_presets_lists_the_shipped_specs():
     assert "resnet22" in result.output and "1,751,924" in result.output
 
 
+def test_presets_json_lists_every_preset_with_its_figures():
+    import archspec
+
+    result = run("presets", "--format", "json")
+    assert result.exit_code == 0
+    listing = json.loads(result.output)
+    assert [entry["name"] for entry in listing] == archspec.preset_names()
+    entry = next(entry for entry in listing if entry["name"] == "resnet50")
+    graph = archspec.lower(archspec.load("resnet50"))
+    assert entry["params"] == graph.params == 25_636_712
+    assert (entry["macs"], entry["layers"]) == (graph.macs, len(graph))
+    assert entry["input_shape"] == [224, 224, 3] and entry["output_shape"] == [1000]
+    assert entry["description"] == archspec.load("resnet50").description
+
+
 # --- options: checked when parsed, the same suffixes everywhere, help for every one ----------
 
 
