@@ -826,6 +826,24 @@ def diff(
 
 @main.command()
 @click.argument("spec_path", metavar="SPEC")
+@format_option("yaml", "json", help="yaml for people; json for tools.")
+@output_option("Write the spec to this file (atomically) instead of stdout.")
+@spec_options()
+@limit_options
+def show(
+    spec_path: str, output_format: str, output: Path | None, reading: SpecReading, limits: Limits
+) -> None:
+    """SPEC fully resolved: `extends` and --set applied, every default written out."""
+    from archspec import render
+
+    spec, inputs = reading.spec(spec_path)
+    target = checked_output(output, inputs)
+    reading.lower(spec, limits)  # its errors and warnings, as every command reports them
+    emit(render.resolved_spec(spec, output_format), target, output)
+
+
+@main.command()
+@click.argument("spec_path", metavar="SPEC")
 @format_option(
     "mermaid", "dot", help="mermaid renders in GitHub/GitLab markdown; dot renders with graphviz."
 )

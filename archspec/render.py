@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, JustifyMethod, RenderResult
 from rich.markup import escape
@@ -28,6 +29,7 @@ from archspec.cost import (
 from archspec.diff import METRICS, PartDelta, format_metric
 from archspec.errors import printable
 from archspec.ir import Graph
+from archspec.spec import Spec
 from archspec.weights import Conversion, LoadReport
 
 JSON_FORMAT_VERSION = 1
@@ -135,6 +137,34 @@ def reports_github(reports: Sequence[FileReport]) -> str:
             message = d.text + (f" (hint: {d.hint})" if d.hint else "")
             lines.append(f"::{d.severity} {','.join(props)}::{_github_escape(message)}")
     return "\n".join(lines)
+
+
+# --- specs ------------------------------------------------------------------------------------
+
+
+def resolved_spec(spec: Spec, output_format: str) -> str:
+    """`archspec show`: a spec with `extends` applied and every default written out.
+
+    The result is a complete spec of its own (no `extends`, no `$schema`): reading it back
+    gives the same spec. Lists of numbers stay on one line in YAML, as people write them.
+    """
+    data = spec.model_dump(mode="json", by_alias=True, exclude={"extends", "schema_uri"})
+    if output_format == "json":
+        return json.dumps(data, indent=2) + "\n"
+    return yaml.dump(data, Dumper=_SpecDumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+class _SpecDumper(yaml.SafeDumper):
+    """YAML with lists of scalars in flow style (`shape: [224, 224, 3]`)."""
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list[object]) -> yaml.SequenceNode:
+    """A list of scalars on one line; any other list in block style."""
+    flow = all(not isinstance(item, dict | list) for item in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+_SpecDumper.add_representer(list, _represent_list)
 
 
 # --- tables that fit the terminal -----------------------------------------------------------
