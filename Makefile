@@ -11,8 +11,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
+MUTANTS ?=
+MUTATE_JOBS ?= 2
+MUTATE_BUDGET ?= 10
 
-.PHONY: run test lint typecheck format lock torch bench fuzz clean python-check
+.PHONY: run test lint typecheck format lock torch bench fuzz mutate clean python-check
 
 $(STAMP): requirements.lock pyproject.toml
 	rm -f $(VENV)/.installed-*
@@ -73,5 +76,16 @@ bench: $(STAMP)  ## the CPU benchmark scripts (slow; see benchmarks/RESULTS.md)
 fuzz: $(STAMP)  ## 10,000 hostile documents through the pipeline, timed (several minutes)
 	cd benchmarks && ../$(BIN)/python fuzz_hostile.py
 
+# Not part of `test` (nor CI). MUTANTS narrows the run to globs of mutant names, e.g.
+# make mutate MUTANTS='archspec.files.* archspec.diff.*'; MUTATE_BUDGET caps the seconds of
+# (fastest) tests per mutant, 0 for no cap (tests/mutation_plugin.py).
+mutate: $(STAMP)  ## mutation testing of the core modules with mutmut (see TESTING.md)
+	set -f; ARCHSPEC_MUTATE_BUDGET=$(MUTATE_BUDGET) \
+		$(BIN)/mutmut run --max-children $(MUTATE_JOBS) $(MUTANTS)
+	$(BIN)/mutmut export-cicd-stats
+	@cat mutants/mutmut-cicd-stats.json; echo
+	@echo "mutants not killed (inspect one with: $(BIN)/mutmut show NAME):"
+	@$(BIN)/mutmut results | grep -v ': not checked$$' || true
+
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache mutants

@@ -111,7 +111,9 @@ def _run_phases(
     s = settings
     model = backend.build_model(graph, precision=s.precision, seed=0)  # type: ignore[arg-type]
     backend.compile_for_training(model, jit=s.jit)
-    images, labels = backend.synthetic_batch(model, s.batch_size)
+    images, labels = backend.synthetic_batch(
+        model, s.batch_size, image_shape=graph.input.sized_shape
+    )
     result = BenchResult(
         model=graph.name,
         backend=backend.backend_name(),

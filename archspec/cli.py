@@ -1059,6 +1059,7 @@ def presets(output_format: str) -> None:
     import json
 
     from archspec import render
+    from archspec.cost import format_shape
     from archspec.loader import preset_names
 
     rows = []
@@ -1074,7 +1075,7 @@ def presets(output_format: str) -> None:
                 "description": spec.description,
                 "input_shape": list(spec.input.shape),
                 "output_shape": list(graph[graph.output].shape),
-                "layers": len(graph),
+                "layers": graph.layer_count,
                 "params": graph.params,
                 "macs": graph.macs,
             }
@@ -1083,7 +1084,7 @@ def presets(output_format: str) -> None:
         click.echo(json.dumps(listing, indent=2))
         return
     table = [
-        (name, "x".join(map(str, spec.input.shape)), len(graph), graph.params, graph.macs, what)
+        (name, format_shape(spec.input.shape), graph.layer_count, graph.params, graph.macs, what)
         for name, spec, graph, what in rows
     ]
     stdout.print(render.presets_table(table))

@@ -46,6 +46,24 @@ def check_settings(graph: GraphBuilder) -> None:
                 code="unused",
                 key=True,
             )
+    if "nominal_size" in spec.input.model_fields_set and not graph.variable:
+        graph.report(
+            ("input", "nominal_size"),
+            "input.shape fixes the size, so this setting has no effect",
+            hint="it applies where input.shape leaves the height or width open (null)",
+            severity="warning",
+            code="unused",
+            key=True,
+        )
+    if "hard_sigmoid" in spec.keras.model_fields_set and "hard_sigmoid" not in graph.functions:
+        graph.report(
+            ("keras", "hard_sigmoid"),
+            "no layer uses hard_sigmoid, so this setting has no effect",
+            hint="it applies to activations and gates that are hard_sigmoid",
+            severity="warning",
+            code="unused",
+            key=True,
+        )
     if "dense_activation" in spec.head.model_fields_set and not spec.head.dense:
         graph.report(
             ("head", "dense_activation"),

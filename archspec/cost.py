@@ -9,6 +9,10 @@ The counting rules (see also `archspec.lower`):
 - FLOPs: 2 x MACs (one multiply and one add each). Nothing else is counted as a FLOP.
 - activation memory: bytes of every layer's output for one sample in float32, the input
   included: what a training step keeps for the backward pass, before any reuse.
+
+A model that takes any height and width (input.shape [null, null, 3]) has shapes with unknown
+sizes (shown '?'); its MACs and activation memory are counted at the spec's
+`input.nominal_size`, and reports say so.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ class CostRow:
 
     name: str
     what: str
-    shape: tuple[int, ...]
+    shape: tuple[int | None, ...]
     params: int
     trainable_params: int
     macs: int
@@ -63,7 +67,8 @@ def describe_layers(layers: Iterable[Layer]) -> str:
 
 def cost_rows(graph: Graph, depth: Depth = "stage") -> list[CostRow]:
     """Rows for the stem, each stage (then its blocks, then their layers) and the head."""
-    rows = [_row("input", "input", [graph.input])]
+    inputs = graph.scope_layers("input")  # the input, and preprocessing inside the model
+    rows = [_row("input", describe_layers(inputs), inputs)]
     stem = graph.scope_layers("stem")
     rows.append(_row("stem", describe_layers(stem), stem))
     if depth == "layer":
@@ -92,7 +97,7 @@ def cost_rows(graph: Graph, depth: Depth = "stage") -> list[CostRow]:
 
 def total_row(graph: Graph) -> CostRow:
     """The whole network."""
-    return _row("total", f"{len(graph)} layers", graph.layers)
+    return _row("total", f"{graph.layer_count} layers", graph.layers)
 
 
 def graph_json(graph: Graph) -> dict[str, Any]:
@@ -101,6 +106,7 @@ def graph_json(graph: Graph) -> dict[str, Any]:
     return {
         "name": graph.name,
         "input_shape": list(graph.input.shape),
+        "nominal_input_shape": list(graph.input.sized_shape),
         "output_shape": list(graph[graph.output].shape),
         "params": total.params,
         "trainable_params": total.trainable_params,
@@ -139,9 +145,20 @@ def graph_json(graph: Graph) -> dict[str, Any]:
     }
 
 
-def format_shape(shape: Sequence[int]) -> str:
-    """(56, 56, 256) -> '56x56x256'."""
-    return "x".join(str(size) for size in shape)
+def format_shape(shape: Sequence[int | None]) -> str:
+    """(56, 56, 256) -> '56x56x256'; a size left open (None) is '?'."""
+    return "x".join("?" if size is None else str(size) for size in shape)
+
+
+def nominal_note(graph: Graph) -> str:
+    """For a model of any input size, at which size the figures are counted; else ''."""
+    if not graph.variable_size:
+        return ""
+    return (
+        f"Input of any size ({format_shape(graph.input.shape)}): MACs and activations are "
+        f"counted at the nominal {format_shape(graph.input.sized_shape)} (input.nominal_size; "
+        "--input HxW for another size)."
+    )
 
 
 def human_count(value: int) -> str:

@@ -143,8 +143,13 @@ def block_diagram(graph: Graph) -> Diagram:
         for layer in layers:
             node_of[layer.name] = node.id
 
-    source = graph.input
-    add_node(Node("input", ("input", format_shape(source.shape))), [source])
+    inputs = graph.scope_layers("input")  # the input, then any preprocessing in the model
+    lines = (
+        "input",
+        format_shape(graph.input.shape),
+        *((_path(list(inputs[1:])),) if inputs[1:] else ()),
+    )
+    add_node(Node("input", lines), inputs)
     stem = list(graph.scope_layers("stem"))
     add_node(Node("stem", ("stem", _path(stem))), stem)
     blocks = {block.name: block for block in graph.blocks}

@@ -35,7 +35,9 @@ class Change:
 
 def _value(value: Any) -> str:
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_value(v)}" for k, v in value.items()) + "}"
+        # An added or removed section lists what it sets: unset options (None, []) are noise.
+        shown = {k: v for k, v in value.items() if v is not None and v != []}
+        return "{" + ", ".join(f"{k}: {_value(v)}" for k, v in shown.items()) + "}"
     return json.dumps(value) if isinstance(value, str | list) else str(value)
 
 

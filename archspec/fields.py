@@ -96,14 +96,16 @@ ActivationName = Literal[
 ]
 """Activation functions by their Keras names (relu6 is ReLU capped at 6, as in MobileNets)."""
 
-PaddingStyle = Literal["same", "explicit", "torch"]
+PaddingStyle = Literal["same", "explicit", "torch", "correct_pad"]
 """How a conv or pool pads its input; `archspec.graph_builder.GraphBuilder.window_input` says
 how each style is built in Keras."""
 
 PADDING_DESCRIPTION = (
     "'same': Keras's 'same' (on a stride-2 layer and an even size it pads only bottom and "
     "right). 'explicit': ZeroPadding2D(k // 2) on every side, then a 'valid' window "
-    "(keras.applications). 'torch': PyTorch's symmetric padding of (k - 1) // 2, where a "
-    "max-pool's padded values never win, as PyTorch pads it with -inf (weights from "
-    "torchvision and timm need it)."
+    "(keras.applications' ResNets). 'torch': PyTorch's symmetric padding of (k - 1) // 2, "
+    "where a max-pool's padded values never win, as PyTorch pads it with -inf (weights from "
+    "torchvision and timm need it). 'correct_pad': strided windows only, ZeroPadding2D by "
+    "keras.applications' correct_pad (k // 2 on each side, one fewer at the top and left of "
+    "an even or unknown size) then 'valid'; unstrided windows 'same' (MobileNets, EfficientNet)."
 )

@@ -10,14 +10,32 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from archspec.errors import Diagnosed, Diagnostic, Severity, format_path
 from archspec.io import FieldPath, SourceMap
 from archspec.ir import Binding, Block, Layer, StageInfo, frozen_mapping
-from archspec.ops import Pads, ShapeError, op_of
+from archspec.ops import Pads, Shape, ShapeError, Sized, op_of, window_output
 from archspec.spec import Spec
 from archspec.warning_codes import WARNING_CODES
+
+
+def correct_pad(shape: Shape, kernel: int) -> Pads:
+    """keras.applications' `imagenet_utils.correct_pad`: ((top, bottom), (left, right)).
+
+    Before a strided 'valid' window: kernel // 2 zeros on each side, one fewer at the top
+    (left) where the height (width) is even. Like Keras, an unknown height counts as even for
+    both axes.
+    """
+    height, width = shape[:2]
+    adjust = (1, 1) if height is None else (1 - height % 2, 1 - (width or 0) % 2)
+    half = kernel // 2
+    return (half - adjust[0], half), (half - adjust[1], half)
+
+
+def _suffixed(meta: Mapping[str, Any], suffix: str) -> dict[str, Any]:
+    """Block fields of a layer that is part of another: its local name gets `suffix`."""
+    return {**meta, "local": f"{meta['local']}_{suffix}"} if meta.get("local") else dict(meta)
 
 
 class Stop(Exception):
@@ -44,7 +62,13 @@ class GraphBuilder(Diagnosed):
         self.spec = spec
         self.source: SourceMap | None = spec._source
         self.layers: list[Layer] = []
-        self.shapes: dict[str, tuple[int, ...]] = {}
+        self.shapes: dict[str, Shape] = {}
+        self.sized: dict[str, Sized] = {}
+        """Each layer's shape with every size known (at the nominal input size)."""
+        self.variable = False
+        """Whether the input's height or width is left open (None)."""
+        self.functions: set[str] = set()
+        """The activation functions used so far (for the checks of settings that need one)."""
         self.blocks: list[Block] = []
         self.stages: list[StageInfo] = []
         self.diagnostics: list[Diagnostic] = []
@@ -116,24 +140,27 @@ class GraphBuilder(Diagnosed):
         """Append a layer; its shape, parameters and MACs come from the op table.
 
         `unpadded` names the layer before explicit padding of a window op's input: the
-        window's fit is judged on that image, not on the padded one.
+        window's fit is judged on that image, not on the padded one. Where shapes hold None
+        (an input of any size), the same is worked out at the nominal size too, for the MACs.
         """
         definition = op_of(op)
         input_shapes = [self.shapes[source] for source in inputs]
+        sized_inputs = [self.sized[source] for source in inputs]
         if definition.window is not None:
             size, strides, padding = (attrs[key] for key in definition.window)
-            extent = self.shapes[unpadded or inputs[0]]
-            self.check_window(name, input_shapes[0], extent, size, strides, padding)
+            extent = self.sized[unpadded or inputs[0]]
+            self.check_window(name, sized_inputs[0], extent, size, strides, padding)
         try:
             shape = definition.shape(attrs, input_shapes)
+            sized = cast(Sized, definition.shape(attrs, sized_inputs) if self.variable else shape)
+            params, trainable = definition.params(attrs, input_shapes, shape)
         except ShapeError as exc:
             raise self.fail(
                 self.path,
                 f"{name}: {exc}",
-                hint="use 'same' padding or sizes the strides divide evenly",
+                hint=exc.hint or "use 'same' padding or sizes the strides divide evenly",
                 code="shape-mismatch",
             ) from None
-        params, trainable = definition.params(attrs, input_shapes, shape)
         layer = Layer(
             name=name,
             op=op,
@@ -142,18 +169,42 @@ class GraphBuilder(Diagnosed):
             shape=shape,
             params=params,
             trainable_params=trainable,
-            macs=definition.macs(attrs, input_shapes, shape),
+            macs=definition.macs(attrs, sized_inputs, sized),
             scope=self.scope,
             block=block,
             local=local or name,
             branch=branch,
             bindings=frozen_mapping(bindings),
+            nominal=sized if sized != shape else None,
+            is_layer=definition.is_layer(attrs),
         )
+        return self.append(layer, sized)
+
+    def input(self, name: str, shape: Shape, nominal: Sized) -> str:
+        """The input layer; `nominal` is its shape at the nominal size where `shape` has None."""
+        self.variable = None in shape
+        layer = Layer(
+            name=name,
+            op="input",
+            inputs=(),
+            attrs=frozen_mapping({"shape": shape}),
+            shape=shape,
+            params=0,
+            trainable_params=0,
+            macs=0,
+            scope=self.scope,
+            nominal=nominal if self.variable else None,
+        )
+        return self.append(layer, nominal)
+
+    def append(self, layer: Layer, sized: Sized) -> str:
+        """Record a layer and its shape with every size known."""
         self.layers.append(layer)
-        self.shapes[name] = shape
+        self.shapes[layer.name] = layer.shape
+        self.sized[layer.name] = sized
         self.params += layer.params
         self.activation_values += layer.activation_values
-        return name
+        return layer.name
 
     def check_window(
         self,
@@ -181,9 +232,11 @@ class GraphBuilder(Diagnosed):
                     code="collapse",
                 )
             if stride > 1 and extent % stride:
+                # Padding before a 'valid' window can make it round up, as 'same' does.
+                out = window_output(padded, size, stride, padding) or 0
                 self.warn_once(
                     f"the {axis} {extent} is not divisible by the stride {stride}; "
-                    f"{name} rounds it {'up' if padding == 'same' else 'down'}",
+                    f"{name} rounds it {'up' if out * stride > extent else 'down'}",
                     hint="sizes that divide evenly keep every pixel and both branches aligned",
                     code="uneven-stride",
                 )
@@ -205,15 +258,21 @@ class GraphBuilder(Diagnosed):
         - 'same' leaves the input as it is: Keras's 'same', which on a strided window pads
           bottom and right first (only bottom and right on an even size with stride 2);
         - 'explicit' pads size // 2 zeros on every side first (a layer named `pad_name`), then
-          the window is 'valid': symmetric, as keras.applications pads;
+          the window is 'valid': symmetric, as keras.applications' ResNets pad;
         - 'torch' is PyTorch's symmetric (size - 1) // 2 on every side. An unstrided window is
           'same' (Keras pads an odd window symmetrically then, and the layer count stays
-          down); a strided one is padded like 'explicit'.
+          down); a strided one is padded like 'explicit';
+        - 'correct_pad' pads only strided windows, by keras.applications' `correct_pad`
+          (MobileNets, EfficientNet): one zero fewer at the top and left when the size is even
+          or unknown; unstrided windows are 'same'.
         A 1x1 window pads nothing in any style. `unpadded` is the layer before the padding, if
         any, for the window's checks.
         """
         style = style or self.spec.conv.padding
-        if style == "same" or (style == "torch" and stride == 1 and size > 1):
+        if style == "correct_pad" and stride > 1 and size > 1:
+            pads = correct_pad(self.shapes[x], size)
+            return self.zero_pad(pad_name, x, pads, **(pad_meta or {})), "valid", x
+        if style in ("same", "correct_pad") or (style == "torch" and stride == 1 and size > 1):
             return x, "same", None
         if size == 1:
             return x, "valid", None
@@ -263,6 +322,29 @@ class GraphBuilder(Diagnosed):
             attrs["kernel_initializer"] = kernel_initializer
         return self.add(name, "conv2d", (x,), attrs, unpadded=unpadded, **meta)
 
+    def depthwise_conv(
+        self,
+        name: str,
+        x: str,
+        kernel: int,
+        stride: int,
+        *,
+        bias: bool,
+        pad_meta: Mapping[str, Any] | None = None,
+        **meta: Any,
+    ) -> str:
+        """DepthwiseConv2D (one filter per channel) in the spec's padding style."""
+        head, _, tail = name.rpartition("conv")
+        x, padding, unpadded = self.window_input(x, kernel, stride, f"{head}pad{tail}", pad_meta)
+        attrs = {
+            "kernel": kernel,
+            "strides": stride,
+            "padding": padding,
+            "depth_multiplier": 1,
+            "use_bias": bias,
+        }
+        return self.add(name, "depthwise_conv2d", (x,), attrs, unpadded=unpadded, **meta)
+
     def norm(self, name: str, x: str, *, zero_init: bool = False, **meta: Any) -> str:
         """The spec's normalization: BatchNormalization, or LayerNormalization over channels.
 
@@ -277,7 +359,19 @@ class GraphBuilder(Diagnosed):
         return self.add(name, "batch_norm", (x,), attrs, **meta)
 
     def activation(self, name: str, x: str, function: str, **meta: Any) -> str:
-        """An activation layer; ReLU (and ReLU6) in the layer class the spec asks for."""
+        """An activation layer; ReLU (and ReLU6) in the layer class the spec asks for.
+
+        hard_sigmoid in the form `keras.hard_sigmoid` asks for: one layer, or three nodes.
+        """
+        self.functions.add(function)
+        if function == "hard_sigmoid" and self.spec.keras.hard_sigmoid == "ReLU6":
+            # keras.applications MobileNetV3: ReLU(6.0)(x + 3.0) * (1.0 / 6.0).
+            x = self.add(
+                f"{name}_shift", "add_scalar", (x,), {"value": 3.0}, **_suffixed(meta, "shift")
+            )
+            relu6 = {"function": "relu6", "layer": "ReLU"}
+            x = self.add(f"{name}_relu6", "activation", (x,), relu6, **_suffixed(meta, "relu6"))
+            return self.add(name, "multiply_scalar", (x,), {"value": 1.0 / 6.0}, **meta)
         relu = function in ("relu", "relu6")
         layer = self.spec.keras.relu_layer if relu else "Activation"
         return self.add(name, "activation", (x,), {"function": function, "layer": layer}, **meta)

@@ -9,6 +9,10 @@ Layers that belong to a block also say which block and which branch of it, and `
 which attributes come from the block's arguments (`filters * 4`, as data): the Python backend
 writes one function per kind of block from that, instead of from a second description of the
 blocks. A block carries its own documentation, so nothing downstream reads the spec models.
+
+A model may take images of any height and width (`input.shape: [null, null, 3]`): its shapes
+then hold None where Keras's do, and each layer also carries its `nominal` shape, at the
+spec's nominal input size, where MACs and activation memory are counted.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TypeVar
+from typing import TypeVar, cast
 
 V = TypeVar("V")
 
@@ -46,8 +50,8 @@ class Layer:
     """The op's name in `archspec.ops.OPS`."""
     inputs: tuple[str, ...]
     attrs: Mapping[str, object]
-    shape: tuple[int, ...]
-    """Output shape of one sample (no batch axis)."""
+    shape: tuple[int | None, ...]
+    """Output shape of one sample (no batch axis); None where it depends on the input size."""
     params: int
     trainable_params: int
     macs: int
@@ -62,12 +66,23 @@ class Layer:
     """Which path of its block the layer is on: 'main', or a side path ('shortcut', 'se')."""
     bindings: Mapping[str, Binding] = field(default_factory=lambda: frozen_mapping())
     """attribute -> the block argument it is bound to: {'filters': Binding('filters', 4)}."""
+    nominal: tuple[int, ...] | None = None
+    """Where `shape` holds None: the output shape at the nominal input size."""
+    is_layer: bool = True
+    """False for a `keras.ops` call (`x + 3.0`): a graph node Keras does not count as a layer."""
+
+    @property
+    def sized_shape(self) -> tuple[int, ...]:
+        """The output shape with every size known: `shape`, or the nominal one."""
+        if self.nominal is not None:
+            return self.nominal
+        return cast(tuple[int, ...], self.shape)  # no None: the size is fixed
 
     @property
     def activation_values(self) -> int:
-        """Number of values this layer outputs per sample."""
+        """Number of values this layer outputs per sample (at the nominal input size)."""
         count = 1
-        for size in self.shape:
+        for size in self.sized_shape:
             count *= size
         return count
 
@@ -141,6 +156,11 @@ class Graph:
         return len(self.layers)
 
     @property
+    def layer_count(self) -> int:
+        """Layers as Keras counts them (`len(model.layers)`): the input, not keras.ops calls."""
+        return sum(layer.is_layer for layer in self.layers)
+
+    @property
     def depth(self) -> int:
         """The number of layers on the longest path from the input to the output.
 
@@ -164,6 +184,11 @@ class Graph:
     def input(self) -> Layer:
         """The input layer."""
         return self.layers[0]
+
+    @property
+    def variable_size(self) -> bool:
+        """Whether the model takes images of any height or width (shapes hold None)."""
+        return self.input.nominal is not None
 
     @property
     def params(self) -> int:

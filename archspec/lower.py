@@ -8,16 +8,18 @@ diagnostics), `archspec.blocks` (the block types and the block-authoring API),
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from archspec.blocks.base import StageSpec
 from archspec.blocks.builder import StageBuilder
 from archspec.consistency import check_settings
 from archspec.errors import Diagnosed, Diagnostic, SpecError
 from archspec.graph_builder import GraphBuilder, Stop
+from archspec.io import FieldPath
 from archspec.ir import Binding, Graph
 from archspec.limits import Budget, Limits
+from archspec.scaling import scaled_width
 from archspec.spec import Spec
 
 __all__ = ["Analysis", "analyze", "lower", "scaled_width"]
@@ -70,16 +72,6 @@ def analyze(
     return Analysis(graph, tuple(diagnostics))
 
 
-def scaled_width(filters: int, multiplier: float, groups: int = 1) -> int:
-    """Apply the width multiplier: the nearest multiple of `groups`, at least `groups`.
-
-    Halves round up (7 x 0.5 -> 4), unlike Python's round(), which rounds them to even.
-    """
-    if multiplier == 1.0:
-        return filters
-    return max(groups, math.floor(filters * multiplier / groups + 0.5) * groups)
-
-
 class NetworkLowering:
     """The walk over one spec: input, stem, each stage's blocks, head."""
 
@@ -94,8 +86,11 @@ class NetworkLowering:
         height, width, channels = spec.input.shape
         if input_size is not None:
             height, width = input_size
+        nominal = spec.input.nominal_size
+        sized = (nominal[0] if height is None else height, nominal[1] if width is None else width)
         graph.scope, graph.path = "input", ("input", "shape")
-        x = graph.add("input", "input", (), {"shape": (height, width, channels)})
+        x = graph.input("input", (height, width, channels), (*sized, channels))
+        x = self.preprocess(x)
         self.budget.check(graph)
         x = self.stem(x)
         for index in range(len(spec.stages)):
@@ -111,6 +106,42 @@ class NetworkLowering:
             output=x,
         )
 
+    def preprocess(self, x: str) -> str:
+        """The preprocessing layers inside the model: Rescaling, then Normalization."""
+        spec, graph = self.spec, self.graph
+        rescale, normalize = spec.input.rescale, spec.input.normalize
+        if rescale is not None:
+            graph.path = ("input", "rescale")
+            attrs = {"scale": rescale.scale, "offset": rescale.offset}
+            x = graph.add("input_rescale", "rescaling", (x,), attrs)
+        if normalize is not None:
+            graph.path = ("input", "normalize")
+            channels = spec.input.shape[-1]
+            given: dict[str, tuple[float, ...] | None] = {
+                "mean": normalize.mean,
+                "std": normalize.std,
+            }
+            for key, values in given.items():
+                if values is not None and len(values) != channels:
+                    raise graph.fail(
+                        ("input", "normalize", key),
+                        f"{len(values)} values for an input of {channels} channels",
+                        hint="give one value per input channel",
+                        code="channel-mismatch",
+                    )
+            if (normalize.mean is None) != (normalize.std is None):
+                missing = "std" if normalize.std is None else "mean"
+                raise graph.fail(
+                    ("input", "normalize"),
+                    f"a mean needs a std and a std a mean; '{missing}' is missing",
+                    hint="give both, or neither to make them weights (set by adapt())",
+                    code="contradiction",
+                )
+            variance = None if normalize.std is None else tuple(s**2 for s in normalize.std)
+            moments = {"mean": normalize.mean, "variance": variance}
+            x = graph.add("input_normalize", "normalization", (x,), moments)
+        return x
+
     def stem(self, x: str) -> str:
         """The stem convs, their BN -> ReLU, and the optional pool."""
         spec, graph = self.spec, self.graph
@@ -123,7 +154,7 @@ class NetworkLowering:
             suffix = str(i) if count > 1 else ""
             stride = stem.stride if i == 1 else 1
             graph.path = ("stem", "stride") if stride > 1 else ("stem", "filters")
-            width = scaled_width(filters, spec.width_multiplier)
+            width = scaled_width(filters, spec.width_multiplier, rounding=spec.width_rounding)
             x = graph.conv(
                 f"stem_conv{suffix}", x, width, stem.kernel, stride, bias=bias, style=style
             )
@@ -151,18 +182,42 @@ class NetworkLowering:
         graph = self.graph
         stage = self.spec.stages[index]
         graph.scope, graph.path = f"stage{index + 1}", ("stages", index)
-        for problem in stage.problems():
+        if len(stage.blocks) > stage.depth:
             raise graph.fail(
+                ("stages", index, "blocks"),
+                f"settings for {len(stage.blocks)} blocks in a stage of depth {stage.depth}",
+                hint=f"give depth: {len(stage.blocks)}, or leave depth out",
+                code="too-many-blocks",
+            )
+        self.check_problems(index, stage)
+        spec = self.spec
+        filters = scaled_width(
+            stage.filters, spec.width_multiplier, stage.width_divisor, spec.width_rounding
+        )
+        builder = StageBuilder(graph, self.budget, index, stage, filters)
+        x = stage.lower_stage(builder, x)
+        graph.stages.append(builder.info())
+        return x
+
+    def check_problems(self, index: int, stage: StageSpec) -> None:
+        """Stop at the first semantic problem of the stage's settings or of a block's own.
+
+        A problem with a setting that a block overrides is located at the override.
+        """
+        for position, override in enumerate(stage.blocks):
+            for problem in stage.block_spec(position).problems():
+                if problem.field in override.model_fields_set:
+                    path: FieldPath = ("stages", index, "blocks", position, problem.field)
+                    raise self.graph.fail(
+                        path, problem.message, hint=problem.hint, code=problem.code
+                    )
+        for problem in stage.problems():
+            raise self.graph.fail(
                 ("stages", index, problem.field),
                 problem.message,
                 hint=problem.hint,
                 code=problem.code,
             )
-        filters = scaled_width(stage.filters, self.spec.width_multiplier, stage.width_divisor)
-        builder = StageBuilder(graph, self.budget, index, stage, filters)
-        x = stage.lower_stage(builder, x)
-        graph.stages.append(builder.info())
-        return x
 
     def head(self, x: str) -> str:
         """Top conv, final norm, pooling, hidden layers, dropout and the classifier."""
@@ -172,7 +227,14 @@ class NetworkLowering:
         if head.conv is not None:
             top = head.conv
             graph.path = ("head", "conv")
-            x = graph.conv("head_conv", x, top.filters, 1, 1, bias=top.bias)
+            multiplier = spec.width_multiplier
+            scaled = top.scale == "always" or (top.scale == "up" and multiplier > 1)
+            filters = (
+                scaled_width(top.filters, multiplier, rounding=spec.width_rounding)
+                if scaled
+                else top.filters
+            )
+            x = graph.conv("head_conv", x, filters, 1, 1, bias=top.bias)
             if top.norm:
                 x = graph.norm("head_conv_bn", x)
             x = graph.activation("head_conv_act", x, top.activation or spec.activation)

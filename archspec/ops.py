@@ -11,6 +11,12 @@ and a description.
 Counting rules (see also `archspec.cost`): parameters as Keras's count_params() counts them;
 MACs of one forward pass of one sample, for convs (k*k*C_in/groups per output value) and dense
 layers; everything else costs zero.
+
+Most ops are Keras layers (`keras.layers.<cls>(...)(inputs)`); a few are `keras.ops` functions
+applied to tensors (`keras.ops.add(x, 3.0)`), as keras.applications writes `x + 3.0`: they are
+nodes of the functional graph that Keras does not count among a model's layers. A shape may
+hold None for a size that is only known when the model runs (an input of any height and width);
+shape functions pass None through, and lowering computes MACs at a nominal size.
 """
 
 from __future__ import annotations
@@ -18,11 +24,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from archspec.ir import Layer
 
-Shape = tuple[int, ...]
+Shape = tuple[int | None, ...]
+"""An output shape without the batch axis; None where the size depends on the input's."""
+Sized = tuple[int, ...]
+"""A shape with every size known: MACs are counted on these (at the nominal input size)."""
 Attrs = Mapping[str, Any]
 Pads = tuple[tuple[int, int], tuple[int, int]]
 """Zero padding as ((top, bottom), (left, right))."""
@@ -37,6 +46,21 @@ def pad_amounts(padding: int | Pads) -> Pads:
 
 class ShapeError(ValueError):
     """The op cannot take inputs of these shapes; lowering reports it at the spec's field."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def channels_of(shape: Shape) -> int:
+    """The last size of a shape: known, except after flattening a map of open size."""
+    channels = shape[-1]
+    if channels is None:
+        raise ShapeError(
+            "its number of inputs depends on the image size, which input.shape leaves open",
+            hint="give input.shape a fixed height and width, or pool globally (head.pool: avg)",
+        )
+    return channels
 
 
 # --- Keras calls as data ----------------------------------------------------------------------
@@ -73,13 +97,22 @@ class Const:
     value: object
 
 
+KerasModule = Literal["layers", "ops"]
+"""Where a Keras call lives: a layer class of `keras.layers`, or a function of `keras.ops`."""
+
+
 @dataclass(frozen=True, slots=True)
 class KerasCall:
-    """`keras.layers.<cls>(*args, **keywords)`: args name IR attributes or are `Const`s."""
+    """A Keras call; args name IR attributes or are `Const`s.
+
+    `keras.layers.<cls>(*args, **keywords)(inputs)` for a layer; for a `keras.ops` function,
+    `keras.ops.<cls>(*inputs, *args, **keywords)`: a node of the graph, but not a layer.
+    """
 
     cls: str
     args: tuple[str | Const, ...] = ()
     keywords: tuple[Keyword, ...] = ()
+    module: KerasModule = "layers"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +125,12 @@ class CallArg:
 
 @dataclass(frozen=True, slots=True)
 class LayerCall:
-    """A Keras layer call resolved for one IR layer: `keras.layers.<cls>(*args, **kwargs)`."""
+    """A Keras call resolved for one IR layer: `keras.<module>.<cls>(*args, **kwargs)`."""
 
     cls: str
     args: tuple[CallArg, ...] = ()
     kwargs: tuple[tuple[str, CallArg], ...] = ()
+    module: KerasModule = "layers"
 
 
 # --- the op entry -------------------------------------------------------------------------------
@@ -110,7 +144,7 @@ def _no_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[in
     return 0, 0
 
 
-def _no_macs(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> int:
+def _no_macs(attrs: Attrs, inputs: Sequence[Sized], output: Sized) -> int:
     return 0
 
 
@@ -126,7 +160,8 @@ class Op:
     shape: Callable[[Attrs, Sequence[Shape]], Shape] = _same_shape
     params: Callable[[Attrs, Sequence[Shape], Shape], tuple[int, int]] = _no_params
     """(all parameters, trainable parameters)."""
-    macs: Callable[[Attrs, Sequence[Shape], Shape], int] = _no_macs
+    macs: Callable[[Attrs, Sequence[Sized], Sized], int] = _no_macs
+    """Multiply-accumulates, from the shapes at the nominal input size."""
     window: tuple[str, str, str] | None = None
     """For sliding-window ops: the attributes holding (size, strides, padding); lowering
     checks that the window fits the image before the shape is computed."""
@@ -140,6 +175,11 @@ class Op:
     def call(self, attrs: Attrs) -> KerasCall | None:
         """The Keras call template for these attributes."""
         return self.keras(attrs) if callable(self.keras) else self.keras
+
+    def is_layer(self, attrs: Attrs) -> bool:
+        """Whether Keras counts it among a model's layers (the input does; keras.ops do not)."""
+        call = self.call(attrs)
+        return call is None or call.module == "layers"
 
 
 OPS: dict[str, Op] = {}
@@ -162,8 +202,10 @@ def op_of(name: str) -> Op:
 # --- shape and cost helpers ---------------------------------------------------------------------
 
 
-def window_output(extent: int, kernel: int, stride: int, padding: str) -> int:
+def window_output(extent: int | None, kernel: int, stride: int, padding: str) -> int | None:
     """Output length of a sliding window along one axis ('same' rounds up, 'valid' down)."""
+    if extent is None:
+        return None
     if padding == "same":
         return math.ceil(extent / stride)
     return (extent - kernel) // stride + 1
@@ -185,12 +227,12 @@ def _window_shape(
 
 
 def _conv_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
-    k, c_in, filters = attrs["kernel"], inputs[0][-1], attrs["filters"]
+    k, c_in, filters = attrs["kernel"], channels_of(inputs[0]), attrs["filters"]
     count = k * k * (c_in // attrs["groups"]) * filters + (filters if attrs["use_bias"] else 0)
     return count, count
 
 
-def _conv_macs(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> int:
+def _conv_macs(attrs: Attrs, inputs: Sequence[Sized], output: Sized) -> int:
     h, w, filters = output
     return h * w * filters * attrs["kernel"] ** 2 * (inputs[0][-1] // attrs["groups"])
 
@@ -205,12 +247,12 @@ def _conv_text(attrs: Attrs) -> str:
 
 
 def _depthwise_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
-    channels = output[-1]
+    channels = channels_of(output)
     count = attrs["kernel"] ** 2 * channels + (channels if attrs["use_bias"] else 0)
     return count, count
 
 
-def _depthwise_macs(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> int:
+def _depthwise_macs(attrs: Attrs, inputs: Sequence[Sized], output: Sized) -> int:
     h, w, channels = output
     return h * w * channels * attrs["kernel"] ** 2
 
@@ -223,27 +265,34 @@ def _depthwise_text(attrs: Attrs) -> str:
 
 
 def _layer_norm_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
-    return 2 * inputs[0][-1], 2 * inputs[0][-1]  # gamma, beta
+    return 2 * channels_of(inputs[0]), 2 * channels_of(inputs[0])  # gamma, beta
 
 
 def _batch_norm_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
-    channels = inputs[0][-1]
+    channels = channels_of(inputs[0])
     return 4 * channels, 2 * channels  # gamma, beta; moving mean and variance
 
 
 def _dense_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
-    count = inputs[0][-1] * attrs["units"] + attrs["units"]
+    count = channels_of(inputs[0]) * attrs["units"] + attrs["units"]
     return count, count
+
+
+def _normalization_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
+    # Without a given mean and variance they are weights (to `adapt`), with a sample count.
+    channels = channels_of(inputs[0])
+    return (0, 0) if attrs["mean"] is not None else (2 * channels + 1, 0)
 
 
 def _broadcast_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     # Multiply scales a map by per-channel factors (1x1xC), or two equal maps.
-    out = []
+    out: list[int | None] = []
     for sizes in zip(*inputs, strict=False):
-        if len(set(sizes) - {1}) > 1:
+        known = set(sizes) - {1}
+        if len(known) > 1:
             shown = " and ".join(str(shape) for shape in inputs)
             raise ShapeError(f"its inputs have shapes that do not broadcast: {shown}")
-        out.append(max(sizes))
+        out.append(known.pop() if known else 1)
     if len({len(shape) for shape in inputs}) > 1:
         raise ShapeError("its inputs have different ranks")
     return tuple(out)
@@ -253,13 +302,17 @@ def _concatenated_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     if len({shape[:-1] for shape in inputs}) > 1:
         shown = " and ".join(str(shape) for shape in inputs)
         raise ShapeError(f"its inputs differ in more than their channels: {shown}")
-    return (*inputs[0][:-1], sum(shape[-1] for shape in inputs))
+    return (*inputs[0][:-1], sum(channels_of(shape) for shape in inputs))
 
 
 def _padded_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     (top, bottom), (left, right) = pad_amounts(attrs["padding"])
     h, w, c = inputs[0]
-    return h + top + bottom, w + left + right, c
+    return (
+        None if h is None else h + top + bottom,
+        None if w is None else w + left + right,
+        c,
+    )
 
 
 def _merged_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
@@ -279,13 +332,17 @@ def _pool_text(kind: str) -> Callable[[Attrs], str]:
 
 
 def _flat_size(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
-    return (math.prod(inputs[0]),)
+    sizes = inputs[0]
+    return (None if None in sizes else math.prod(size for size in sizes if size is not None),)
 
 
 def _reshaped(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     # One size may be -1: whatever the input's other values fill (Keras's Reshape rule).
     target = tuple(attrs["target_shape"])
-    size, known = math.prod(inputs[0]), math.prod(n for n in target if n != -1)
+    if None in inputs[0]:  # the size is known only when the model runs, and so is the -1
+        return tuple(None if n == -1 else n for n in target)
+    size = math.prod(n for n in inputs[0] if n is not None)
+    known = math.prod(n for n in target if n != -1)
     fits = size % known == 0 if -1 in target else size == known
     if target.count(-1) > 1 or not fits:
         raise ShapeError(f"cannot reshape {inputs[0]} to {target}")
@@ -339,7 +396,7 @@ define(
             ),
         ),
         _depthwise_text,
-        shape=_window_shape("kernel", lambda a, shape: shape[-1] * a["depth_multiplier"]),
+        shape=_window_shape("kernel", lambda a, shape: channels_of(shape) * a["depth_multiplier"]),
         params=_depthwise_params,
         macs=_depthwise_macs,
         window=("kernel", "strides", "padding"),
@@ -431,7 +488,7 @@ for _kind in ("max", "avg"):
             f"{_kind}_pool",
             _pool_call("MaxPooling2D" if _kind == "max" else "AveragePooling2D"),
             _pool_text(_kind),
-            shape=_window_shape("size", lambda a, shape: shape[-1]),
+            shape=_window_shape("size", lambda a, shape: channels_of(shape)),
             window=("size", "strides", "padding"),
         )
     )
@@ -476,12 +533,37 @@ define(
     )
 )
 
+define(
+    Op(
+        "rescaling",
+        KerasCall("Rescaling", ("scale",), (Keyword("offset", 0.0),)),
+        lambda a: f"x {a['scale']:.4g}" + (f" {a['offset']:+g}" if a["offset"] else ""),
+    )
+)
+define(
+    Op(
+        "normalization",
+        KerasCall("Normalization", (), (Keyword("mean", None), Keyword("variance", None))),
+        lambda a: "normalize" if a["mean"] is not None else "normalize (adaptable)",
+        params=_normalization_params,
+    )
+)
+# keras.applications' hard sigmoid, `ReLU(6.0)(x + 3.0) * (1.0 / 6.0)`: tensor arithmetic.
+define(Op("add_scalar", KerasCall("add", ("value",), module="ops"), lambda a: f"+ {a['value']:g}"))
+define(
+    Op(
+        "multiply_scalar",
+        KerasCall("multiply", ("value",), module="ops"),
+        lambda a: f"x {a['value']:.4g}",
+    )
+)
+
 
 # --- reading the table --------------------------------------------------------------------------
 
 
 def keras_call(layer: Layer, written: Collection[str] = ()) -> LayerCall:
-    """The Keras layer call for an IR layer (not the input, which is `keras.Input`).
+    """The Keras call for an IR layer (not the input, which is `keras.Input`).
 
     A keyword equal to Keras's default is left out unless its attribute is bound to a block
     argument or named in `written`.
@@ -503,7 +585,8 @@ def keras_call(layer: Layer, written: Collection[str] = ()) -> LayerCall:
         or keyword.source in layer.bindings
         or keyword.source in written
     )
-    return LayerCall(template.cls, tuple(argument(item) for item in template.args), kwargs)
+    args = tuple(argument(item) for item in template.args)
+    return LayerCall(template.cls, args, kwargs, template.module)
 
 
 def describe_layer(layer: Layer) -> str:

@@ -24,6 +24,7 @@ from archspec.cost import (
     format_shape,
     human_bytes,
     human_count,
+    nominal_note,
     total_row,
 )
 from archspec.diff import METRICS, PartDelta, format_metric
@@ -146,9 +147,13 @@ def resolved_spec(spec: Spec, output_format: str) -> str:
     """`archspec show`: a spec with `extends` applied and every default written out.
 
     The result is a complete spec of its own (no `extends`, no `$schema`): reading it back
-    gives the same spec. Lists of numbers stay on one line in YAML, as people write them.
+    gives the same spec. Unset values are left out: every field that can be null defaults to
+    null, and a per-block setting written as null would be refused rather than inherited.
+    Lists of numbers stay on one line in YAML, as people write them.
     """
-    data = spec.model_dump(mode="json", by_alias=True, exclude={"extends", "schema_uri"})
+    data = spec.model_dump(
+        mode="json", by_alias=True, exclude={"extends", "schema_uri"}, exclude_none=True
+    )
     if output_format == "json":
         return json.dumps(data, indent=2) + "\n"
     return yaml.dump(data, Dumper=_SpecDumper, sort_keys=False, allow_unicode=True, width=100)
@@ -366,7 +371,7 @@ def summary_table(graph: Graph) -> Fitted:
             for name, what, shape, params, section in rows
         ),
     )
-    return Fitted(f"{graph.name}: {len(graph)} layers", [full, stacked])
+    return Fitted(f"{graph.name}: {graph.layer_count} layers", [full, stacked])
 
 
 def _stacked(name: str, what: str) -> Text:
@@ -410,13 +415,14 @@ def inspect_table(graph: Graph, depth: Depth) -> Fitted:
             narrow,
         ),
     ]
-    return Fitted(f"{graph.name}: {len(graph)} layers", layouts)
+    return Fitted(f"{graph.name}: {graph.layer_count} layers", layouts)
 
 
 def cost_footnote(graph: Graph) -> str:
     """Which figure is which, said plainly."""
     total = total_row(graph)
-    return (
+    note = nominal_note(graph)
+    return (note + " " if note else "") + (
         f"MACs: {total.macs:,} multiply-accumulates per sample (conv and dense layers). "
         f"FLOPs = 2 x MACs = {total.flops:,}. Activations: float32 outputs of every layer "
         "for one sample. Parameters as Keras counts them (BN moving statistics are the "

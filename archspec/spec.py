@@ -75,11 +75,52 @@ StemFilters = Annotated[
 # --- input and stem ---------------------------------------------------------------------------
 
 
-class Input(Model):
-    """The image the model takes, channels last."""
+PositiveFloat = Annotated[StrictFloat, Field(gt=0, allow_inf_nan=False)]
+FiniteFloat = Annotated[StrictFloat, Field(allow_inf_nan=False)]
+ChannelValues = Annotated[tuple[FiniteFloat, ...], Field(min_length=1, max_length=4096)]
 
-    shape: tuple[Size, Size, Channels] = Field(
-        description="[height, width, channels] of one input image."
+
+class Rescale(Model):
+    """keras.layers.Rescaling: every value becomes value x scale + offset."""
+
+    scale: FiniteFloat = Field(description="Factor, such as 0.00392156862745098 (1 / 255).")
+    offset: FiniteFloat = Field(0.0, description="Added after scaling, such as -1.0.")
+
+
+class Normalize(Model):
+    """keras.layers.Normalization per channel: (value - mean) / std.
+
+    Without `mean` and `std`, they are the layer's weights, set by `adapt()` or by loaded
+    weights (EfficientNet's).
+    """
+
+    mean: ChannelValues | None = Field(None, description="One mean per input channel.")
+    std: tuple[PositiveFloat, ...] | None = Field(
+        None,
+        min_length=1,
+        max_length=4096,
+        description="One standard deviation per input channel (the layer's variance is its "
+        "square).",
+    )
+
+
+class Input(Model):
+    """The image the model takes, channels last, and how the model preprocesses it."""
+
+    shape: tuple[Size | None, Size | None, Channels] = Field(
+        description="[height, width, channels] of one input image; null for a height or "
+        "width of any size (the model then needs a global pool before any dense layer)."
+    )
+    nominal_size: tuple[Size, Size] = Field(
+        (224, 224),
+        description="[height, width] at which inspect, diff and the budgets count MACs and "
+        "memory where `shape` leaves the size open.",
+    )
+    rescale: Rescale | None = Field(
+        None, description="A Rescaling layer first, inside the model (keras.applications)."
+    )
+    normalize: Normalize | None = Field(
+        None, description="A Normalization layer after the rescaling, inside the model."
     )
 
 
@@ -240,6 +281,12 @@ class KerasOptions(Model):
         description="Layer class for ReLU activations: keras.layers.ReLU (seed) or "
         "Activation('relu') (keras.applications).",
     )
+    hard_sigmoid: Literal["Activation", "ReLU6"] = Field(
+        "Activation",
+        description="How hard_sigmoid is written: Activation('hard_sigmoid'), or "
+        "ReLU(6.0)(x + 3.0) * (1.0 / 6.0), a ReLU layer between two keras.ops (keras.applications "
+        "MobileNetV3's squeeze-and-excitation gate).",
+    )
 
 
 # --- warnings ---------------------------------------------------------------------------------
@@ -269,6 +316,11 @@ class HeadConv(Model):
     norm: Flag = Field(True, description="A norm layer after the conv.")
     activation: ActivationName | None = Field(
         None, description="The activation after it; the network's `activation` if not given."
+    )
+    scale: Literal["never", "always", "up"] = Field(
+        "never",
+        description="Whether `width_multiplier` scales its filters: never, always "
+        "(EfficientNet), or only up, for a multiplier above 1 (MobileNetV2).",
     )
 
 
@@ -312,6 +364,25 @@ class Head(Model):
     )
 
 
+class WidthRounding(Model):
+    """How scaled widths are rounded (`width_multiplier`, expansion ratios).
+
+    A width w becomes the multiple of d nearest to w (halves up), at least d, where d is
+    `divisor` (times what a grouped conv needs); if that falls below `min_fraction` of w, d
+    is added. MobileNets' `_make_divisible` and EfficientNet's `round_filters` are divisor 8,
+    min_fraction 0.9; EfficientNetV2's has no minimum fraction.
+    """
+
+    divisor: Annotated[int, Whole(1, 256)] | None = Field(
+        None,
+        description="Widths are multiples of this; none: whole numbers (multiples of a "
+        "stage's groups), left as written when width_multiplier is 1.",
+    )
+    min_fraction: Annotated[StrictFloat, Field(gt=0, le=1)] | None = Field(
+        None, description="Never round below this fraction of the target width (0.9)."
+    )
+
+
 class Spec(Model):
     """A whole network."""
 
@@ -339,9 +410,14 @@ class Spec(Model):
     )
     width_multiplier: Annotated[StrictFloat, Field(gt=0, le=8)] = Field(
         1.0,
-        description="Scales every stem and stage width (rounded, at least 1, a multiple of "
-        "the groups).",
+        description="Scales every stem and stage width (rounded by `width_rounding`, at least "
+        "1, a multiple of the groups).",
     )
+    depth_multiplier: Annotated[StrictFloat, Field(gt=0, le=8)] = Field(
+        1.0,
+        description="Scales every stage's depth, rounded up (EfficientNet's compound scaling).",
+    )
+    width_rounding: WidthRounding = WidthRounding()
     keras: KerasOptions = KerasOptions()
     drop_path: DropPath = Field(
         DropPath(),

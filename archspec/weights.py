@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from archspec.ir import Graph, Layer
+from archspec.ops import channels_of
 
 if TYPE_CHECKING:
     import numpy as np
@@ -68,8 +69,8 @@ class LayerMap:
 
 def keras_weight_shapes(graph: Graph, layer: Layer) -> tuple[tuple[int, ...], ...]:
     """The shapes of a layer's Keras weights in `get_weights()` order (convs, BN, dense)."""
-    channels_in = graph[layer.inputs[0]].shape[-1] if layer.inputs else 0
-    channels_out = layer.shape[-1]
+    channels_in = channels_of(graph[layer.inputs[0]].shape) if layer.inputs else 0
+    channels_out = channels_of(layer.shape)
     if layer.op == "conv2d":
         kernel, groups = _whole(layer.attrs["kernel"]), _whole(layer.attrs["groups"])
         kernel_shape = (kernel, kernel, channels_in // groups, channels_out)

@@ -10,7 +10,7 @@ from typing import Any
 
 import annotated_types
 from hypothesis import strategies as st
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 from archspec.blocks import StageSpec, block_types, stage_model
@@ -95,6 +95,18 @@ def _bounds(info: FieldInfo, annotation: Any) -> tuple[float | None, float | Non
     return low, high
 
 
+def _valid(info: FieldInfo, value: Any) -> bool:
+    """Whether the field takes `value`: its validators may ask more than bounds (odd kernels)."""
+    annotation = (
+        typing.Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+    )
+    try:
+        TypeAdapter(annotation).validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
 def _base_type(annotation: Any) -> Any:
     while typing.get_origin(annotation) is typing.Annotated:
         annotation = typing.get_args(annotation)[0]
@@ -121,7 +133,7 @@ def field_values(info: FieldInfo) -> st.SearchStrategy[Any]:
     if kind is int:
         lo, hi = int(low if low is not None else 1), int(high if high is not None else 4)
         candidates = {lo, *default, *SMALL_INTS}
-        return st.sampled_from(sorted(v for v in candidates if lo <= v <= hi))
+        return st.sampled_from(sorted(v for v in candidates if lo <= v <= hi and _valid(info, v)))
     if kind is float:
         lo, hi = float(low or 0.0), float(high if high is not None else 1.0)
         return st.sampled_from([*default, lo + (hi - lo) / 4])
@@ -163,6 +175,12 @@ def small_specs(draw: st.DrawFn) -> dict:
             "stride": draw(st.sampled_from([1, 2])),
             **draw(model_values(stage_model(block), skip=STAGE_BASE_FIELDS)),
         }
+        if draw(st.booleans()):  # per-block settings: some of the fields, for some blocks
+            overrides = model_values(stage_model(block), skip=STAGE_BASE_FIELDS)
+            stage["blocks"] = [
+                {key: value for key, value in draw(overrides).items() if draw(st.booleans())}
+                for _ in range(draw(st.integers(1, stage["depth"])))
+            ]
         stages.append(stage)
     stem_filters = draw(
         st.one_of(
@@ -194,7 +212,7 @@ def small_specs(draw: st.DrawFn) -> dict:
     return {
         "name": draw(st.from_regex(r"[A-Za-z][A-Za-z0-9_-]{0,10}", fullmatch=True)),
         "description": draw(st.text(max_size=40)),
-        "input": {"shape": [side, side, draw(st.sampled_from([1, 3]))]},
+        "input": draw(inputs(side)),
         "stem": stem,
         "stages": stages,
         "head": head,
@@ -220,8 +238,32 @@ def small_specs(draw: st.DrawFn) -> dict:
             "momentum": draw(st.sampled_from([0.9, 0.99])),
         },
         "width_multiplier": draw(st.sampled_from([0.5, 1.0, 1.5])),
-        "keras": {"relu_layer": draw(st.sampled_from(["ReLU", "Activation"]))},
+        "depth_multiplier": draw(st.sampled_from([1.0, 1.5])),
+        "width_rounding": {
+            "divisor": draw(st.sampled_from([None, 4, 8])),
+            "min_fraction": draw(st.sampled_from([None, 0.9])),
+        },
+        "keras": {
+            "relu_layer": draw(st.sampled_from(["ReLU", "Activation"])),
+            "hard_sigmoid": draw(st.sampled_from(["Activation", "ReLU6"])),
+        },
     }
+
+
+@st.composite
+def inputs(draw: st.DrawFn, side: int) -> dict:
+    """An input of this size or of any size, with or without preprocessing in the model."""
+    channels = draw(st.sampled_from([1, 3]))
+    size: Any = draw(st.sampled_from([side, None]))
+    spec: dict[str, Any] = {"shape": [size, size, channels], "nominal_size": [side, side]}
+    if draw(st.booleans()):
+        spec["rescale"] = {"scale": draw(st.sampled_from([1 / 255, 2.0])), "offset": -1.0}
+    normalize = draw(st.sampled_from(["none", "weights", "given"]))
+    if normalize == "weights":
+        spec["normalize"] = {}
+    elif normalize == "given":
+        spec["normalize"] = {"mean": [0.5] * channels, "std": [0.25] * channels}
+    return spec
 
 
 # --- hostile families (issue 15): parser-rejected scalars, cycles, numbers, sizes, controls --

@@ -209,8 +209,9 @@ def test_stride_checks_judge_the_size_before_explicit_padding():
         return [w.message for w in analysis.warnings if w.path == "stem.stride"]
 
     assert stem_warnings(9, 3) == []  # 9 is divisible by 3 (the padded 11 is not)
+    # Padded to 12, the 'valid' conv gives 3 rows: 10 / 4 rounded up, as 'same' would.
     assert stem_warnings(10, 4) == [
-        "the height 10 is not divisible by the stride 4; stem_conv rounds it down"
+        "the height 10 is not divisible by the stride 4; stem_conv rounds it up"
     ]
     one = EXPLICIT.replace("[32, 32, 3]", "[1, 1, 3]").replace(
         "kernel: 3, stride: 1}", "stride: 2}"

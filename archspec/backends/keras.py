@@ -1,7 +1,8 @@
 """IR -> keras.Model. The only module of archspec that imports Keras.
 
-Stock Keras layers only, each with the IR's explicit name, so a saved `.keras` file loads with
-plain `keras.saving.load_model` and no archspec installed.
+Stock Keras layers only, each with the IR's explicit name, and `keras.ops` functions where the
+IR says (`x + 3.0` in MobileNetV3's hard sigmoid), so a saved `.keras` file loads with plain
+`keras.saving.load_model` and no archspec installed.
 """
 
 from __future__ import annotations
@@ -41,13 +42,15 @@ def build_model(
             tensors[layer.name] = keras.Input(shape=layer.shape, name=layer.name)
             continue
         call = keras_call(layer)
+        args = [arg.value for arg in call.args]
         kwargs = {key: arg.value for key, arg in call.kwargs}
+        inputs = [tensors[name] for name in layer.inputs]
+        if call.module == "ops":  # a function on tensors: a node, not a layer, so no name
+            tensors[layer.name] = getattr(keras.ops, call.cls)(*inputs, *args, **kwargs)
+            continue
         if precision != "float32":
             kwargs["dtype"] = "float32" if layer.name == graph.output else precision
-        instance = getattr(keras.layers, call.cls)(
-            *(arg.value for arg in call.args), name=layer.name, **kwargs
-        )
-        inputs = [tensors[name] for name in layer.inputs]
+        instance = getattr(keras.layers, call.cls)(*args, name=layer.name, **kwargs)
         tensors[layer.name] = instance(inputs if len(inputs) > 1 else inputs[0])
     with recursion_headroom(graph.recursion_limit):
         return keras.Model(
@@ -187,9 +190,17 @@ def compile_for_training(model: keras.Model, *, jit: bool | None) -> None:
     )
 
 
-def synthetic_batch(model: keras.Model, batch_size: int, seed: int = 0) -> tuple[Any, Any]:
-    """Random images and labels, created on the device as backend tensors."""
-    shape = (batch_size, *model.input_shape[1:])
+def synthetic_batch(
+    model: keras.Model,
+    batch_size: int,
+    seed: int = 0,
+    image_shape: tuple[int, ...] | None = None,
+) -> tuple[Any, Any]:
+    """Random images and labels, created on the device as backend tensors.
+
+    `image_shape` is needed for a model that takes any size (the graph's nominal one).
+    """
+    shape = (batch_size, *(image_shape or model.input_shape[1:]))
     generator = keras.random.SeedGenerator(seed)
     images = keras.random.uniform(shape, seed=generator)
     classes = model.output_shape[-1]

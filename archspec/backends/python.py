@@ -20,7 +20,7 @@ import builtins
 import json
 import keyword
 import re
-import textwrap
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -93,33 +93,50 @@ def docstring_text(text: str) -> str:
     return "".join(out)
 
 
+def display_width(text: str) -> int:
+    """The columns text takes as ruff measures a line: two for a wide East Asian character."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
 def wrap_paragraphs(text: str, width: int) -> list[str]:
-    """Fold prose into lines, keeping blank-line paragraph breaks; all whitespace is a space."""
+    """Fold prose into lines of at most `width` columns, keeping blank-line paragraph breaks.
+
+    All whitespace is a space; a word longer than the width gets a line of its own.
+    """
     lines: list[str] = []
     for paragraph in text.replace("\r\n", "\n").split("\n\n"):
-        words = " ".join(paragraph.split())
-        if words:
-            if lines:
-                lines.append("")
-            lines.extend(
-                textwrap.wrap(words, width, break_on_hyphens=False, break_long_words=False)
-            )
+        words = paragraph.split()
+        if not words:
+            continue
+        if lines:
+            lines.append("")
+        line = words[0]
+        for word in words[1:]:
+            if display_width(line) + 1 + display_width(word) <= width:
+                line += " " + word
+            else:
+                lines.append(line)
+                line = word
+        lines.append(line)
     return lines
 
 
 def first_fitting(indent: str, *summaries: str) -> str:
     """The first summary that fits on a docstring's first line at this indent."""
     room = LINE_LENGTH - len(indent) - 6
-    return next((text for text in summaries if len(docstring_text(text)) <= room), summaries[-1])
+    fitting = (text for text in summaries if display_width(docstring_text(text)) <= room)
+    return next(fitting, summaries[-1])
 
 
 def docstring_lines(summary: str, body: str, indent: str) -> list[str]:
     """A docstring: a one-line summary, then the body's paragraphs (pydocstyle's layout).
 
-    The body is escaped so that it cannot close the docstring or hide a statement.
+    The body is escaped so that it cannot close the docstring or hide a statement, then
+    wrapped: an escape is longer than the character it stands for, so lines are measured
+    escaped.
     """
-    paragraphs = wrap_paragraphs(body, LINE_LENGTH - len(indent) - 4)
-    text = [docstring_text(line) for line in paragraphs]
+    escaped = docstring_text(body.replace("\r\n", "\n"))
+    text = wrap_paragraphs(escaped, LINE_LENGTH - len(indent) - 4)
     if not text:
         return [f'{indent}"""{docstring_text(summary)}"""']
     return [
@@ -255,7 +272,10 @@ class PythonWriter:
 
     @staticmethod
     def call_args(layer: Layer, sources: Mapping[str, str] | None = None) -> tuple[str, ...]:
-        """The Keras class, then its arguments as source; `sources` overrides literals."""
+        """The callee (`layers.<Class>`, `keras.ops.<function>`), then its arguments as source.
+
+        `sources` overrides literals.
+        """
         sources = sources or {}
         call = keras_call(layer, written=sources.keys())
 
@@ -264,8 +284,9 @@ class PythonWriter:
                 return sources[arg.attr]
             return python_literal(arg.value)
 
+        callee = f"layers.{call.cls}" if call.module == "layers" else f"keras.ops.{call.cls}"
         return (
-            call.cls,
+            callee,
             *(render(a) for a in call.args),
             *(f"{key}={render(a)}" for key, a in call.kwargs),
         )
@@ -279,11 +300,16 @@ class PythonWriter:
         inputs: Sequence[str],
         sources: Mapping[str, str] | None = None,
     ) -> list[str]:
-        """`target = layers.Cls(args, name=...)(inputs)`, laid out."""
-        cls, *arguments = self.call_args(layer, sources)
+        """`target = layers.Cls(args, name=...)(inputs)`, laid out.
+
+        A function on tensors takes no name: `target = keras.ops.f(inputs, args)`.
+        """
+        callee, *arguments = self.call_args(layer, sources)
+        if not layer.is_layer:
+            return call_lines(indent, f"{target} = {callee}", [*inputs, *arguments])
         arguments.append(f"name={name_source}")
         tail = f"({inputs[0]})" if len(inputs) == 1 else f"([{', '.join(inputs)}])"
-        return call_lines(indent, f"{target} = layers.{cls}", arguments, tail)
+        return call_lines(indent, f"{target} = {callee}", arguments, tail)
 
     # --- the module -----------------------------------------------------------------------
 
@@ -312,7 +338,7 @@ class PythonWriter:
     def function_lines(self, function: _Function) -> list[str]:
         """One block function: docstring, the template block's layers, return its output."""
         block = function.template
-        lines = [f"def {function.name}({', '.join(('x', *function.parameters, 'name'))}):"]
+        lines = call_lines("", f"def {function.name}", ["x", *function.parameters, "name"], ":")
         form = f" ({block.summary})" if block.summary else ""
         summary = first_fitting(INDENT, f"One {block.kind} block{form}.", "One block.")
         lines += docstring_lines(summary, block.doc, INDENT)
@@ -357,7 +383,7 @@ class PythonWriter:
     def build_model_lines(self) -> list[str]:
         """build_model(): the input, the stem, one call per block, the head, the Model."""
         graph = self.graph
-        figures = f"{len(graph)} layers, {graph.params:,} parameters."
+        figures = f"{graph.layer_count} layers, {graph.params:,} parameters."
         summary = first_fitting(INDENT, f"Build {graph.name}: {figures}", f"Build it: {figures}")
         first = graph.input
         parameters = {"input_shape": python_literal(first.shape)}

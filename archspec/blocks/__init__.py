@@ -3,7 +3,7 @@
 See `archspec.blocks.base` for what a block type is and how to add one.
 """
 
-from archspec.blocks import resnet
+from archspec.blocks import mobile, resnet
 from archspec.blocks.base import StageSpec, block_types, stage_model, stage_models
 
-__all__ = ["StageSpec", "block_types", "resnet", "stage_model", "stage_models"]
+__all__ = ["StageSpec", "block_types", "mobile", "resnet", "stage_model", "stage_models"]

@@ -9,6 +9,12 @@ the generated function's docstring); its fields, with their descriptions, are th
 How a block lowers is its `lower_block` method, written against the block-authoring API of
 `archspec.blocks.builder.BlockBuilder`; a type whose stages need more than a row of blocks
 (a transition before them, a pool after them) overrides `lower_stage`.
+
+Every block type also gets per-block settings for free: a stage's `blocks` list overrides
+the stage's own fields block by block (MobileNetV3's table varies the kernel, the expansion
+and the activation within a stage). Its items are a model derived from the block type's
+fields, so they are validated, located and in the schema like any field; `lower_block` runs
+on the stage's settings with the block's overrides applied.
 """
 
 from __future__ import annotations
@@ -19,12 +25,22 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import Field
+from pydantic import Field, create_model, model_validator
+from pydantic.fields import FieldInfo
 
 from archspec.fields import Depth, Filters, Model, Stride
 
 if TYPE_CHECKING:
     from archspec.blocks.builder import BlockBuilder, StageBuilder
+
+
+MAX_BLOCK_SETTINGS = 1000
+STAGE_WIDE_FIELDS = ("block", "filters", "depth", "stride", "blocks")
+"""Fields that belong to the whole stage, so a block cannot override them."""
+BLOCKS_DESCRIPTION = (
+    "Per-block settings, in block order: each item overrides the stage's own fields for one "
+    "block (those after the list use the stage's). Not block, filters, depth or stride."
+)
 
 
 @dataclass(frozen=True)
@@ -45,14 +61,43 @@ class StageSpec(Model):
 
     block: str = Field(description="The block type; each block type narrows it to its name.")
     filters: Filters = Field(description="Width of the block's convs (the bottleneck width).")
-    depth: Depth = 1
+    depth: Depth = Field(
+        1, description="Number of blocks in the stage; the length of `blocks` if that is given."
+    )
     stride: Stride = Field(1, description="Downsampling factor of the stage.")
+    blocks: tuple[Any, ...] = Field(
+        (),
+        max_length=MAX_BLOCK_SETTINGS,
+        description=BLOCKS_DESCRIPTION,
+    )
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         if block_type_of(cls) is not None:
+            cls.model_fields["blocks"] = FieldInfo.from_annotated_attribute(
+                tuple[block_settings_model(cls), ...],  # type: ignore[misc, arg-type]
+                Field((), max_length=MAX_BLOCK_SETTINGS, description=BLOCKS_DESCRIPTION),
+            )
+            cls.model_rebuild(force=True)
             register(cls)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _depth_from_blocks(cls, data: Any) -> Any:
+        """A stage that lists its blocks has as many, unless it says otherwise."""
+        if isinstance(data, dict) and "depth" not in data and isinstance(data.get("blocks"), list):
+            return {**data, "depth": max(1, len(data["blocks"]))}
+        return data
+
+    def block_spec(self, index: int) -> StageSpec:
+        """The settings of block `index` (from 0): the stage's, with its `blocks` overrides."""
+        if index >= len(self.blocks):
+            return self
+        override = self.blocks[index]
+        return self.model_copy(
+            update={key: getattr(override, key) for key in override.model_fields_set}
+        )
 
     @property
     def width_divisor(self) -> int:
@@ -64,14 +109,45 @@ class StageSpec(Model):
         return iter(())
 
     def lower_stage(self, stage: StageBuilder, x: str) -> str:
-        """Lower the whole stage: by default, `depth` blocks in a row."""
-        for index in range(self.depth):
-            x = stage.block(index, x, self.lower_block)
+        """Lower the whole stage: by default, its blocks in a row.
+
+        `stage.depth` is the depth after the spec's `depth_multiplier`; `stage.block(i, x)`
+        lowers block i by its own settings (`block_spec`).
+        """
+        for index in range(stage.depth):
+            x = stage.block(index, x)
         return x
 
     @abstractmethod
     def lower_block(self, b: BlockBuilder, x: str) -> str:
-        """Emit one block's layers through `b`, reading `x`; return the block's output."""
+        """Emit one block's layers through `b`, reading `x`; return the block's output.
+
+        `self` holds this block's settings: the stage's, with its per-block overrides.
+        """
+
+
+# --- per-block settings -------------------------------------------------------------------------
+
+
+def block_settings_model(stage: type[StageSpec]) -> type[Model]:
+    """The model of one item of a stage's `blocks`: the stage's own fields, each optional.
+
+    A field keeps its type, bounds and description, so a per-block value is checked like the
+    stage's; what an item leaves out keeps the stage's value.
+    """
+    fields: dict[str, Any] = {
+        name: (
+            info.annotation
+            if not info.metadata
+            else typing.Annotated[info.annotation, *info.metadata],
+            Field(None, description=info.description),
+        )
+        for name, info in stage.model_fields.items()
+        if name not in STAGE_WIDE_FIELDS
+    }
+    settings = create_model(f"{stage.__name__}Block", __base__=Model, **fields)
+    settings.__doc__ = f"One block's settings in a `{block_type_of(stage)}` stage."
+    return settings
 
 
 # --- the registry -----------------------------------------------------------------------------

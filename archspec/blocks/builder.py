@@ -3,7 +3,9 @@
 `BlockBuilder` names each layer `<block>_<local>`, files it under the block and a branch, and
 turns block arguments (`Arg`) given as attribute values into bindings, so the code generator
 can write one function per kind of block. `StageBuilder` runs a stage's blocks in order,
-deciding which block carries the stride and checking the budgets after each block.
+scaling its depth by the spec's `depth_multiplier`, giving each block its own settings (the
+stage's, with its `blocks` overrides), deciding which block carries the stride and checking
+the budgets after each block.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from archspec.graph_builder import GraphBuilder
 from archspec.ir import Binding, Block, StageInfo, frozen_mapping
 from archspec.limits import Budget
+from archspec.ops import Shape, channels_of
+from archspec.scaling import scaled_depth
 
 if TYPE_CHECKING:
     from archspec.blocks.base import StageSpec
@@ -65,6 +69,7 @@ class BlockBuilder:
         x: str,
         network_index: int = 0,
         network_blocks: int = 1,
+        written_blocks: int | None = None,
     ) -> None:
         self.graph = graph
         self.spec = graph.spec
@@ -72,12 +77,15 @@ class BlockBuilder:
         self.stage_index = stage_index
         self.index = index
         self.stage = stage
+        """This block's settings: its stage's, with its per-block overrides."""
         self.input = x
-        self.in_channels = graph.shapes[x][-1]
+        self.in_channels = channels_of(graph.shapes[x])
         self.network_index = network_index
         """This block's index (from 0) among all blocks of the network (drop path's schedule)."""
         self.network_blocks = network_blocks
-        """The number of blocks in the network: the sum of the stages' depths."""
+        """The number of blocks in the network: the sum of the stages' depths, scaled."""
+        self.written_blocks = written_blocks or network_blocks
+        """The sum of the stages' depths as written, before `depth_multiplier`."""
         self.first_layer = len(graph.layers)
         self.args: dict[str, int | float] = {}
         self.filters = self.arg("filters", filters)
@@ -95,8 +103,8 @@ class BlockBuilder:
         self.args[name] = value
         return Arg(name, value)
 
-    def shape(self, x: str) -> tuple[int, ...]:
-        """The output shape of a layer emitted so far."""
+    def shape(self, x: str) -> Shape:
+        """The output shape of a layer emitted so far (None where the input size is open)."""
         return self.graph.shapes[x]
 
     def fail(self, field: str | None, message: str, *, hint: str, code: str) -> Exception:
@@ -133,7 +141,7 @@ class BlockBuilder:
         local: str,
         x: str,
         filters: int | Arg,
-        kernel: int,
+        kernel: int | Arg,
         stride: int | Arg = 1,
         *,
         bias: bool,
@@ -147,22 +155,41 @@ class BlockBuilder:
         `activation` other than 'linear' goes inside the conv (Conv2D(activation=...)); a
         `kernel_initializer` replaces Keras's default (zero-initialised residual branches).
         """
-        bindings = {
-            key: v.binding
-            for key, v in (("filters", filters), ("strides", stride))
-            if isinstance(v, Arg)
-        }
+        bindings = _bindings(filters=filters, kernel=kernel, strides=stride)
         head, _, tail = local.rpartition("conv")
         return self.graph.conv(
             f"{self.name}_{local}",
             x,
             int_of(filters),
-            kernel,
+            int_of(kernel),
             int_of(stride),
             bias=bias,
             groups=groups,
             activation=activation,
             kernel_initializer=kernel_initializer,
+            pad_meta=self.meta(f"{head}pad{tail}", branch, {}),
+            **self.meta(local, branch, bindings),
+        )
+
+    def depthwise_conv(
+        self,
+        local: str,
+        x: str,
+        kernel: int | Arg,
+        stride: int | Arg = 1,
+        *,
+        bias: bool,
+        branch: str = "main",
+    ) -> str:
+        """A depthwise conv in the spec's padding style (a pad layer before it, if any)."""
+        bindings = _bindings(kernel=kernel, strides=stride)
+        head, _, tail = local.rpartition("conv")
+        return self.graph.depthwise_conv(
+            f"{self.name}_{local}",
+            x,
+            int_of(kernel),
+            int_of(stride),
+            bias=bias,
             pad_meta=self.meta(f"{head}pad{tail}", branch, {}),
             **self.meta(local, branch, bindings),
         )
@@ -223,6 +250,11 @@ class BlockBuilder:
         return output
 
 
+def _bindings(**attrs: int | Arg) -> dict[str, Binding]:
+    """The bindings of the attributes given block arguments."""
+    return {key: value.binding for key, value in attrs.items() if isinstance(value, Arg)}
+
+
 BlockFunction = Callable[[BlockBuilder, str], str]
 
 
@@ -238,15 +270,24 @@ class StageBuilder:
         self.stage = stage
         self.filters = filters
         self.name = f"stage{index + 1}"
-        self.stride_block = 0 if graph.spec.residual.stride_at == "first" else stage.depth - 1
+        self.depth = scaled_depth(stage.depth, graph.spec.depth_multiplier)
+        """The number of blocks: the stage's depth times the spec's depth multiplier."""
+        self.stride_block = 0 if graph.spec.residual.stride_at == "first" else self.depth - 1
         self.block_names: list[str] = []
-        depths = [s.depth for s in graph.spec.stages]
+        multiplier = graph.spec.depth_multiplier
+        depths = [scaled_depth(s.depth, multiplier) for s in graph.spec.stages]
         self.first_network_index = sum(depths[:index])
         self.network_blocks = sum(depths)
+        self.written_blocks = sum(s.depth for s in graph.spec.stages)
 
-    def block(self, index: int, x: str, lower: BlockFunction) -> str:
-        """Lower block `index` (from 0) of the stage with `lower`; return its output."""
+    def block(self, index: int, x: str, lower: BlockFunction | None = None) -> str:
+        """Lower block `index` (from 0) of the stage; return its output.
+
+        By default the block lowers by its type's `lower_block` on its own settings (the
+        stage's with its `blocks` overrides); `lower` replaces that.
+        """
         stage = self.stage
+        settings = stage.block_spec(index)
         stride = stage.stride if index == self.stride_block else 1
         name = f"{self.name}_block{index + 1}"
         # A strided block's problems (an uneven or collapsing stride) are the stride's.
@@ -257,19 +298,22 @@ class StageBuilder:
             name,
             self.index,
             index,
-            stage,
+            settings,
             self.filters,
             stride,
             x,
             network_index=self.first_network_index + index,
             network_blocks=self.network_blocks,
+            written_blocks=self.written_blocks,
         )
-        x = builder.finish(lower(builder, x))
+        x = builder.finish((lower or settings.lower_block)(builder, x))
         self.graph.path = ("stages", self.index)
         self.block_names.append(name)
-        # Blocks after the second are copies of it (bar a strided last block, left out):
-        # projecting its cost gives a lower bound that refuses absurd depths early.
-        repeats = max(0, stage.depth - 2 - index) if index >= 1 else 0
+        # Blocks after the second (and after any per-block settings) are copies of it, bar a
+        # strided last block, left out: projecting its cost gives a lower bound that refuses
+        # absurd depths early.
+        copies = index >= max(1, len(stage.blocks) - 1)
+        repeats = max(0, self.depth - 2 - index) if copies else 0
         self.budget.check(self.graph, repeats, before)
         return x
 
@@ -281,6 +325,6 @@ class StageBuilder:
             block=self.stage.block,
             filters=self.filters,
             stride=self.stage.stride,
-            depth=self.stage.depth,
+            depth=self.depth,
             blocks=tuple(self.block_names),
         )

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import Field
 
 from archspec.fields import ActivationName, Filters, Flag, Model, StrictFloat, Whole
+from archspec.ops import channels_of
 
 if TYPE_CHECKING:
     from archspec.blocks.builder import Arg, BlockBuilder
@@ -113,7 +114,7 @@ def squeeze_excite(
     s = b.layer("global_avg_pool", "se_squeeze", (x,), {"keepdims": keepdims}, branch="se")
     if not keepdims:
         s = b.layer("reshape", "se_reshape", (s,), {"target_shape": (1, 1, -1)}, branch="se")
-    width = b.arg("se_filters", se.squeeze_width(b.shape(x)[-1], b.in_channels))
+    width = b.arg("se_filters", se.squeeze_width(channels_of(b.shape(x)), b.in_channels))
     in_convs = se.activations == "convs"
     inner, gate = (se.activation, se.gate) if in_convs else ("linear", "linear")
     s = b.conv("se_reduce", s, width, 1, bias=se.bias, activation=inner, branch="se")
@@ -152,6 +153,12 @@ class DropPath(Model):
         "timm and keras.applications ConvNeXt, numpy's linspace), or not (rate x i / blocks, "
         "keras.applications EfficientNet's drop_connect_rate).",
     )
+    over: Literal["blocks", "written_blocks"] = Field(
+        "blocks",
+        description="With `linear`: the count the rate is spread over: the network's blocks, "
+        "or the blocks the stages have before `depth_multiplier` (keras.applications "
+        "EfficientNetV2, whose deeper variants then exceed `rate` in their last blocks).",
+    )
     layer: Literal["dropout"] = Field(
         "dropout",
         description="The Keras realization: Dropout(rate, noise_shape=(None, 1, 1, 1)), which "
@@ -175,7 +182,8 @@ def drop_path(b: BlockBuilder, x: str) -> str:
     shows each block's rate in its call.
     """
     option = b.spec.drop_path
-    rate = option.block_rate(b.network_index, b.network_blocks)
+    blocks = b.network_blocks if option.over == "blocks" else b.written_blocks
+    rate = option.block_rate(b.network_index, blocks)
     if rate == 0:
         return x
     bound = b.arg("drop_rate", rate) if option.schedule == "linear" else rate
