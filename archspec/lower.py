@@ -242,11 +242,30 @@ class NetworkLowering:
         if head.norm:
             x = graph.norm("head_bn", x)
             x = graph.act("head_relu", x)
-        as_map = head.classifier == "conv"
+        as_map = head.classifier == "conv" and head.top
+        graph.path = ("head", "pool")
+        if head.pool == "none" and head.top:
+            raise graph.fail(
+                graph.path,
+                "a classifier needs pooled features, but pool is none",
+                hint="pool: avg, max or flatten; or top: false for the feature map as output",
+                code="contradiction",
+            )
         if head.pool == "flatten":
             x = graph.add("head_flatten", "flatten", (x,), {})
-        else:
+        elif head.pool != "none":
             x = graph.global_pool("head_pool", x, head.pool, keepdims=as_map)
+        graph.path = ("head",)
+        if not head.top:  # a backbone: the features are the output, as with include_top=False
+            self.budget.check(graph)
+            return x
+        if head.classes is None:
+            raise graph.fail(
+                ("head", "classes"),
+                "the classifier needs a number of classes",
+                hint="give classes: N, or top: false for a backbone without a classifier",
+                code="missing",
+            )
         if head.pool_norm:
             x = graph.norm("head_pool_norm", x)
         for i, units in enumerate(head.dense, start=1):

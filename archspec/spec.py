@@ -14,11 +14,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BeforeValidator,
+    ConfigDict,
     Field,
     GetCoreSchemaHandler,
     PrivateAttr,
     Strict,
     WithJsonSchema,
+    model_validator,
 )
 from pydantic_core import core_schema
 
@@ -324,16 +326,47 @@ class HeadConv(Model):
     )
 
 
-class Head(Model):
-    """From the last stage to the class scores."""
+def _classes_required_with_top(schema: dict[str, Any]) -> None:
+    """In the JSON Schema, as in validation: `classes` is required unless `top` is false."""
+    required = [key for key in schema.pop("required", []) if key != "classes"]
+    if required:
+        schema["required"] = required
+    schema["if"] = {"required": ["top"], "properties": {"top": {"const": False}}}
+    schema["else"] = {"required": ["classes"]}
 
+
+class Head(Model):
+    """From the last stage to the class scores, or to the features (`top: false`)."""
+
+    model_config = ConfigDict(json_schema_extra=_classes_required_with_top)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_classes_without_top(cls, data: Any) -> Any:
+        """Without the classifier `classes` may be left out, as keras ignores it then.
+
+        With it, a missing `classes` is pydantic's located "missing" error, reported with the
+        spec's other errors at once.
+        """
+        if isinstance(data, dict) and data.get("top") is False and "classes" not in data:
+            return {**data, "classes": None}
+        return data
+
+    top: Flag = Field(
+        True,
+        description="The classifier on top (keras.applications' include_top). false: a backbone "
+        "whose output is the features, the last feature map (pool: none) or the pooled vector; "
+        "the top conv and final norm are kept, what follows pooling is left out.",
+    )
     conv: HeadConv | None = Field(None, description="A 1x1 conv before pooling, or none.")
     norm: Flag = Field(
         False,
         description="A final norm -> activation before pooling (pre-activation networks).",
     )
-    pool: Literal["avg", "max", "flatten"] = Field(
-        "avg", description="Global average or max pooling, or Flatten (seed)."
+    pool: Literal["avg", "max", "flatten", "none"] = Field(
+        "avg",
+        description="Global average or max pooling, Flatten (seed), or none (with top: false: "
+        "the output is the last feature map).",
     )
     pool_norm: Flag = Field(
         False, description="A norm layer after pooling (ConvNeXt's LayerNormalization)."
@@ -355,7 +388,10 @@ class Head(Model):
         description="How a conv classifier's 1x1 map becomes a vector: Flatten (MobileNetV3) or "
         "Reshape (MobileNet).",
     )
-    classes: Annotated[int, Whole(1, 100_000)]
+    classes: Annotated[int, Whole(1, 100_000)] | None = Field(
+        description="The number of classes the classifier outputs; not needed with top: false "
+        "(a backbone without a classifier)."
+    )
     activation: Literal["softmax", "sigmoid", "linear"] = "softmax"
     activation_layer: Flag = Field(
         False,

@@ -97,7 +97,7 @@ def test_missing_keys_name_what_is_missing():
 
 def test_literal_choices_suggest_the_nearest():
     d = only(GOOD.replace("pool: avg", "pool: avgg"))
-    assert d.message == "'avgg' is not one of 'avg', 'max', 'flatten'"
+    assert d.message == "'avgg' is not one of 'avg', 'max', 'flatten', 'none'"
     assert d.hint.startswith("did you mean 'avg'?")
 
 
