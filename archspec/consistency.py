@@ -35,6 +35,7 @@ def check_settings(graph: GraphBuilder) -> None:
             code="unused",
             key=True,
         )
+    _unused_keras_options(graph)
     for index, stage in enumerate(spec.stages):
         se = getattr(stage, "se", None)
         if se is not None and se.width is not None and "ratio" in se.model_fields_set:
@@ -82,8 +83,16 @@ def check_settings(graph: GraphBuilder) -> None:
             code="single-class-softmax",
         )
     # Only a stated `norm: true` warns: no default may (a minimal pre-activation spec keeps
-    # the default stem BN -> ReLU, as the seed's resnet22 does).
-    if spec.stem.norm and "norm" in spec.stem.model_fields_set and spec.stages[0].preactivation:
+    # the default stem BN -> ReLU, as the seed's resnet22 does). A pool between them
+    # (DenseNet's stem) changes what the block normalizes.
+    stem = spec.stem
+    if (
+        stem is not None
+        and stem.norm
+        and "norm" in stem.model_fields_set
+        and stem.pool is None
+        and spec.stages[0].preactivation
+    ):
         graph.report(
             ("stem", "norm"),
             "the stem ends in BN -> ReLU and the first pre-activation block starts with "
@@ -92,3 +101,42 @@ def check_settings(graph: GraphBuilder) -> None:
             severity="warning",
             code="redundant-norm",
         )
+
+
+def _unused_keras_options(graph: GraphBuilder) -> None:
+    """Warn about the stem's activation and the Keras grouping options where nothing uses them."""
+    spec = graph.spec
+    stem = spec.stem
+    if stem is not None and not stem.norm and "activation" in stem.model_fields_set:
+        graph.report(
+            ("stem", "activation"),
+            "the stem has no norm after its last conv, so this setting has no effect",
+            hint="it says whether that norm is followed by the activation",
+            severity="warning",
+            code="unused",
+            key=True,
+        )
+    grouped = {layer.group for layer in graph.layers if layer.group is not None}
+    unused = {
+        "sequential_stem": (
+            spec.keras.sequential_stem and "stem" not in grouped,
+            "stem",
+            "it wraps the stem's layers; this network has no stem",
+        ),
+        "sequential_transitions": (
+            spec.keras.sequential_transitions and not any(b.index == 0 for b in graph.blocks),
+            "transition",
+            "transitions are the layers a stage runs besides its blocks (DenseNet's, "
+            "ConvNeXt's downsampling, a strided plain stage's pool)",
+        ),
+    }
+    for option, (applies, what, hint) in unused.items():
+        if applies:
+            graph.report(
+                ("keras", option),
+                f"there is no {what} to wrap, so this setting has no effect",
+                hint=hint,
+                severity="warning",
+                code="unused",
+                key=True,
+            )

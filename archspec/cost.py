@@ -70,7 +70,8 @@ def cost_rows(graph: Graph, depth: Depth = "stage") -> list[CostRow]:
     inputs = graph.scope_layers("input")  # the input, and preprocessing inside the model
     rows = [_row("input", describe_layers(inputs), inputs)]
     stem = graph.scope_layers("stem")
-    rows.append(_row("stem", describe_layers(stem), stem))
+    if stem:  # a network may have none (VGG)
+        rows.append(_row("stem", describe_layers(stem), stem))
     if depth == "layer":
         rows += [_row(layer.name, describe_layer(layer), [layer], 2) for layer in stem]
     blocks = {block.name: block for block in graph.blocks}

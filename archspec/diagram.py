@@ -151,7 +151,8 @@ def block_diagram(graph: Graph) -> Diagram:
     )
     add_node(Node("input", lines), inputs)
     stem = list(graph.scope_layers("stem"))
-    add_node(Node("stem", ("stem", _path(stem))), stem)
+    if stem:  # a network may have none (VGG)
+        add_node(Node("stem", ("stem", _path(stem))), stem)
     blocks = {block.name: block for block in graph.blocks}
     for stage in graph.stages:
         members: list[str] = []

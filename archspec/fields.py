@@ -61,6 +61,8 @@ MAX_FILTERS = 16384
 Filters = Annotated[int, Whole(1, MAX_FILTERS, "Number of conv filters.")]
 Stride = Annotated[int, Whole(1, 8)]
 Kernel = Annotated[int, Whole(1, 15, **{"not": {"multipleOf": 2}}), AfterValidator(_odd)]
+StemKernel = Annotated[int, Whole(1, 15)]
+"""A kernel that may be even where it needs no padding; lowering checks where it is used."""
 Flag = Annotated[bool, Strict()]
 Depth = Annotated[int, Whole(1, 1000, "Number of blocks in the stage.")]
 
@@ -96,7 +98,7 @@ ActivationName = Literal[
 ]
 """Activation functions by their Keras names (relu6 is ReLU capped at 6, as in MobileNets)."""
 
-PaddingStyle = Literal["same", "explicit", "torch", "correct_pad"]
+PaddingStyle = Literal["same", "explicit", "torch", "correct_pad", "strided_bottom_right"]
 """How a conv or pool pads its input; `archspec.graph_builder.GraphBuilder.window_input` says
 how each style is built in Keras."""
 
@@ -107,5 +109,8 @@ PADDING_DESCRIPTION = (
     "where a max-pool's padded values never win, as PyTorch pads it with -inf (weights from "
     "torchvision and timm need it). 'correct_pad': strided windows only, ZeroPadding2D by "
     "keras.applications' correct_pad (k // 2 on each side, one fewer at the top and left of "
-    "an even or unknown size) then 'valid'; unstrided windows 'same' (MobileNets, EfficientNet)."
+    "an even or unknown size) then 'valid'; unstrided windows 'same' (MobileNetV2/V3, "
+    "EfficientNet). 'strided_bottom_right': unstrided windows 'same'; before a strided one "
+    "ZeroPadding2D of k - stride zeros, the larger half at the bottom and right, then 'valid', "
+    "whatever the size (keras.applications' MobileNet)."
 )

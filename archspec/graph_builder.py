@@ -8,8 +8,10 @@ settings, the ReLU class), so stems, heads and blocks get them the same way.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
 from archspec.errors import Diagnosed, Diagnostic, Severity, format_path
@@ -76,6 +78,10 @@ class GraphBuilder(Diagnosed):
         self.activation_values = 0
         self.scope = "stem"
         self.path: FieldPath = ()
+        self.group: str | None = None
+        """The sequential group layers are added to now (see `sequential`)."""
+        self.grouped: set[str] = set()
+        """Layers inside a closed group but not its last: nothing else may read them."""
 
     # --- diagnostics ----------------------------------------------------------------------
 
@@ -144,6 +150,8 @@ class GraphBuilder(Diagnosed):
         (an input of any size), the same is worked out at the nominal size too, for the MACs.
         """
         definition = op_of(op)
+        if self.grouped.intersection(inputs):
+            raise AssertionError(f"{name} reads a layer inside a sequential group")
         input_shapes = [self.shapes[source] for source in inputs]
         sized_inputs = [self.sized[source] for source in inputs]
         if definition.window is not None:
@@ -177,6 +185,7 @@ class GraphBuilder(Diagnosed):
             bindings=frozen_mapping(bindings),
             nominal=sized if sized != shape else None,
             is_layer=definition.is_layer(attrs),
+            group=self.group,
         )
         return self.append(layer, sized)
 
@@ -241,6 +250,27 @@ class GraphBuilder(Diagnosed):
                     code="uneven-stride",
                 )
 
+    @contextlib.contextmanager
+    def sequential(self, group: str) -> Iterator[None]:
+        """Layers added in this context form the sequential group `group` (`Layer.group`).
+
+        Each must read the one before it, and nothing after the group may read any but its
+        last: a backend wraps them as one module (keras.Sequential) with one input and output.
+        """
+        if group in self.shapes or any(layer.group == group for layer in self.layers):
+            raise AssertionError(f"the group name {group!r} is taken")
+        first = len(self.layers)
+        self.group = group
+        try:
+            yield
+        finally:
+            self.group = None
+        members = self.layers[first:]
+        for before, layer in itertools.pairwise(members):
+            if layer.inputs != (before.name,):
+                raise AssertionError(f"{layer.name} does not read {before.name} in {group}")
+        self.grouped.update(layer.name for layer in members[:-1])
+
     # --- common layers in the spec's conventions ------------------------------------------
 
     def window_input(
@@ -265,12 +295,24 @@ class GraphBuilder(Diagnosed):
         - 'correct_pad' pads only strided windows, by keras.applications' `correct_pad`
           (MobileNets, EfficientNet): one zero fewer at the top and left when the size is even
           or unknown; unstrided windows are 'same'.
+        - 'strided_bottom_right' leaves unstrided windows 'same'; before a strided one it pads
+          the zeros 'same' would add to a size the stride divides, size - stride in all, the
+          larger half at the bottom and right, then the window is 'valid': keras.applications'
+          MobileNet, ((0, 1), (0, 1)) before a 3x3/2 depthwise conv, whatever the size.
         A 1x1 window pads nothing in any style. `unpadded` is the layer before the padding, if
         any, for the window's checks.
         """
         style = style or self.spec.conv.padding
         if style == "correct_pad" and stride > 1 and size > 1:
             pads = correct_pad(self.shapes[x], size)
+            return self.zero_pad(pad_name, x, pads, **(pad_meta or {})), "valid", x
+        if style == "strided_bottom_right":
+            if stride == 1:
+                return x, "same", None
+            total = max(size - stride, 0)
+            if total == 0:
+                return x, "valid", None
+            pads = ((total // 2, total - total // 2),) * 2
             return self.zero_pad(pad_name, x, pads, **(pad_meta or {})), "valid", x
         if style in ("same", "correct_pad") or (style == "torch" and stride == 1 and size > 1):
             return x, "same", None
@@ -303,11 +345,19 @@ class GraphBuilder(Diagnosed):
         A pad layer is named like the conv, 'pad' for 'conv'. `activation` (other than
         'linear') and `kernel_initializer` become attributes only where given, so every other
         conv's attributes, and its generated call, stay as they were.
+
+        An even kernel is only taken where it needs no padding, a kernel no larger than its
+        stride (ConvNeXt's 4x4/4 patchify stem, 2x2/2 downsampling): it is 'valid' in every
+        style. A larger one would pad asymmetrically; the spec's checks refuse it earlier.
         """
-        head, _, tail = name.rpartition("conv")
-        x, padding, unpadded = self.window_input(
-            x, kernel, stride, f"{head}pad{tail}", pad_meta, style
-        )
+        if kernel % 2 == 0:
+            if kernel > stride:
+                raise AssertionError(f"{name}: an even kernel larger than its stride")
+            x, padding, unpadded = x, "valid", None
+        else:
+            head, _, tail = name.rpartition("conv")
+            pad_name = f"{head}pad{tail}"
+            x, padding, unpadded = self.window_input(x, kernel, stride, pad_name, pad_meta, style)
         attrs: dict[str, Any] = {
             "filters": filters,
             "kernel": kernel,
@@ -330,17 +380,18 @@ class GraphBuilder(Diagnosed):
         stride: int,
         *,
         bias: bool,
+        depth_multiplier: int = 1,
         pad_meta: Mapping[str, Any] | None = None,
         **meta: Any,
     ) -> str:
-        """DepthwiseConv2D (one filter per channel) in the spec's padding style."""
+        """DepthwiseConv2D (one filter per channel) in the spec's padding style, like `conv`."""
         head, _, tail = name.rpartition("conv")
         x, padding, unpadded = self.window_input(x, kernel, stride, f"{head}pad{tail}", pad_meta)
         attrs = {
             "kernel": kernel,
             "strides": stride,
             "padding": padding,
-            "depth_multiplier": 1,
+            "depth_multiplier": depth_multiplier,
             "use_bias": bias,
         }
         return self.add(name, "depthwise_conv2d", (x,), attrs, unpadded=unpadded, **meta)
@@ -357,6 +408,10 @@ class GraphBuilder(Diagnosed):
             return self.add(name, "layer_norm", (x,), attrs, **meta)
         attrs = {"epsilon": norm.epsilon, "momentum": norm.momentum, **initial}
         return self.add(name, "batch_norm", (x,), attrs, **meta)
+
+    def sum(self, name: str, inputs: tuple[str, ...], **meta: Any) -> str:
+        """The element-wise sum of `inputs`, an Add layer or the + operator (`keras.add_layer`)."""
+        return self.add(name, "add", inputs, {"layer": self.spec.keras.add_layer}, **meta)
 
     def activation(self, name: str, x: str, function: str, **meta: Any) -> str:
         """An activation layer; ReLU (and ReLU6) in the layer class the spec asks for.

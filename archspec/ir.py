@@ -69,7 +69,12 @@ class Layer:
     nominal: tuple[int, ...] | None = None
     """Where `shape` holds None: the output shape at the nominal input size."""
     is_layer: bool = True
-    """False for a `keras.ops` call (`x + 3.0`): a graph node Keras does not count as a layer."""
+    """False for a `keras.ops` call (`x + 3.0`, ConvNeXt's `x + y`): a graph node Keras does
+    not count as a layer."""
+    group: str | None = None
+    """The sequential group this layer belongs to, if any: consecutive layers, each reading
+    the one before, that a backend wraps as one module (a `keras.Sequential` of this name, one
+    entry in `model.layers`). Every layer still counts on its own in the IR's figures."""
 
     @property
     def sized_shape(self) -> tuple[int, ...]:
@@ -103,6 +108,7 @@ class Block:
     """Documentation of this form of the block: its type's, then its variant's."""
     stage: int
     index: int
+    """Position in its stage, from 1; 0 for a transition (layers besides the stage's blocks)."""
     args: Mapping[str, int | float]
     """The block's arguments in order (filters, stride, ...): what bindings refer to."""
     input: str
@@ -157,8 +163,12 @@ class Graph:
 
     @property
     def layer_count(self) -> int:
-        """Layers as Keras counts them (`len(model.layers)`): the input, not keras.ops calls."""
-        return sum(layer.is_layer for layer in self.layers)
+        """Layers as Keras counts them, `len(model.layers)`.
+
+        The input counts, a sequential group counts as one, keras.ops calls do not.
+        """
+        groups = {layer.group for layer in self.layers if layer.group is not None}
+        return len(groups) + sum(layer.is_layer and layer.group is None for layer in self.layers)
 
     @property
     def depth(self) -> int:

@@ -8,6 +8,7 @@ diagnostics), `archspec.blocks` (the block types and the block-authoring API),
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -15,12 +16,13 @@ from archspec.blocks.base import StageSpec
 from archspec.blocks.builder import StageBuilder
 from archspec.consistency import check_settings
 from archspec.errors import Diagnosed, Diagnostic, SpecError
+from archspec.fields import PaddingStyle
 from archspec.graph_builder import GraphBuilder, Stop
 from archspec.io import FieldPath
 from archspec.ir import Binding, Graph
 from archspec.limits import Budget, Limits
 from archspec.scaling import scaled_width
-from archspec.spec import Spec
+from archspec.spec import Spec, Stem, StemPool
 
 __all__ = ["Analysis", "analyze", "lower", "scaled_width"]
 
@@ -92,7 +94,8 @@ class NetworkLowering:
         x = graph.input("input", (height, width, channels), (*sized, channels))
         x = self.preprocess(x)
         self.budget.check(graph)
-        x = self.stem(x)
+        if spec.stem is not None:
+            x = self.stem(x, spec.stem)
         for index in range(len(spec.stages)):
             x = self.stage(index, x)
         x = self.head(x)
@@ -142,40 +145,54 @@ class NetworkLowering:
             x = graph.add("input_normalize", "normalization", (x,), moments)
         return x
 
-    def stem(self, x: str) -> str:
-        """The stem convs, their BN -> ReLU, and the optional pool."""
+    def stem(self, x: str, stem: Stem) -> str:
+        """The stem convs, their norm -> activation, and the optional pool."""
         spec, graph = self.spec, self.graph
-        stem = spec.stem
         graph.scope, graph.path = "stem", ("stem",)
         bias = spec.conv.bias.stem
         style = stem.padding or spec.conv.padding
         count = len(stem.filters)
-        for i, filters in enumerate(stem.filters, start=1):
-            suffix = str(i) if count > 1 else ""
-            stride = stem.stride if i == 1 else 1
-            graph.path = ("stem", "stride") if stride > 1 else ("stem", "filters")
-            width = scaled_width(filters, spec.width_multiplier, rounding=spec.width_rounding)
-            x = graph.conv(
-                f"stem_conv{suffix}", x, width, stem.kernel, stride, bias=bias, style=style
+        if stem.kernel % 2 == 0 and (count > 1 or stem.kernel > stem.stride):
+            raise graph.fail(
+                ("stem", "kernel"),
+                f"an even kernel of {stem.kernel} needs asymmetric padding"
+                + (" in a deep stem" if count > 1 else f" with stride {stem.stride}"),
+                hint="use an odd kernel, or one conv whose kernel is no larger than its stride "
+                "(a patchify stem: kernel 4, stride 4)",
+                code="even-kernel",
             )
-            if i < count or stem.norm:
-                x = graph.norm(f"stem_bn{suffix}", x)
-                x = graph.act(f"stem_relu{suffix}", x)
-        if stem.pool is not None:
-            pool = stem.pool
-            graph.path = ("stem", "pool")
-            pool_style = pool.padding or style
-            if pool_style != "same" and pool.size % 2 == 0:
-                raise graph.fail(
-                    ("stem", "pool", "size"),
-                    f"{pool_style} padding pads (size - 1) // 2 on every side, which cannot "
-                    f"center an even pool of {pool.size}",
-                    hint="use an odd pool size, or padding: same",
-                    code="even-window",
+        with graph.sequential("stem") if spec.keras.sequential_stem else contextlib.nullcontext():
+            for i, filters in enumerate(stem.filters, start=1):
+                suffix = str(i) if count > 1 else ""
+                stride = stem.stride if i == 1 else 1
+                graph.path = ("stem", "stride") if stride > 1 else ("stem", "filters")
+                width = scaled_width(filters, spec.width_multiplier, rounding=spec.width_rounding)
+                x = graph.conv(
+                    f"stem_conv{suffix}", x, width, stem.kernel, stride, bias=bias, style=style
                 )
-            x = graph.pool("stem_pool", x, pool.kind, pool.size, pool.stride, pool_style)
+                if i < count or stem.norm:
+                    x = graph.norm(f"stem_bn{suffix}", x)
+                    if i < count or stem.activation:
+                        x = graph.act(f"stem_relu{suffix}", x)
+            if stem.pool is not None:
+                x = self.stem_pool(x, stem.pool, style)
         self.budget.check(graph)
         return x
+
+    def stem_pool(self, x: str, pool: StemPool, style: PaddingStyle) -> str:
+        """The pool after the stem convs, in its padding style (the stem's unless given)."""
+        graph = self.graph
+        graph.path = ("stem", "pool")
+        pool_style = pool.padding or style
+        if pool_style in ("explicit", "torch") and pool.size % 2 == 0:
+            raise graph.fail(
+                ("stem", "pool", "size"),
+                f"{pool_style} padding pads (size - 1) // 2 on every side, which cannot "
+                f"center an even pool of {pool.size}",
+                hint="use an odd pool size, or padding: same",
+                code="even-window",
+            )
+        return graph.pool("stem_pool", x, pool.kind, pool.size, pool.stride, pool_style)
 
     def stage(self, index: int, x: str) -> str:
         """One stage, as its block type lowers it; the budget is checked after each block."""
@@ -256,6 +273,8 @@ class NetworkLowering:
         elif head.pool != "none":
             x = graph.global_pool("head_pool", x, head.pool, keepdims=as_map)
         graph.path = ("head",)
+        if head.pool_norm:  # kept without the top, as keras.applications' ConvNeXt keeps it
+            x = graph.norm("head_pool_norm", x)
         if not head.top:  # a backbone: the features are the output, as with include_top=False
             self.budget.check(graph)
             return x
@@ -266,8 +285,6 @@ class NetworkLowering:
                 hint="give classes: N, or top: false for a backbone without a classifier",
                 code="missing",
             )
-        if head.pool_norm:
-            x = graph.norm("head_pool_norm", x)
         for i, units in enumerate(head.dense, start=1):
             graph.path = ("head", "dense", i - 1)
             if as_map:

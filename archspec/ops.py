@@ -26,7 +26,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from archspec.ir import Layer
+from archspec.ir import Graph, Layer
 
 Shape = tuple[int | None, ...]
 """An output shape without the batch axis; None where the size depends on the input's."""
@@ -97,16 +97,21 @@ class Const:
     value: object
 
 
-KerasModule = Literal["layers", "ops"]
-"""Where a Keras call lives: a layer class of `keras.layers`, or a function of `keras.ops`."""
+KerasModule = Literal["layers", "ops", "archspec"]
+"""Where a Keras call's callable lives:
+- 'layers': a stock layer class, `keras.layers.<cls>`;
+- 'archspec': a layer class archspec defines where Keras has none (in
+  `archspec.backends.keras`; generated code carries a copy of its source);
+- 'ops': an operation, `keras.ops.<cls>(*inputs, *args)`. It takes no name and makes no entry in
+  `model.layers` (what `x + y` on Keras tensors does)."""
 
 
 @dataclass(frozen=True, slots=True)
 class KerasCall:
-    """A Keras call; args name IR attributes or are `Const`s.
+    """`keras.layers.<cls>(*args, **keywords)`: args name IR attributes or are `Const`s.
 
-    `keras.layers.<cls>(*args, **keywords)(inputs)` for a layer; for a `keras.ops` function,
-    `keras.ops.<cls>(*inputs, *args, **keywords)`: a node of the graph, but not a layer.
+    `module` says where the callable lives (`KerasModule`): a `keras.ops` function is applied
+    to the layer's inputs first, `keras.ops.<cls>(*inputs, *args, **keywords)`.
     """
 
     cls: str
@@ -179,7 +184,7 @@ class Op:
     def is_layer(self, attrs: Attrs) -> bool:
         """Whether Keras counts it among a model's layers (the input does; keras.ops do not)."""
         call = self.call(attrs)
-        return call is None or call.module == "layers"
+        return call is None or call.module != "ops"
 
 
 OPS: dict[str, Op] = {}
@@ -282,6 +287,12 @@ def _normalization_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) 
     # Without a given mean and variance they are weights (to `adapt`), with a sample count.
     channels = channels_of(inputs[0])
     return (0, 0) if attrs["mean"] is not None else (2 * channels + 1, 0)
+
+
+def _dense_macs(attrs: Attrs, inputs: Sequence[Sized], output: Sized) -> int:
+    # Dense acts on the last axis: once per position of a feature map (ConvNeXt's pointwise
+    # convs are Dense layers), once for a vector.
+    return math.prod(output[:-1]) * inputs[0][-1] * attrs["units"]
 
 
 def _broadcast_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
@@ -416,6 +427,21 @@ define(
 )
 define(
     Op(
+        "layer_scale",
+        KerasCall("LayerScale", ("init_values", "projection_dim"), module="archspec"),
+        lambda a: "layer scale",
+        params=lambda a, inputs, output: (channels_of(inputs[0]),) * 2,  # one per channel
+    )
+)
+define(
+    Op(
+        "stochastic_depth",
+        KerasCall("StochasticDepth", ("rate",), module="archspec"),
+        lambda a: f"drop path {a['rate']}",
+    )
+)
+define(
+    Op(
         "batch_norm",
         KerasCall(
             "BatchNormalization",
@@ -452,7 +478,15 @@ define(
         _activation_text,
     )
 )
-define(Op("add", KerasCall("Add"), lambda a: "add", shape=_merged_shape, merges=True, symbol="+"))
+
+
+def _add_call(attrs: Attrs) -> KerasCall:
+    if attrs["layer"] == "operator":
+        return KerasCall("add", module="ops")
+    return KerasCall("Add")
+
+
+define(Op("add", _add_call, lambda a: "add", shape=_merged_shape, merges=True, symbol="+"))
 define(
     Op(
         "multiply",
@@ -514,7 +548,7 @@ define(
         ),
         shape=lambda a, inputs: (*inputs[0][:-1], a["units"]),
         params=_dense_params,
-        macs=lambda a, inputs, output: inputs[0][-1] * a["units"],
+        macs=_dense_macs,
     )
 )
 define(
@@ -587,6 +621,24 @@ def keras_call(layer: Layer, written: Collection[str] = ()) -> LayerCall:
     )
     args = tuple(argument(item) for item in template.args)
     return LayerCall(template.cls, args, kwargs, template.module)
+
+
+def keras_layers(graph: Graph) -> list[tuple[str, tuple[Layer, ...]]]:
+    """The entries of the Keras model's `model.layers`, in order: (name, the IR layers in it).
+
+    A sequential group is one entry, named after the group; a layer that Keras computes as
+    an operation (`keras.ops`) is none; every other layer is an entry of its own.
+    """
+    entries: list[tuple[str, tuple[Layer, ...]]] = []
+    for layer in graph:
+        if layer.group is not None:
+            if entries and entries[-1][0] == layer.group:
+                entries[-1] = (layer.group, (*entries[-1][1], layer))
+            else:
+                entries.append((layer.group, (layer,)))
+        elif layer.is_layer:
+            entries.append((layer.name, (layer,)))
+    return entries
 
 
 def describe_layer(layer: Layer) -> str:

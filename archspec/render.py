@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from pydantic import BaseModel
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, JustifyMethod, RenderResult
 from rich.markup import escape
@@ -147,16 +148,31 @@ def resolved_spec(spec: Spec, output_format: str) -> str:
     """`archspec show`: a spec with `extends` applied and every default written out.
 
     The result is a complete spec of its own (no `extends`, no `$schema`): reading it back
-    gives the same spec. Unset values are left out: every field that can be null defaults to
-    null, and a per-block setting written as null would be refused rather than inherited.
-    Lists of numbers stay on one line in YAML, as people write them.
+    gives the same spec. A null that is the field's default is left out (a per-block setting
+    written as null would be refused rather than inherited); a null that says something
+    (`stem: null`) stays. Lists of numbers stay on one line in YAML, as people write them.
     """
-    data = spec.model_dump(
-        mode="json", by_alias=True, exclude={"extends", "schema_uri"}, exclude_none=True
-    )
+    data = spec.model_dump(mode="json", by_alias=True, exclude={"extends", "schema_uri"})
+    _drop_default_nulls(spec, data)
     if output_format == "json":
         return json.dumps(data, indent=2) + "\n"
     return yaml.dump(data, Dumper=_SpecDumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _drop_default_nulls(value: object, data: object) -> None:
+    """Remove from `data`, the JSON dump of `value`, every null that is its field's default."""
+    if isinstance(value, BaseModel) and isinstance(data, dict):
+        for name, field in type(value).model_fields.items():
+            key = field.alias or name
+            if key not in data:
+                continue
+            if data[key] is None and not field.is_required() and field.default is None:
+                del data[key]
+            else:
+                _drop_default_nulls(getattr(value, name), data[key])
+    elif isinstance(value, tuple | list) and isinstance(data, list):
+        for item, dumped in zip(value, data, strict=True):
+            _drop_default_nulls(item, dumped)
 
 
 class _SpecDumper(yaml.SafeDumper):

@@ -34,11 +34,11 @@ from archspec.fields import (
     Channels,
     Filters,
     Flag,
-    Kernel,
     Model,
     Name,
     PaddingStyle,
     Size,
+    StemKernel,
     StrictFloat,
     Stride,
     Whole,
@@ -122,7 +122,9 @@ class Input(Model):
         None, description="A Rescaling layer first, inside the model (keras.applications)."
     )
     normalize: Normalize | None = Field(
-        None, description="A Normalization layer after the rescaling, inside the model."
+        None,
+        description="A Normalization layer inside the model, after the rescaling if any "
+        "(ConvNeXt's ImageNet normalization, EfficientNet's adapted one).",
     )
 
 
@@ -146,12 +148,21 @@ class Stem(Model):
     """
 
     filters: StemFilters
-    kernel: Kernel = Field(3, description="Kernel size of each stem conv.")
+    kernel: StemKernel = Field(
+        3,
+        description="Kernel size of each stem conv: odd, or even for a single conv whose kernel "
+        "is no larger than its stride, which needs no padding (ConvNeXt's 4x4/4 patchify stem).",
+    )
     stride: Stride = Field(1, description="Stride of the first stem conv.")
     norm: Flag = Field(
         True,
         description="BN -> ReLU after the last stem conv. Pre-activation networks "
         "(keras.applications V2) leave it out: the first block normalizes its input itself.",
+    )
+    activation: Flag = Field(
+        True,
+        description="Whether the norm after the last stem conv is followed by the network's "
+        "activation (ConvNeXt's stem is conv -> LayerNorm only).",
     )
     pool: StemPool | None = Field(None, description="Pooling after the stem, or none.")
     padding: PaddingStyle | None = Field(
@@ -289,6 +300,22 @@ class KerasOptions(Model):
         "ReLU(6.0)(x + 3.0) * (1.0 / 6.0), a ReLU layer between two keras.ops (keras.applications "
         "MobileNetV3's squeeze-and-excitation gate).",
     )
+    add_layer: Literal["Add", "operator"] = Field(
+        "Add",
+        description="How residual adds are made: keras.layers.Add, or the + operator on "
+        "tensors (keras.ops.add: an operation, with no entry in model.layers; "
+        "keras.applications' ConvNeXt).",
+    )
+    sequential_stem: Flag = Field(
+        False,
+        description="Wrap the stem's layers in one keras.Sequential named 'stem': one entry in "
+        "model.layers holding the same layers and weights (keras.applications' ConvNeXt).",
+    )
+    sequential_transitions: Flag = Field(
+        False,
+        description="Wrap each transition (the layers a stage runs besides its blocks, such as "
+        "ConvNeXt's downsampling) in a keras.Sequential named after it.",
+    )
 
 
 # --- warnings ---------------------------------------------------------------------------------
@@ -356,7 +383,8 @@ class Head(Model):
         True,
         description="The classifier on top (keras.applications' include_top). false: a backbone "
         "whose output is the features, the last feature map (pool: none) or the pooled vector; "
-        "the top conv and final norm are kept, what follows pooling is left out.",
+        "the top conv, final norm and pool norm are kept, the dense layers and classifier left "
+        "out.",
     )
     conv: HeadConv | None = Field(None, description="A 1x1 conv before pooling, or none.")
     norm: Flag = Field(
@@ -433,7 +461,9 @@ class Spec(Model):
         "merged into it (mappings merge key by key, lists and values replace).",
     )
     input: Input
-    stem: Stem
+    stem: Stem | None = Field(
+        description="The convs before the first stage, or null for none (VGG)."
+    )
     stages: tuple[Stage, ...] = Field(min_length=1, max_length=32)
     head: Head
     residual: Residual = Residual()

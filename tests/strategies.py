@@ -17,6 +17,7 @@ from archspec.blocks import StageSpec, block_types, stage_model
 from archspec.blocks.options import DropPath
 from archspec.fields import PaddingStyle
 from archspec.loader import read_resolved
+from archspec.spec import KerasOptions
 from tests.conftest import SPECS
 
 SCALARS = st.one_of(
@@ -192,8 +193,11 @@ def small_specs(draw: st.DrawFn) -> dict:
         "kernel": draw(st.sampled_from([1, 3, 5, 7])),
         "stride": draw(st.sampled_from([1, 2])),
         "norm": draw(st.booleans()),
+        "activation": draw(st.booleans()),
         "padding": draw(st.sampled_from([None, *PADDINGS])),
     }
+    if draw(st.booleans()):  # a patchify stem: an even kernel as large as its stride
+        stem.update(filters=draw(st.sampled_from([4, 8])), kernel=2, stride=2)
     if draw(st.booleans()):
         stem["pool"] = {
             "kind": draw(st.sampled_from(["max", "avg"])),
@@ -204,6 +208,7 @@ def small_specs(draw: st.DrawFn) -> dict:
     head = {
         "norm": draw(st.booleans()),
         "pool": draw(st.sampled_from(["avg", "max", "flatten"])),
+        "pool_norm": draw(st.booleans()),
         "dense": draw(st.lists(st.sampled_from([4, 8]), max_size=2)),
         "dropout": draw(st.sampled_from([0.0, 0.25])),
         "classes": draw(st.integers(1, 5)),
@@ -213,7 +218,7 @@ def small_specs(draw: st.DrawFn) -> dict:
         "name": draw(st.from_regex(r"[A-Za-z][A-Za-z0-9_-]{0,10}", fullmatch=True)),
         "description": draw(st.text(max_size=40)),
         "input": draw(inputs(side)),
-        "stem": stem,
+        "stem": draw(st.sampled_from([stem, None])),
         "stages": stages,
         "head": head,
         "residual": {
@@ -234,6 +239,7 @@ def small_specs(draw: st.DrawFn) -> dict:
             "bias": {k: draw(st.booleans()) for k in ("stem", "block", "block_out", "shortcut")},
         },
         "norm": {
+            "kind": draw(st.sampled_from(["batch", "layer"])),
             "epsilon": draw(st.sampled_from([1e-3, 1.001e-5])),
             "momentum": draw(st.sampled_from([0.9, 0.99])),
         },
@@ -243,10 +249,7 @@ def small_specs(draw: st.DrawFn) -> dict:
             "divisor": draw(st.sampled_from([None, 4, 8])),
             "min_fraction": draw(st.sampled_from([None, 0.9])),
         },
-        "keras": {
-            "relu_layer": draw(st.sampled_from(["ReLU", "Activation"])),
-            "hard_sigmoid": draw(st.sampled_from(["Activation", "ReLU6"])),
-        },
+        "keras": draw(model_values(KerasOptions)),
     }
 
 

@@ -91,6 +91,10 @@ PEERS = [
     ("resnet50", "ResNet50", "max"),
     ("efficientnet_b0", "EfficientNetB0", "avg"),
     ("mobilenetv3_small", "MobileNetV3Small", None),
+    ("vgg16", "VGG16", None),
+    ("densenet121", "DenseNet121", "avg"),
+    ("convnext_tiny", "ConvNeXtTiny", None),
+    ("mobilenet", "MobileNet", "max"),
 ]
 """(preset, keras.applications model, pooling): compared at 64x64, both built at that size."""
 

@@ -102,7 +102,7 @@ def se_block(monkeypatch):
     class PlainStage(StageSpec):
         """Conv -> BN -> ReLU, no shortcut (a VGG-like or strided MobileNet-like block)."""
 
-        block: Literal["plain"]
+        block: Literal["conv_unit"]
 
         def lower_block(self, b, x):
             h = b.conv("conv", x, b.filters, 3, b.stride, bias=False)
@@ -119,7 +119,7 @@ def se_block(monkeypatch):
             return b.layer("concat", "concat", (x, h))
 
     yield SEBasicStage
-    for name in ("se_basic", "plain", "dense_unit"):
+    for name in ("se_basic", "conv_unit", "dense_unit"):
         unregister(name)
 
 
@@ -186,7 +186,7 @@ MIXED = {
     "input": {"shape": [32, 32, 3]},
     "stem": {"filters": 8, "norm": False},
     "stages": [
-        {"block": "plain", "filters": 8, "stride": 2, "depth": 2},
+        {"block": "conv_unit", "filters": 8, "stride": 2, "depth": 2},
         {"block": "dense_unit", "filters": 4, "depth": 3},
         {"block": "se_basic", "filters": 16, "stride": 2},
     ],

@@ -6,9 +6,31 @@ import numpy as np
 import pytest
 
 import archspec
+from archspec.ops import keras_layers
 from tests.conftest import BUILT_SPECS
 
 pytestmark = pytest.mark.keras
+
+
+def randomize_weights(model, seed: int) -> None:
+    """Give every weight a random value, all different, so a transfer into the wrong layer shows.
+
+    Moving variances stay positive (a negative one would make every output NaN, and NaN
+    equals NaN in assert_array_equal). One variable at a time, in float32: the largest models
+    never hold a second copy of their weights here.
+    """
+    rng = np.random.default_rng(seed)
+    for weight in model.weights:
+        shape = tuple(weight.shape)
+        if weight.path.endswith("moving_variance"):
+            weight.assign(rng.uniform(0.5, 1.5, shape).astype("float32"))
+        else:
+            weight.assign(rng.standard_normal(shape, dtype=np.float32) * np.float32(0.05))
+
+
+def outputs(model, images: np.ndarray) -> np.ndarray:
+    """The model's inference outputs, called eagerly (tracing a graph costs more here)."""
+    return np.asarray(model(images, training=False))
 
 
 def layer_sequence(model) -> list[tuple[str, tuple, int]]:
@@ -45,18 +67,29 @@ def test_resnet22_gives_identical_outputs_after_weight_transfer(built_models, re
     np.testing.assert_array_equal(model.predict_on_batch(images), expected)
 
 
-@pytest.mark.parametrize("spec_path", BUILT_SPECS)
-def test_ir_figures_equal_keras_for_every_shipped_spec(spec_path, built_models):
-    graph = archspec.lower(archspec.load(spec_path))
-    model = built_models(spec_path.stem)
+def assert_keras_layers_match_the_ir(graph, model) -> None:
+    """model.layers are the IR's layers: the same names, output shapes and parameters.
+
+    A sequential group is one Keras layer (its figures are its members'); an op computed as
+    a Keras operation (keras.ops) is no layer. (Keras orders model.layers by its own
+    topological sort, so they are matched by name.)
+    """
     assert graph.params == model.count_params()
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     assert graph.trainable_params == trainable
     assert graph.layer_count == len(model.layers)
-    for layer in (layer for layer in graph if layer.is_layer):  # keras.ops calls have no name
-        keras_layer = model.get_layer(layer.name)
-        assert tuple(keras_layer.output.shape[1:]) == layer.shape, layer.name
-        assert keras_layer.count_params() == layer.params, layer.name
+    entries = dict(keras_layers(graph))
+    assert sorted(entries) == sorted(layer.name for layer in model.layers)
+    for keras_layer in model.layers:
+        members = entries[keras_layer.name]
+        assert tuple(keras_layer.output.shape[1:]) == members[-1].shape, keras_layer.name
+        assert keras_layer.count_params() == sum(layer.params for layer in members)
+
+
+@pytest.mark.parametrize("spec_path", BUILT_SPECS)
+def test_ir_figures_equal_keras_for_every_shipped_spec(spec_path, built_models):
+    graph = archspec.lower(archspec.load(spec_path))
+    assert_keras_layers_match_the_ir(graph, built_models(spec_path.stem))
 
 
 def test_saved_model_loads_with_plain_keras(built_models, tmp_path):

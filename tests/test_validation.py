@@ -110,10 +110,29 @@ def test_every_error_of_a_file_is_reported_in_file_order():
     assert [d.path for d in found] == ["stem.filters", "stages[1].block", "head.classes"]
 
 
-def test_even_kernels_are_refused():
+def test_even_kernels_that_need_padding_are_refused_at_the_kernel():
     d = only(GOOD.replace("kernel: 3", "kernel: 4"))
-    assert d.path == "stem.kernel"
-    assert "must be odd" in d.message
+    assert (d.path, d.code) == ("stem.kernel", "even-kernel")
+    assert at(d) == (3, 28)
+    assert "asymmetric padding with stride 1" in d.message
+    deep = only(
+        GOOD.replace("filters: 8, kernel: 3, stride: 1", "filters: [8, 8], kernel: 4, stride: 4")
+    )
+    assert (deep.path, deep.code) == ("stem.kernel", "even-kernel")
+    assert "deep stem" in deep.message
+
+
+@pytest.mark.parametrize("padding", ["same", "explicit"])
+def test_an_even_kernel_no_larger_than_its_stride_patchifies_without_padding(padding):
+    text = (
+        GOOD.replace("kernel: 3, stride: 1", "kernel: 4, stride: 4")
+        + f"conv: {{padding: {padding}}}\n"
+    )
+    graph = archspec.lower(archspec.loads(text))
+    stem = graph["stem_conv"]
+    assert (stem.attrs["kernel"], stem.attrs["strides"], stem.attrs["padding"]) == (4, 4, "valid")
+    assert stem.shape == (8, 8, 8)
+    assert graph.scope_layers("stem")[0] is stem  # no pad layer before it
 
 
 def test_bad_names_are_refused():

@@ -1,8 +1,12 @@
 """IR -> keras.Model. The only module of archspec that imports Keras.
 
-Stock Keras layers only, each with the IR's explicit name, and `keras.ops` functions where the
-IR says (`x + 3.0` in MobileNetV3's hard sigmoid), so a saved `.keras` file loads with plain
-`keras.saving.load_model` and no archspec installed.
+Stock Keras layers wherever Keras has one, each with the IR's explicit name, and `keras.ops`
+functions where the IR says (`x + 3.0` in MobileNetV3's hard sigmoid), so a saved `.keras`
+file loads with plain `keras.saving.load_model`. Where Keras has none (ConvNeXt's
+layer scale and stochastic depth), the layer classes are defined here, registered as
+serializable under the package name 'archspec': a model that uses them loads once this
+module is imported (`import archspec.backends.keras`). The code generator copies their source
+into generated modules, which therefore stay self-contained.
 """
 
 from __future__ import annotations
@@ -16,12 +20,98 @@ from typing import Any, Literal
 
 import keras
 
-from archspec.ir import Graph
+from archspec.ir import Graph, Layer
 from archspec.limits import DEFAULT_MAX_LAYERS
 from archspec.ops import keras_call
 from archspec.weights import LoadReport, match_layers, read_keras_weights
 
 Precision = Literal["float32", "mixed_float16", "mixed_bfloat16"]
+
+
+# --- layers Keras does not have -------------------------------------------------------------
+# The code generator copies these classes into generated modules, so they keep to what
+# generated code keeps to: lines of at most 88 characters, a docstring on every method,
+# in the imperative mood (pydocstyle).
+
+
+@keras.saving.register_keras_serializable(package="archspec")
+class LayerScale(keras.layers.Layer):
+    """Multiplies each channel by a learned factor (CaiT's layer scale).
+
+    keras.applications' ConvNeXt defines the same layer, with the same arguments and one
+    weight of shape (projection_dim,), so weights move between the two with set_weights.
+    """
+
+    def __init__(self, init_values: float, projection_dim: int, **kwargs: Any) -> None:
+        """Make `projection_dim` factors, each starting at `init_values`."""
+        super().__init__(**kwargs)
+        self.init_values = init_values
+        self.projection_dim = projection_dim
+
+    def build(self, input_shape: Any) -> None:
+        """Create the factors, one per channel."""
+        self.gamma = self.add_weight(
+            shape=(self.projection_dim,),
+            name="gamma",  # unnamed, Keras would number it anew in every model
+            initializer=keras.initializers.Constant(self.init_values),
+            trainable=True,
+        )
+
+    def call(self, x: Any) -> Any:
+        """Scale the channels."""
+        return x * self.gamma
+
+    def get_config(self) -> dict[str, Any]:
+        """Return the constructor's arguments, for saving."""
+        config: dict[str, Any] = super().get_config()
+        config["init_values"] = self.init_values
+        config["projection_dim"] = self.projection_dim
+        return config
+
+
+@keras.saving.register_keras_serializable(package="archspec")
+class StochasticDepth(keras.layers.Layer):
+    """Drop path (Huang et al. 2016): in training, drops whole samples of its input.
+
+    A sample is dropped at `drop_path_rate` and a kept one scaled by 1 / (1 - rate); at
+    inference the layer is the identity. keras.applications' ConvNeXt defines the same
+    layer, with the same argument, but draws unseeded random numbers, which JAX refuses
+    in training; this one draws from a seed generator of its own, as Keras's Dropout
+    does (its state is no weight: get_weights() is the same).
+    """
+
+    def __init__(self, drop_path_rate: float, seed: int | None = None, **kwargs: Any):
+        """Drop samples at `drop_path_rate`, in training; `seed` fixes the draws."""
+        super().__init__(**kwargs)
+        self.drop_path_rate = drop_path_rate
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, x: Any, training: bool | None = None) -> Any:
+        """Drop or keep each sample, in training only."""
+        if not training:
+            return x
+        keep = 1 - self.drop_path_rate
+        shape = (keras.ops.shape(x)[0],) + (1,) * (len(x.shape) - 1)
+        draw = keras.random.uniform(shape, 0, 1, seed=self.seed_generator)
+        return (x / keep) * keras.ops.floor(keep + draw)
+
+    def get_config(self) -> dict[str, Any]:
+        """Return the constructor's arguments, for saving."""
+        config: dict[str, Any] = super().get_config()
+        config["drop_path_rate"] = self.drop_path_rate
+        config["seed"] = self.seed
+        return config
+
+
+ARCHSPEC_LAYERS: dict[str, type[keras.layers.Layer]] = {
+    "LayerScale": LayerScale,
+    "StochasticDepth": StochasticDepth,
+}
+"""The layer classes of the 'archspec' namespace of `archspec.ops.KerasCall`, by name."""
+
+
+# --- building -----------------------------------------------------------------------------------
 
 
 def build_model(
@@ -32,30 +122,60 @@ def build_model(
     With a mixed precision, every layer computes in half precision except the classifier,
     whose output (a softmax, usually) stays float32 for numeric stability. A `seed` makes the
     initial weights reproducible: layers are created in the IR's fixed order, each drawing
-    from Keras's seeded global generator.
+    from Keras's seeded global generator. A sequential group becomes a `keras.Sequential`
+    of its layers, named after the group.
     """
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    tensors: dict[str, keras.KerasTensor] = {}
+    tensors: dict[str, Any] = {}
+    group: list[Layer] = []
+
+    def close_group() -> None:
+        members = [make_layer(layer, graph, precision) for layer in group]
+        sequential = keras.Sequential(members, name=group[0].group)
+        tensors[group[-1].name] = sequential(tensors[group[0].inputs[0]])
+        group.clear()
+
     for layer in graph.layers:
+        if group and layer.group != group[0].group:
+            close_group()
         if layer.op == "input":
             tensors[layer.name] = keras.Input(shape=layer.shape, name=layer.name)
-            continue
-        call = keras_call(layer)
-        args = [arg.value for arg in call.args]
-        kwargs = {key: arg.value for key, arg in call.kwargs}
-        inputs = [tensors[name] for name in layer.inputs]
-        if call.module == "ops":  # a function on tensors: a node, not a layer, so no name
-            tensors[layer.name] = getattr(keras.ops, call.cls)(*inputs, *args, **kwargs)
-            continue
-        if precision != "float32":
-            kwargs["dtype"] = "float32" if layer.name == graph.output else precision
-        instance = getattr(keras.layers, call.cls)(*args, name=layer.name, **kwargs)
-        tensors[layer.name] = instance(inputs if len(inputs) > 1 else inputs[0])
+        elif layer.group is not None:
+            group.append(layer)
+        else:
+            tensors[layer.name] = apply(layer, graph, precision, tensors)
+    if group:
+        close_group()
     with recursion_headroom(graph.recursion_limit):
         return keras.Model(
             inputs=tensors[graph.input.name], outputs=tensors[graph.output], name=graph.name
         )
+
+
+def make_layer(layer: Layer, graph: Graph, precision: Precision) -> keras.layers.Layer:
+    """The Keras layer of an IR layer, named as the IR names it."""
+    call = keras_call(layer)
+    kwargs = {key: arg.value for key, arg in call.kwargs}
+    if precision != "float32":
+        kwargs["dtype"] = "float32" if layer.name == graph.output else precision
+    if call.module == "archspec":
+        layer_class = ARCHSPEC_LAYERS[call.cls]
+    else:
+        layer_class = getattr(keras.layers, call.cls)
+    return layer_class(*(arg.value for arg in call.args), name=layer.name, **kwargs)
+
+
+def apply(layer: Layer, graph: Graph, precision: Precision, tensors: dict[str, Any]) -> Any:
+    """The output of an IR layer (not in a group), its inputs taken from `tensors`."""
+    inputs: Sequence[Any] = [tensors[name] for name in layer.inputs]
+    call = keras_call(layer)
+    if call.module == "ops":  # a function on tensors: a node, not a layer, so no name
+        operation = getattr(keras.ops, call.cls)
+        kwargs = {key: arg.value for key, arg in call.kwargs}
+        return operation(*inputs, *(arg.value for arg in call.args), **kwargs)
+    instance = make_layer(layer, graph, precision)
+    return instance(inputs if len(inputs) > 1 else inputs[0])
 
 
 LOAD_RECURSION_LIMIT = 1000 + 2 * DEFAULT_MAX_LAYERS

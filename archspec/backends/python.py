@@ -16,13 +16,16 @@ formatter's version. Nothing from the spec reaches the output except through
 
 from __future__ import annotations
 
+import ast
 import builtins
+import functools
 import json
 import keyword
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from archspec.ir import Binding, Block, Graph, Layer, StageInfo
 from archspec.ops import CallArg, keras_call
@@ -200,7 +203,10 @@ class PythonWriter:
             call = keras_call(layer)
             constants = tuple(arg.value for arg in call.args if arg.attr is None)
             inputs = self.local_inputs(block, layer)
-            parts.append((layer.local, layer.op, layer.branch, inputs, call.cls, constants))
+            grouped = layer.group is not None
+            parts.append(
+                (layer.local, layer.op, layer.branch, inputs, call.cls, constants, grouped)
+            )
         return tuple(parts)
 
     def plan_functions(self) -> None:
@@ -272,9 +278,10 @@ class PythonWriter:
 
     @staticmethod
     def call_args(layer: Layer, sources: Mapping[str, str] | None = None) -> tuple[str, ...]:
-        """The callee (`layers.<Class>`, `keras.ops.<function>`), then its arguments as source.
+        """The callee, then its arguments as source; `sources` overrides literals.
 
-        `sources` overrides literals.
+        The callee is `layers.<Class>` for a stock layer, `<Class>` for one this module
+        defines, `keras.ops.<function>` for an operation on tensors.
         """
         sources = sources or {}
         call = keras_call(layer, written=sources.keys())
@@ -284,7 +291,7 @@ class PythonWriter:
                 return sources[arg.attr]
             return python_literal(arg.value)
 
-        callee = f"layers.{call.cls}" if call.module == "layers" else f"keras.ops.{call.cls}"
+        callee = {"layers": "layers.", "ops": "keras.ops.", "archspec": ""}[call.module] + call.cls
         return (
             callee,
             *(render(a) for a in call.args),
@@ -302,7 +309,7 @@ class PythonWriter:
     ) -> list[str]:
         """`target = layers.Cls(args, name=...)(inputs)`, laid out.
 
-        A function on tensors takes no name: `target = keras.ops.f(inputs, args)`.
+        An operation on tensors takes no name: `target = keras.ops.f(inputs, args)`.
         """
         callee, *arguments = self.call_args(layer, sources)
         if not layer.is_layer:
@@ -310,6 +317,36 @@ class PythonWriter:
         arguments.append(f"name={name_source}")
         tail = f"({inputs[0]})" if len(inputs) == 1 else f"([{', '.join(inputs)}])"
         return call_lines(indent, f"{target} = {callee}", arguments, tail)
+
+    def statement_lines(
+        self,
+        indent: str,
+        members: Sequence[Layer],
+        target: str,
+        name_source: Callable[[str], str],
+        inputs: Sequence[str],
+        sources: Callable[[Layer], Mapping[str, str]],
+    ) -> list[str]:
+        """One layer's statement, or a sequential group's: `keras.Sequential([...], name=...)`.
+
+        `name_source(name)` is the source of a layer's or the group's name, `sources(layer)`
+        the attributes of a layer written other than as literals.
+        """
+        first = members[0]
+        if first.group is None:
+            name = name_source(first.name)
+            return self.layer_lines(indent, first, target, name, inputs, sources(first))
+        lines = [f"{indent}{target} = keras.Sequential(", f"{indent}{INDENT}["]
+        for layer in members:
+            callee, *arguments = self.call_args(layer, sources(layer))
+            arguments.append(f"name={name_source(layer.name)}")
+            lines += call_lines(indent + 2 * INDENT, callee, arguments, ",")
+        lines += [
+            f"{indent}{INDENT}],",
+            f"{indent}{INDENT}name={name_source(first.group)},",
+            f"{indent})({inputs[0]})",
+        ]
+        return lines
 
     # --- the module -----------------------------------------------------------------------
 
@@ -327,8 +364,13 @@ class PythonWriter:
             "Self-contained: needs only Keras 3 (with any backend). Run it to print the summary.",
         ]
         lines = [*docstring_lines(summary, "\n\n".join(body), ""), ""]
-        imports = ["import sys", ""] if self.deep else []
-        lines += [*imports, "import keras", "from keras import layers", ""]
+        classes = layer_classes(graph)
+        stdlib = ["import sys"] if self.deep else []
+        stdlib += sorted({line for cls in classes for line in cls.imports})
+        lines += [*stdlib, *([""] if stdlib else []), "import keras", "from keras import layers"]
+        lines.append("")
+        for cls in classes:
+            lines += ["", *cls.source.splitlines(), ""]
         for function in self.functions:
             lines += ["", *self.function_lines(function), ""]
         lines += ["", *self.build_model_lines(), ""]
@@ -343,26 +385,36 @@ class PythonWriter:
         summary = first_fitting(INDENT, f"One {block.kind} block{form}.", "One block.")
         lines += docstring_lines(summary, block.doc, INDENT)
         body_layers = [self.graph[name] for name in block.layers]
+        position = {layer.name: i for i, layer in enumerate(body_layers)}
         names = Namespace(("x", *function.parameters, "name"))
         holder: dict[str, str] = {"x": block.input}  # variable -> the IR layer whose value it holds
         variables = {"main": "x"}  # branch -> its variable
-        for i, layer in enumerate(body_layers):
-            sources = {attr: text for (j, attr), text in function.sources.items() if j == i}
-            inputs = [self.variable_for(source, holder) for source in layer.inputs]
-            if layer.branch not in variables:
-                variables[layer.branch] = names.create(layer.branch)
-            target = variables[layer.branch]
+
+        def sources(layer: Layer) -> dict[str, str]:
+            i = position[layer.name]
+            return {attr: text for (j, attr), text in function.sources.items() if j == i}
+
+        def name_source(name: str) -> str:
+            # Every name in a block, its layers' and a group's, is the block's plus a suffix.
+            suffix = name.removeprefix(block.name)
+            return f'f"{{name}}{suffix}"' if suffix else "name"
+
+        for members in statements(body_layers):
+            first, last = members[0], members[-1]
+            inputs = [self.variable_for(source, holder) for source in first.inputs]
+            if first.branch not in variables:
+                variables[first.branch] = names.create(first.branch)
+            target = variables[first.branch]
             # A value still to be read must not be lost when its variable is overwritten: the
             # block input for an identity shortcut or a late projection, a branch point.
             kept = holder.get(target)
-            readers = [r for r in body_layers[i + 1 :] if kept in r.inputs]
+            readers = [r for r in body_layers[position[last.name] + 1 :] if kept in r.inputs]
             if kept is not None and readers and list(holder.values()).count(kept) == 1:
                 alias = names.create(self.alias_name(block, kept, readers))
                 lines.append(f"{INDENT}{alias} = {target}")
                 holder[alias] = kept
-            name_source = f'f"{{name}}_{layer.local}"'
-            lines += self.layer_lines(INDENT, layer, target, name_source, inputs, sources)
-            holder[target] = layer.name
+            lines += self.statement_lines(INDENT, members, target, name_source, inputs, sources)
+            holder[target] = last.name
         lines.append(f"{INDENT}return {self.variable_for(block.output, holder)}")
         return lines
 
@@ -405,7 +457,12 @@ class PythonWriter:
         blocks = {b.name: b for b in graph.blocks}
         stage_of_block = {name: stage for stage in graph.stages for name in stage.blocks}
         seen_scopes: set[str] = set()
-        for layer in graph.layers[1:]:
+
+        def sources(layer: Layer) -> dict[str, str]:
+            return {a: render_binding(b, layer.attrs[a]) for a, b in layer.bindings.items()}
+
+        for members in statements(graph.layers[1:]):
+            layer = members[0]
             if layer.block is not None:
                 if layer.block in blocks:  # the block's first layer: call its function
                     block = blocks.pop(layer.block)
@@ -416,9 +473,7 @@ class PythonWriter:
             if layer.scope not in seen_scopes:
                 seen_scopes.add(layer.scope)
                 lines += ["", f"{INDENT}# {layer.scope}"]
-            sources = {a: render_binding(b, layer.attrs[a]) for a, b in layer.bindings.items()}
-            name = python_literal(layer.name)
-            lines += self.layer_lines(INDENT, layer, "x", name, [variable], sources)
+            lines += self.statement_lines(INDENT, members, "x", python_literal, [variable], sources)
             variable = "x"
         model_arguments = ["inputs=inputs", "outputs=x", f"name={python_literal(graph.name)}"]
         lines.append("")
@@ -455,6 +510,69 @@ class PythonWriter:
             f"name={python_literal(block.name)}",
         ]
         return call_lines(INDENT, f"x = {function.name}", arguments)
+
+
+def statements(layers: Sequence[Layer]) -> list[tuple[Layer, ...]]:
+    """Layers as the statements that make them: a sequential group is one, others one each."""
+    out: list[tuple[Layer, ...]] = []
+    for layer in layers:
+        if layer.group is not None and out and out[-1][0].group == layer.group:
+            out[-1] = (*out[-1], layer)
+        else:
+            out.append((layer,))
+    return out
+
+
+# --- layer classes Keras does not have: copied from the Keras backend's source --------------------
+
+KERAS_BACKEND = Path(__file__).with_name("keras.py")
+"""Where archspec's own layer classes are defined; read as text, never imported here."""
+
+
+@dataclass(frozen=True)
+class LayerClass:
+    """A layer class a generated module defines: its source, and the imports it needs."""
+
+    name: str
+    source: str
+    imports: tuple[str, ...]
+
+
+@functools.cache
+def backend_classes() -> dict[str, LayerClass]:
+    """The classes of the Keras backend's module, by name, decorators included.
+
+    Names the backend imports from the standard library (typing's `Any`) that a class uses
+    become the import lines a generated module needs for it.
+    """
+    text = KERAS_BACKEND.read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    lines = text.splitlines()
+    stdlib_names = {
+        alias.asname or alias.name: f"from {node.module} import {alias.name}"
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module in ("typing", "collections.abc")
+        for alias in node.names
+    }
+    classes = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+            used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+            imports = tuple(sorted(stdlib_names[name] for name in used & stdlib_names.keys()))
+            source = "\n".join(lines[start : node.end_lineno])
+            classes[node.name] = LayerClass(node.name, source, imports)
+    return classes
+
+
+def layer_classes(graph: Graph) -> list[LayerClass]:
+    """The archspec layer classes `graph` uses, in order of first use."""
+    names = dict.fromkeys(
+        call.cls
+        for call in (keras_call(layer) for layer in graph.layers[1:])
+        if call.module == "archspec"
+    )
+    return [backend_classes()[name] for name in names]
 
 
 def generate(graph: Graph) -> str:

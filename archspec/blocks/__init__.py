@@ -3,7 +3,18 @@
 See `archspec.blocks.base` for what a block type is and how to add one.
 """
 
-from archspec.blocks import mobile, resnet
+from archspec.blocks import convnext, densenet, mobile, plain, resnet, separable
 from archspec.blocks.base import StageSpec, block_types, stage_model, stage_models
 
-__all__ = ["StageSpec", "block_types", "mobile", "resnet", "stage_model", "stage_models"]
+__all__ = [
+    "StageSpec",
+    "block_types",
+    "convnext",
+    "densenet",
+    "mobile",
+    "plain",
+    "resnet",
+    "separable",
+    "stage_model",
+    "stage_models",
+]

@@ -10,6 +10,8 @@ the budgets after each block.
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -39,6 +41,11 @@ class Arg:
     def binding(self) -> Binding:
         """What the IR records for an attribute with this value."""
         return Binding(self.name, self.factor)
+
+
+def _bindings(**attrs: int | Arg) -> dict[str, Binding]:
+    """The bindings of the attributes given a block argument."""
+    return {key: v.binding for key, v in attrs.items() if isinstance(v, Arg)}
 
 
 def value_of(x: int | float | Arg) -> int | float:
@@ -95,6 +102,8 @@ class BlockBuilder:
         self.stride: int | Arg = Arg("stride", stride) if stride > 1 else 1
         self.variant = ""
         self.summary = ""
+        self.doc = inspect.getdoc(stage) or ""
+        """Documentation of the block: its type's (a transition's is its own)."""
         self.notes: list[str] = []
         """Documentation of this block's form, after its type's (the shortcut it has)."""
 
@@ -145,7 +154,7 @@ class BlockBuilder:
         stride: int | Arg = 1,
         *,
         bias: bool,
-        groups: int = 1,
+        groups: int | Arg = 1,
         activation: str = "linear",
         kernel_initializer: str | None = None,
         branch: str = "main",
@@ -155,7 +164,7 @@ class BlockBuilder:
         `activation` other than 'linear' goes inside the conv (Conv2D(activation=...)); a
         `kernel_initializer` replaces Keras's default (zero-initialised residual branches).
         """
-        bindings = _bindings(filters=filters, kernel=kernel, strides=stride)
+        bindings = _bindings(filters=filters, kernel=kernel, strides=stride, groups=groups)
         head, _, tail = local.rpartition("conv")
         return self.graph.conv(
             f"{self.name}_{local}",
@@ -164,7 +173,7 @@ class BlockBuilder:
             int_of(kernel),
             int_of(stride),
             bias=bias,
-            groups=groups,
+            groups=int_of(groups),
             activation=activation,
             kernel_initializer=kernel_initializer,
             pad_meta=self.meta(f"{head}pad{tail}", branch, {}),
@@ -179,9 +188,10 @@ class BlockBuilder:
         stride: int | Arg = 1,
         *,
         bias: bool,
+        depth_multiplier: int = 1,
         branch: str = "main",
     ) -> str:
-        """A depthwise conv in the spec's padding style (a pad layer before it, if any)."""
+        """A depthwise conv (one filter per channel) in the spec's padding style, like `conv`."""
         bindings = _bindings(kernel=kernel, strides=stride)
         head, _, tail = local.rpartition("conv")
         return self.graph.depthwise_conv(
@@ -190,9 +200,14 @@ class BlockBuilder:
             int_of(kernel),
             int_of(stride),
             bias=bias,
+            depth_multiplier=depth_multiplier,
             pad_meta=self.meta(f"{head}pad{tail}", branch, {}),
             **self.meta(local, branch, bindings),
         )
+
+    def sum(self, local: str, inputs: tuple[str, ...], branch: str = "main") -> str:
+        """The element-wise sum of `inputs` (an Add layer or the + operator, as the spec says)."""
+        return self.graph.sum(f"{self.name}_{local}", inputs, **self.meta(local, branch, {}))
 
     def norm(self, local: str, x: str, branch: str = "main", *, zero_init: bool = False) -> str:
         """The spec's normalization layer (BatchNormalization unless `norm.kind` says).
@@ -231,14 +246,13 @@ class BlockBuilder:
 
     def finish(self, output: str) -> str:
         """Record the block in the IR; return its output."""
-        doc = (self.stage.__doc__ or "").strip()
         self.graph.blocks.append(
             Block(
                 name=self.name,
                 kind=self.stage.block,
                 variant=self.variant,
                 summary=self.summary,
-                doc="\n\n".join([doc, *self.notes]),
+                doc="\n\n".join([self.doc, *self.notes]),
                 stage=self.stage_index + 1,
                 index=self.index + 1,
                 args=frozen_mapping(self.args),
@@ -248,11 +262,6 @@ class BlockBuilder:
             )
         )
         return output
-
-
-def _bindings(**attrs: int | Arg) -> dict[str, Binding]:
-    """The bindings of the attributes given block arguments."""
-    return {key: value.binding for key, value in attrs.items() if isinstance(value, Arg)}
 
 
 BlockFunction = Callable[[BlockBuilder, str], str]
@@ -280,15 +289,25 @@ class StageBuilder:
         self.network_blocks = sum(depths)
         self.written_blocks = sum(s.depth for s in graph.spec.stages)
 
-    def block(self, index: int, x: str, lower: BlockFunction | None = None) -> str:
+    def block(
+        self,
+        index: int,
+        x: str,
+        lower: BlockFunction | None = None,
+        *,
+        stride: int | None = None,
+    ) -> str:
         """Lower block `index` (from 0) of the stage; return its output.
 
         By default the block lowers by its type's `lower_block` on its own settings (the
-        stage's with its `blocks` overrides); `lower` replaces that.
+        stage's with its `blocks` overrides); `lower` replaces that. The block that
+        `residual.stride_at` picks carries the stage's stride, unless `stride` says (a type
+        whose stride sits on a transition runs its blocks with stride 1).
         """
         stage = self.stage
         settings = stage.block_spec(index)
-        stride = stage.stride if index == self.stride_block else 1
+        if stride is None:
+            stride = stage.stride if index == self.stride_block else 1
         name = f"{self.name}_block{index + 1}"
         # A strided block's problems (an uneven or collapsing stride) are the stride's.
         self.graph.path = ("stages", self.index, *(("stride",) if stride > 1 else ()))
@@ -315,6 +334,31 @@ class StageBuilder:
         copies = index >= max(1, len(stage.blocks) - 1)
         repeats = max(0, self.depth - 2 - index) if copies else 0
         self.budget.check(self.graph, repeats, before)
+        return x
+
+    def transition(
+        self, local: str, x: str, lower: BlockFunction, *, filters: int, stride: int
+    ) -> str:
+        """Lower a transition with `lower`: layers the stage runs besides its `depth` blocks.
+
+        DenseNet's compressing transition and ConvNeXt's downsampling come before a stage's
+        blocks, VGG's pool after them. A transition is recorded as a block named
+        `stageN_<local>` of variant `local` (index 0), documented by `lower`'s docstring, so
+        inspect, graph and the generated code show it as one; `filters` and `stride` are its
+        arguments. With `keras.sequential_transitions`, its layers form a sequential group of
+        its name.
+        """
+        name = f"{self.name}_{local}"
+        self.graph.path = ("stages", self.index)
+        before = self.graph.totals()
+        builder = BlockBuilder(self.graph, name, self.index, -1, self.stage, filters, stride, x)
+        builder.variant = builder.summary = local
+        builder.doc = inspect.getdoc(lower) or ""
+        sequential = self.graph.spec.keras.sequential_transitions
+        with self.graph.sequential(name) if sequential else contextlib.nullcontext():
+            x = builder.finish(lower(builder, x))
+        self.block_names.append(name)
+        self.budget.check(self.graph, 0, before)
         return x
 
     def info(self) -> StageInfo:

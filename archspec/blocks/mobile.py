@@ -97,7 +97,7 @@ class _MobileStage(StageSpec):
         b.notes.append("Adds its input back (stride 1, as many channels out as in).")
         h = drop_path(b, h)
         first = b.spec.residual.shortcut.order == "shortcut_first"
-        return b.layer("add", "add", (x, h) if first else (h, x))
+        return b.sum("add", (x, h) if first else (h, x))
 
 
 class MBConvStage(_MobileStage):

@@ -159,11 +159,13 @@ class DropPath(Model):
         "or the blocks the stages have before `depth_multiplier` (keras.applications "
         "EfficientNetV2, whose deeper variants then exceed `rate` in their last blocks).",
     )
-    layer: Literal["dropout"] = Field(
+    layer: Literal["dropout", "stochastic_depth"] = Field(
         "dropout",
         description="The Keras realization: Dropout(rate, noise_shape=(None, 1, 1, 1)), which "
-        "keeps or drops whole samples (keras.applications EfficientNet's drop connect); "
-        "blocks whose rate is 0 get no layer.",
+        "keeps or drops whole samples (keras.applications EfficientNet's drop connect), and "
+        "blocks whose rate is 0 get no layer; or keras.applications ConvNeXt's: a "
+        "StochasticDepth(rate) layer (defined by archspec, as Keras has none), and "
+        "Activation('linear') where the rate is 0.",
     )
 
     def block_rate(self, index: int, blocks: int) -> float:
@@ -184,10 +186,14 @@ def drop_path(b: BlockBuilder, x: str) -> str:
     option = b.spec.drop_path
     blocks = b.network_blocks if option.over == "blocks" else b.written_blocks
     rate = option.block_rate(b.network_index, blocks)
+    stochastic_depth = option.layer == "stochastic_depth"
     if rate == 0:
-        return x
+        # keras.applications' ConvNeXt keeps a layer in the place: Activation('linear').
+        return b.activation("drop_path", x, "linear") if stochastic_depth else x
     bound = b.arg("drop_rate", rate) if option.schedule == "linear" else rate
     b.notes.append("Drop path on the residual branch (identity at inference).")
+    if stochastic_depth:
+        return b.layer("stochastic_depth", "drop_path", (x,), {"rate": bound})
     attrs = {"rate": bound, "noise_shape": (None, 1, 1, 1)}
     return b.layer("dropout", "drop_path", (x,), attrs)
 

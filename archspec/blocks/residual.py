@@ -109,4 +109,4 @@ class Shortcut:
                 code="shape-mismatch",
             )
         inputs = (shortcut, main) if self.first else (main, shortcut)
-        return b.layer("add", "add", inputs)
+        return b.sum("add", inputs)

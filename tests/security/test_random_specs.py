@@ -15,7 +15,7 @@ from archspec.backends.python import generate
 from archspec.errors import SpecError
 from tests.strategies import small_specs
 from tests.test_codegen import RUFF_CHECK, generated_module
-from tests.test_keras_backend import layer_sequence
+from tests.test_keras_backend import assert_keras_layers_match_the_ir, layer_sequence
 
 pytestmark = pytest.mark.keras
 
@@ -36,11 +36,7 @@ def test_ir_keras_and_generated_code_agree(tmp_path_factory, data):
         assume(False)
     keras.backend.clear_session()
     model = build_model(graph)
-    assert model.count_params() == graph.params
-    for layer in (layer for layer in graph if layer.is_layer):  # keras.ops calls have no name
-        keras_layer = model.get_layer(layer.name)
-        assert tuple(keras_layer.output.shape[1:]) == layer.shape, layer.name
-        assert keras_layer.count_params() == layer.params, layer.name
+    assert_keras_layers_match_the_ir(graph, model)
 
     source = generate(graph)
     path = tmp_path_factory.mktemp("generated") / "model.py"
