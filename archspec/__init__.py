@@ -10,13 +10,14 @@ The public API is small and framework-free at import time; only `build` imports 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from archspec.errors import Diagnostic, Location, SpecError, UnreadableError
 from archspec.ir import Graph, Layer
 from archspec.limits import Limits
-from archspec.loader import load, loads, preset_names
+from archspec.loader import load, loads, preset_names, with_overrides
 from archspec.lower import analyze, lower
 from archspec.spec import Spec
 from archspec.weights import LoadReport, WeightsError
@@ -33,6 +34,7 @@ __all__ = [
     "Limits",
     "LoadReport",
     "Location",
+    "Overrides",
     "Spec",
     "SpecError",
     "UnreadableError",
@@ -46,16 +48,24 @@ __all__ = [
     "loads",
     "lower",
     "preset_names",
+    "with_overrides",
 ]
 
 
-def _as_spec(spec: Spec | str | Path) -> Spec:
-    return spec if isinstance(spec, Spec) else load(spec)
+Overrides = Mapping[str, Any]
+"""Values set by key on top of a spec: `{"head.classes": 10, "input.shape": [128, 128, 3]}`."""
+
+
+def _as_spec(spec: Spec | str | Path, overrides: Overrides | None = None) -> Spec:
+    if isinstance(spec, Spec):
+        return with_overrides(spec, overrides)
+    return load(spec, overrides=overrides)
 
 
 def build(
     spec: Spec | str | Path,
     *,
+    overrides: Overrides | None = None,
     precision: Precision = "float32",
     limits: Limits | None = None,
     seed: int | None = None,
@@ -64,12 +74,14 @@ def build(
 ) -> keras.Model:
     """Compile a spec (or a spec file, or a preset name) into a Keras functional model.
 
-    The spec is lowered and checked against `limits` before Keras is imported. With a `seed`,
-    the initial weights are the same in every run and process (Keras's global seed is set).
+    `overrides` set values by key first (`{"head.classes": 10}`; see `archspec.load`),
+    validated and located as a file's values are. The spec is lowered and checked against
+    `limits` before Keras is imported. With a `seed`, the initial weights are the same in
+    every run and process (Keras's global seed is set).
     `weights` loads a `.weights.h5` or `.keras` file by layer name (see `load_weights`); with
     `weights_strict`, a layer it cannot load raises `WeightsError`.
     """
-    graph = lower(_as_spec(spec), limits=limits)
+    graph = lower(_as_spec(spec, overrides), limits=limits)
     from archspec.backends.keras import build_model
 
     model = build_model(graph, precision=precision, seed=seed)
@@ -106,11 +118,14 @@ def load_weights(model: keras.Model, path: str | Path, *, strict: bool = False) 
     return report
 
 
-def codegen(spec: Spec | str | Path, *, limits: Limits | None = None) -> str:
+def codegen(
+    spec: Spec | str | Path, *, overrides: Overrides | None = None, limits: Limits | None = None
+) -> str:
     """Python source of a self-contained module whose `build_model()` builds the spec's model.
 
-    The module imports only Keras; it is generated from the same IR as `build`.
+    The module imports only Keras; it is generated from the same IR as `build`. `overrides`
+    as for `build`.
     """
     from archspec.backends.python import generate
 
-    return generate(lower(_as_spec(spec), limits=limits))
+    return generate(lower(_as_spec(spec, overrides), limits=limits))
