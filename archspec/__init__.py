@@ -12,13 +12,14 @@ The public API is small and framework-free at import time; only `build` imports 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archspec.errors import Diagnostic, Location, SpecError, UnreadableError
 from archspec.ir import Graph, Layer
 from archspec.limits import Limits
-from archspec.loader import load, loads, preset_names
+from archspec.loader import load, loads, preset_names, with_overrides
 from archspec.lower import analyze, lower
 from archspec.spec import Spec
 
@@ -56,6 +57,7 @@ __all__ = [
     "Limits",
     "LoadReport",
     "Location",
+    "Overrides",
     "Spec",
     "SpecError",
     "UnreadableError",
@@ -70,16 +72,24 @@ __all__ = [
     "lower",
     "plan_inference",
     "preset_names",
+    "with_overrides",
 ]
 
 
-def _as_spec(spec: Spec | str | Path) -> Spec:
-    return spec if isinstance(spec, Spec) else load(spec)
+Overrides = Mapping[str, Any]
+"""Values set by key on top of a spec: `{"head.classes": 10, "input.shape": [128, 128, 3]}`."""
+
+
+def _as_spec(spec: Spec | str | Path, overrides: Overrides | None = None) -> Spec:
+    if isinstance(spec, Spec):
+        return with_overrides(spec, overrides)
+    return load(spec, overrides=overrides)
 
 
 def build(
     spec: Spec | str | Path,
     *,
+    overrides: Overrides | None = None,
     precision: Precision = "float32",
     limits: Limits | None = None,
     seed: int | None = None,
@@ -89,14 +99,16 @@ def build(
 ) -> keras.Model:
     """Compile a spec (or a spec file, or a preset name) into a Keras functional model.
 
-    The spec is lowered and checked against `limits` before Keras is imported. With a `seed`,
-    the initial weights are the same in every run and process (Keras's global seed is set).
+    `overrides` set values by key first (`{"head.classes": 10}`; see `archspec.load`),
+    validated and located as a file's values are. The spec is lowered and checked against
+    `limits` before Keras is imported. With a `seed`, the initial weights are the same in
+    every run and process (Keras's global seed is set).
     `weights` loads a `.weights.h5` or `.keras` file by layer name (see `load_weights`); with
     `weights_strict`, a layer it cannot load raises `WeightsError`. `for_inference` returns the
     inference model instead (`archspec.inference`): the training model is built, `weights`
     loaded into it, and its weights folded into the inference model's.
     """
-    graph = lower(_as_spec(spec), limits=limits)
+    graph = lower(_as_spec(spec, overrides), limits=limits)
     from archspec.backends.keras import build_model, fold_model
     from archspec.inference import plan_inference
 
@@ -138,15 +150,20 @@ def load_weights(model: keras.Model, path: str | Path, *, strict: bool = False) 
 
 
 def codegen(
-    spec: Spec | str | Path, *, limits: Limits | None = None, for_inference: bool = False
+    spec: Spec | str | Path,
+    *,
+    overrides: Overrides | None = None,
+    limits: Limits | None = None,
+    for_inference: bool = False,
 ) -> str:
     """Python source of a self-contained module whose `build_model()` builds the spec's model.
 
-    The module imports only Keras; it is generated from the same IR as `build`.
-    `for_inference` writes the inference architecture (BN folded into convs, no dropout).
+    The module imports only Keras; it is generated from the same IR as `build`. `overrides`
+    as for `build`. `for_inference` writes the inference architecture (BN folded into convs,
+    no dropout).
     """
     from archspec.backends.python import generate
     from archspec.inference import plan_inference
 
-    graph = lower(_as_spec(spec), limits=limits)
+    graph = lower(_as_spec(spec, overrides), limits=limits)
     return generate(plan_inference(graph).graph if for_inference else graph)

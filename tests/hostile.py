@@ -12,7 +12,7 @@ import yaml
 from hypothesis import strategies as st
 
 import archspec
-from archspec import render
+from archspec import report as reports
 from archspec.check import FileReport
 from archspec.errors import SpecError
 from tests.strategies import (
@@ -44,10 +44,10 @@ def run_pipeline(text: str, *, json_syntax: bool = False) -> float:
     report = FileReport(file, tuple(diagnostics))
     # Styled as on a terminal; only archspec's own styles (bold, dim, red, yellow, reset) may
     # put an escape character in it.
-    styled = render.reports_text([report], strict=False)
-    rendered = [OWN_STYLES.sub("", styled), render.reports_github([report])]
+    styled = reports.reports_text([report], strict=False)
+    rendered = [OWN_STYLES.sub("", styled), reports.reports_github([report])]
     rendered += [d.format() for d in diagnostics]
-    json.loads(render.reports_json([report], strict=False))
+    json.loads(reports.reports_json([report], strict=False))
     for output in rendered:
         for line in output.split("\n"):
             assert line.isprintable(), repr(line)

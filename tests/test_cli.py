@@ -62,12 +62,13 @@ def test_validate_accepts_globs_and_folders(tmp_path, bad_spec):
     assert run("validate", str(good)).exit_code == 0
 
 
-def test_validate_strict_fails_on_warnings():
-    spec = str(ROOT / "specs" / "resnet22.yaml")
-    assert run("validate", spec).exit_code == 0
-    result = run("validate", "--strict", spec)
+def test_validate_strict_fails_on_warnings(tmp_path):
+    spec = tmp_path / "odd.yaml"
+    spec.write_text("extends: resnet22\nname: odd\ninput: {shape: [250, 250, 3]}\n")
+    assert run("validate", str(spec)).exit_code == 0
+    result = run("validate", "--strict", str(spec))
     assert result.exit_code == 1
-    assert "warning: stem.norm" in result.output
+    assert "warning: stages[0].stride: the height 125 is not divisible" in result.output
 
 
 def test_validate_json_format(bad_spec):
@@ -79,7 +80,17 @@ def test_validate_json_format(bad_spec):
     (entry,) = document["files"]
     assert entry["file"] == str(bad_spec)
     first = entry["diagnostics"][0]
-    assert set(first) == {"file", "line", "column", "path", "message", "hint", "severity", "code"}
+    assert set(first) == {
+        "file",
+        "line",
+        "column",
+        "path",
+        "message",
+        "hint",
+        "severity",
+        "code",
+        "origin",
+    }
     assert (first["line"], first["column"], first["path"]) == (3, 20, "stem.strid")
     assert document["summary"] == {
         "files": 1,
@@ -195,7 +206,7 @@ def test_python_dash_m_runs_the_cli():
 def test_build_errors_are_located_and_exit_1(bad_spec):
     result = CliRunner().invoke(main, ["build", str(bad_spec)])
     assert result.exit_code == 1
-    assert f"{bad_spec}:3:20: stem.strid: unknown key 'strid'" in result.output
+    assert f"{bad_spec}:3:20: error: stem.strid: unknown key 'strid'" in result.output
     assert "Traceback" not in result.output
 
 
@@ -229,6 +240,21 @@ def test_presets_lists_the_shipped_specs():
     result = run("presets")
     assert result.exit_code == 0
     assert "resnet22" in result.output and "1,751,924" in result.output
+
+
+def test_presets_json_lists_every_preset_with_its_figures():
+    import archspec
+
+    result = run("presets", "--format", "json")
+    assert result.exit_code == 0
+    listing = json.loads(result.output)
+    assert [entry["name"] for entry in listing] == archspec.preset_names()
+    entry = next(entry for entry in listing if entry["name"] == "resnet50")
+    graph = archspec.lower(archspec.load("resnet50"))
+    assert entry["params"] == graph.params == 25_636_712
+    assert (entry["macs"], entry["layers"]) == (graph.macs, graph.layer_count)
+    assert entry["input_shape"] == [224, 224, 3] and entry["output_shape"] == [1000]
+    assert entry["description"] == archspec.load("resnet50").description
 
 
 # --- options: checked when parsed, the same suffixes everywhere, help for every one ----------
