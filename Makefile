@@ -66,7 +66,7 @@ python-check:  ## say which Python will make the virtualenv, or what to install
 lock: python-check  ## re-resolve requirements.lock from pyproject.toml in a scratch virtualenv
 	rm -rf /tmp/archspec-lock && $(PYTHON) -m venv /tmp/archspec-lock
 	/tmp/archspec-lock/bin/python -m pip install --quiet --upgrade pip
-	/tmp/archspec-lock/bin/python -m pip install --quiet ".[tensorflow,jax,dev]" hatchling
+	/tmp/archspec-lock/bin/python -m pip install --quiet ".[tensorflow,jax,export,dev]" hatchling
 	/tmp/archspec-lock/bin/python -m pip freeze --exclude-editable | grep -v '^archspec' > requirements.lock
 
 bench: $(STAMP)  ## the CPU benchmark scripts (slow; see benchmarks/RESULTS.md)

@@ -6,33 +6,58 @@ The public API is small and framework-free at import time; only `build` imports 
     graph = archspec.lower(spec)                  # resolved IR: shapes, params, MACs
     model = archspec.build(spec)                  # keras.Model
     source = archspec.codegen(spec)               # self-contained Keras source
+    fast = archspec.build(spec, for_inference=True)   # BN folded into convs, no dropout
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from archspec.errors import Diagnostic, Location, SpecError, UnreadableError
 from archspec.ir import Graph, Layer
 from archspec.limits import Limits
-from archspec.loader import load, loads, preset_names
+from archspec.loader import load, loads, preset_names, with_overrides
 from archspec.lower import analyze, lower
 from archspec.spec import Spec
-from archspec.weights import LoadReport, WeightsError
 
 if TYPE_CHECKING:
     import keras
 
     from archspec.backends.keras import Precision
+    from archspec.inference import InferencePlan, plan_inference
+    from archspec.weights import LoadReport, WeightsError
+
+# Names whose modules `validate` and `inspect` do not need: imported on first use, which keeps
+# those commands' start-up short (benchmarks/bench_validate.py).
+_LAZY = {
+    "InferencePlan": "archspec.inference",
+    "plan_inference": "archspec.inference",
+    "LoadReport": "archspec.weights",
+    "WeightsError": "archspec.weights",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a name of `_LAZY` from its module when it is first asked for."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'archspec' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Diagnostic",
     "Graph",
+    "InferencePlan",
     "Layer",
     "Limits",
     "LoadReport",
     "Location",
+    "Overrides",
     "Spec",
     "SpecError",
     "UnreadableError",
@@ -45,36 +70,53 @@ __all__ = [
     "load_weights",
     "loads",
     "lower",
+    "plan_inference",
     "preset_names",
+    "with_overrides",
 ]
 
 
-def _as_spec(spec: Spec | str | Path) -> Spec:
-    return spec if isinstance(spec, Spec) else load(spec)
+Overrides = Mapping[str, Any]
+"""Values set by key on top of a spec: `{"head.classes": 10, "input.shape": [128, 128, 3]}`."""
+
+
+def _as_spec(spec: Spec | str | Path, overrides: Overrides | None = None) -> Spec:
+    if isinstance(spec, Spec):
+        return with_overrides(spec, overrides)
+    return load(spec, overrides=overrides)
 
 
 def build(
     spec: Spec | str | Path,
     *,
+    overrides: Overrides | None = None,
     precision: Precision = "float32",
     limits: Limits | None = None,
     seed: int | None = None,
     weights: str | Path | None = None,
     weights_strict: bool = False,
+    for_inference: bool = False,
 ) -> keras.Model:
     """Compile a spec (or a spec file, or a preset name) into a Keras functional model.
 
-    The spec is lowered and checked against `limits` before Keras is imported. With a `seed`,
-    the initial weights are the same in every run and process (Keras's global seed is set).
+    `overrides` set values by key first (`{"head.classes": 10}`; see `archspec.load`),
+    validated and located as a file's values are. The spec is lowered and checked against
+    `limits` before Keras is imported. With a `seed`, the initial weights are the same in
+    every run and process (Keras's global seed is set).
     `weights` loads a `.weights.h5` or `.keras` file by layer name (see `load_weights`); with
-    `weights_strict`, a layer it cannot load raises `WeightsError`.
+    `weights_strict`, a layer it cannot load raises `WeightsError`. `for_inference` returns the
+    inference model instead (`archspec.inference`): the training model is built, `weights`
+    loaded into it, and its weights folded into the inference model's.
     """
-    graph = lower(_as_spec(spec), limits=limits)
-    from archspec.backends.keras import build_model
+    graph = lower(_as_spec(spec, overrides), limits=limits)
+    from archspec.backends.keras import build_model, fold_model
+    from archspec.inference import plan_inference
 
     model = build_model(graph, precision=precision, seed=seed)
     if weights is not None:
         load_weights(model, weights, strict=weights_strict)
+    if for_inference:
+        return fold_model(model, plan_inference(graph), precision=precision)
     return model
 
 
@@ -97,6 +139,7 @@ def load_weights(model: keras.Model, path: str | Path, *, strict: bool = False) 
     its change left alone. With `strict`, a layer left out raises `WeightsError`.
     """
     from archspec.backends.keras import load_weights as load
+    from archspec.weights import WeightsError
 
     report = load(model, path)
     if strict and not report.complete:
@@ -106,11 +149,21 @@ def load_weights(model: keras.Model, path: str | Path, *, strict: bool = False) 
     return report
 
 
-def codegen(spec: Spec | str | Path, *, limits: Limits | None = None) -> str:
+def codegen(
+    spec: Spec | str | Path,
+    *,
+    overrides: Overrides | None = None,
+    limits: Limits | None = None,
+    for_inference: bool = False,
+) -> str:
     """Python source of a self-contained module whose `build_model()` builds the spec's model.
 
-    The module imports only Keras; it is generated from the same IR as `build`.
+    The module imports only Keras; it is generated from the same IR as `build`. `overrides`
+    as for `build`. `for_inference` writes the inference architecture (BN folded into convs,
+    no dropout).
     """
     from archspec.backends.python import generate
+    from archspec.inference import plan_inference
 
-    return generate(lower(_as_spec(spec), limits=limits))
+    graph = lower(_as_spec(spec, overrides), limits=limits)
+    return generate(plan_inference(graph).graph if for_inference else graph)

@@ -16,8 +16,8 @@ import fnmatch
 import glob
 import os
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from archspec.errors import Diagnosed, Diagnostic, Location, SpecError, UnreadableError
@@ -25,10 +25,13 @@ from archspec.io import MAX_FILE_BYTES, decode_text, parse_document, read_regula
 from archspec.limits import Limits
 from archspec.loader import (
     SPEC_SUFFIXES,
-    load,
+    Override,
+    apply_overrides,
     not_found_hint,
     preset_path,
+    read_resolved,
     spec_file,
+    validate_document,
 )
 from archspec.lower import analyze
 from archspec.spec import Spec
@@ -42,6 +45,8 @@ class FileReport(Diagnosed):
     diagnostics: tuple[Diagnostic, ...]
     readable: bool = True
     """False when the path could not be read or named nothing to check (exit code 2)."""
+    bases: tuple[Path, ...] = ()
+    """The real paths of the files the spec extends, directly or through others."""
 
     def ok(self, *, strict: bool = False) -> bool:
         """Valid: no errors (and, when strict, no warnings)."""
@@ -59,16 +64,67 @@ class Selection:
 
 
 def check_file(
-    path: str | Path, limits: Limits | None = None, *, root: str | Path | None = None
+    path: str | Path,
+    limits: Limits | None = None,
+    *,
+    root: str | Path | None = None,
+    overrides: Sequence[Override] = (),
+    ignore: Collection[str] = (),
 ) -> FileReport:
-    """Validate one spec file: syntax, schema, then the semantic checks of lowering."""
+    """Validate one spec file: syntax, schema, then the semantic checks of lowering.
+
+    `overrides` are set on top of the file; warnings of the codes in `ignore` are left out.
+    """
+    bases: tuple[Path, ...] = ()
     try:
-        spec = load(path, root=root)
+        document = read_resolved(spec_file(path), root=root)
+        bases = document.files[1:]
+        spec = validate_document(apply_overrides(document, overrides))
     except UnreadableError as exc:
         return FileReport(str(path), exc.diagnostics, readable=False)
     except SpecError as exc:
-        return FileReport(str(path), exc.diagnostics)
-    return FileReport(str(path), analyze(spec, limits=limits).diagnostics)
+        return FileReport(str(path), exc.diagnostics, bases=bases)
+    diagnostics = analyze(spec, limits=limits, ignore=ignore).diagnostics
+    return FileReport(str(path), diagnostics, bases=bases)
+
+
+def without_repeats(reports: Sequence[FileReport]) -> list[FileReport]:
+    """The reports, less the inherited warnings that the report of a base gives too.
+
+    A warning about a value that a spec inherits is located at the spec's `extends` line.
+    When the same run checks a file the spec extends and reports the same warning there (as
+    its own, or as inherited in turn), the spec's report leaves it out: a base's warning is
+    shown once, in the base.
+    """
+    given: dict[Path | None, set[tuple[object, ...]]] = {}
+    for report in reports:
+        given.setdefault(_real(report.file), set()).update(map(_warning_key, report.warnings))
+
+    def repeated(report: FileReport, d: Diagnostic) -> bool:
+        if d.origin is None or d.severity != "warning":
+            return False
+        key = _warning_key(d)
+        return any(key in given.get(base, ()) for base in report.bases)
+
+    return [
+        replace(report, diagnostics=tuple(d for d in report.diagnostics if not repeated(report, d)))
+        for report in reports
+    ]
+
+
+def _warning_key(d: Diagnostic) -> tuple[object, ...]:
+    """A warning by where its value is written (not where it is reported), and what it says."""
+    where = d.origin or d.location
+    if where is None:
+        return (None, d.code, d.path, d.message)
+    return (_real(where.file), where.line, where.column, d.code, d.path, d.message)
+
+
+def _real(file: str) -> Path | None:
+    try:
+        return Path(file).resolve()
+    except (OSError, RuntimeError):  # a loop of links, a name too long
+        return None
 
 
 def select_files(

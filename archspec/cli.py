@@ -14,16 +14,17 @@ import math
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
-from functools import wraps
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property, wraps
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
-from rich.console import Console
 
-from archspec.errors import SpecError, UnreadableError, printable
+from archspec.errors import Diagnostic, SpecError, UnreadableError, printable
 from archspec.files import OutputError
+from archspec.ir import Graph
 from archspec.limits import (
     DEFAULT_MAX_ACTIVATION_BYTES,
     DEFAULT_MAX_LAYERS,
@@ -31,8 +32,11 @@ from archspec.limits import (
     Limits,
 )
 from archspec.loader import PRESETS_DIR, load, read_resolved, spec_file, validate_document
-from archspec.lower import lower
+from archspec.lower import analyze, lower
 from archspec.spec import Spec
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
@@ -45,17 +49,61 @@ def _is_terminal(stream: Any) -> bool:
         return False
 
 
-class _Console(Console):
-    """A rich console that lets a broken pipe reach archspec's own handling (exit 2)."""
+class LazyConsole:
+    """A rich console for standard output or standard error, made when it first prints.
 
-    def on_broken_pipe(self) -> None:
-        """Raise the error again instead of rich's exit with status 1."""
-        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+    Importing rich takes about a fifth of `archspec validate`'s start-up, and commands that
+    print JSON or GitHub annotations never need it.
+    """
+
+    def __init__(self, *, stderr: bool) -> None:
+        self.stderr = stderr
+
+    @cached_property
+    def console(self) -> Console:
+        """The console: `_width`'s width, no highlighting or emoji codes in spec text."""
+        from rich.console import Console
+
+        class _Console(Console):
+            def on_broken_pipe(self) -> None:
+                # Raise the error again (exit 2 in `Group.invoke`) instead of rich's exit 1.
+                raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+        stream = sys.stderr if self.stderr else sys.stdout
+        return _Console(stderr=self.stderr, highlight=False, emoji=False, width=_width(stream))
+
+    @property
+    def width(self) -> int:
+        """The console's width in columns."""
+        return self.console.width
+
+    @width.setter
+    def width(self, columns: int) -> None:
+        self.console.width = columns
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        """`rich.console.Console.print` on this console."""
+        self.console.print(*objects, **options)
 
 
-# Piped output (CI logs, files) gets wide tables instead of rich's 80-column default.
-stdout = _Console(highlight=False, width=None if _is_terminal(sys.stdout) else 160)
-stderr = _Console(stderr=True, highlight=False, width=None if _is_terminal(sys.stderr) else 160)
+UNBOUNDED = 10_000
+"""Piped output's width when COLUMNS does not say: tables as wide as their contents."""
+
+
+def _width(stream: Any) -> int | None:
+    """A terminal's own width; else COLUMNS when it is set; else no bound (CI logs, files).
+
+    Tables fit the width they get (`render.Fitted`), so a narrow terminal gets narrower
+    layouts, never cut names or numbers.
+    """
+    if _is_terminal(stream):
+        return None
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and 0 < int(columns) <= UNBOUNDED else UNBOUNDED
+
+
+stdout = LazyConsole(stderr=False)
+stderr = LazyConsole(stderr=True)
 
 
 # --- option types: every value is checked when it is parsed ----------------------------------
@@ -212,6 +260,163 @@ ROOT_OPTION = click.option(
 )
 
 
+class Assignment(click.ParamType):
+    """`KEY=VALUE`: a spec value set by key, the value in YAML syntax."""
+
+    name = "KEY=VALUE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """An `Override` located at this option; a usage error that names the option otherwise."""
+        from archspec.io import parse_document
+        from archspec.loader import Override, override_path
+
+        if not isinstance(value, str):
+            return value
+        key, equals, text = value.partition("=")
+        label = f"--set {value}"
+        if not equals or not key.strip():
+            self.fail(f"{value!r} is not KEY=VALUE, such as head.classes=10", param, ctx)
+        if override_path(key.strip()) is None:
+            self.fail(
+                f"{key!r} is not a key: write keys separated by dots, list positions in "
+                "brackets (stages[1].depth)",
+                param,
+                ctx,
+            )
+        try:
+            data = parse_document(text, label).data
+        except SpecError as exc:
+            reason = exc.diagnostics[0].message
+            self.fail(f"{value!r}: the value is not YAML: {reason}", param, ctx)
+        return Override(key.strip(), data, printable(label))
+
+
+class WarningCodeType(click.ParamType):
+    """The code of a warning (`archspec.warning_codes`); a misspelt one gets the nearest."""
+
+    name = "CODE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        """The code; a usage error with the nearest code and the list otherwise."""
+        import difflib
+
+        from archspec.warning_codes import WARNING_CODES
+
+        if value in WARNING_CODES:
+            return str(value)
+        close = difflib.get_close_matches(str(value)[:64], list(WARNING_CODES), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        self.fail(
+            f"{value!r} is no warning's code; {hint}(codes: {', '.join(WARNING_CODES)})",
+            param,
+            ctx,
+        )
+
+
+@dataclass(frozen=True)
+class SpecReading:
+    """How a command reads specs: --root, --set, --ignore and --strict."""
+
+    root: Path | None = None
+    overrides: tuple[Any, ...] = ()
+    ignore: tuple[str, ...] = ()
+    strict: bool = False
+
+    def spec(self, argument: str) -> tuple[Spec, tuple[Path, ...]]:
+        """The validated spec an argument names, and the real paths of every file read."""
+        from archspec.loader import apply_overrides
+
+        document = read_resolved(spec_file(argument), root=self.root)
+        return validate_document(apply_overrides(document, self.overrides)), document.files
+
+    def lower(self, spec: Spec, limits: Limits, input_size: tuple[int, int] | None = None) -> Graph:
+        """The spec's graph; its warnings printed on stderr, as `lowered` prints them."""
+        ((_, graph),) = self.lowered([spec], limits, input_size)
+        return graph
+
+    def lowered(
+        self,
+        arguments: Sequence[str | Spec],
+        limits: Limits,
+        input_size: tuple[int, int] | None = None,
+    ) -> list[tuple[Spec, Graph]]:
+        """Each spec (or the spec an argument names) with its graph.
+
+        Every error and warning of every one of them is printed on stderr, in order: a spec
+        that cannot be read or is invalid does not hide the problems of the others. Exit 2
+        when one cannot be read, 1 when one has errors or, with --strict, warnings: before
+        any work.
+        """
+        diagnostics: list[Diagnostic] = []
+        unreadable = False
+        found: list[tuple[Spec, Graph]] = []
+        for argument in arguments:
+            try:
+                spec = argument if isinstance(argument, Spec) else self.spec(argument)[0]
+            except SpecError as exc:
+                diagnostics += exc.diagnostics
+                unreadable = unreadable or isinstance(exc, UnreadableError)
+                continue
+            analysis = analyze(spec, input_size=input_size, limits=limits, ignore=self.ignore)
+            diagnostics += analysis.diagnostics
+            if analysis.graph is not None:
+                found.append((spec, analysis.graph))
+        print_diagnostics(diagnostics)
+        if unreadable:
+            sys.exit(EXIT_USAGE)
+        if any(d.severity == "error" for d in diagnostics):
+            sys.exit(EXIT_INVALID)
+        warnings = sum(d.severity == "warning" for d in diagnostics)
+        if self.strict and warnings:
+            error(f"{_plural(warnings, 'warning')}, and --strict makes warnings errors")
+            sys.exit(EXIT_INVALID)
+        return found
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def spec_options(*, strict: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--root, --set, --ignore (and --strict), passed on as `reading`, a `SpecReading`."""
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        @ROOT_OPTION
+        @click.option(
+            "--set",
+            "overrides",
+            type=Assignment(),
+            multiple=True,
+            help="Set a spec value, in YAML syntax, without editing the file (repeatable): "
+            "--set head.classes=10 --set input.shape=[128,128,3] --set stages[1].depth=4.",
+        )
+        @click.option(
+            "--ignore",
+            type=WarningCodeType(),
+            multiple=True,
+            help="Do not report warnings of this code (repeatable; codes in the README).",
+        )
+        @wraps(function)
+        def wrapper(
+            *args: Any,
+            root: Path | None,
+            overrides: tuple[Any, ...],
+            ignore: tuple[str, ...],
+            strict: bool = False,
+            **kwargs: Any,
+        ) -> Any:
+            reading = SpecReading(root, overrides, ignore, strict)
+            return function(*args, reading=reading, **kwargs)
+
+        if strict:
+            return click.option(
+                "--strict", is_flag=True, help="Treat warnings as errors: exit 1 before any work."
+            )(wrapper)
+        return wrapper
+
+    return decorate
+
+
 def format_option(*choices: str, help: str) -> Callable[..., Any]:
     """--format with the given choices, the first the default."""
     return click.option(
@@ -242,6 +447,45 @@ INPUT_OPTION = click.option(
     type=InputSize(),
     help="Evaluate at another input size: HxW, or N for N x N (the spec's channels are kept).",
 )
+
+
+FOR_OPTION = click.option(
+    "--for",
+    "purpose",
+    type=click.Choice(["training", "inference"]),
+    default="training",
+    show_default=True,
+    help="inference: every BN that follows a conv folded into it, dropout left out; the same "
+    "outputs, computed faster.",
+)
+SEED_OPTION = click.option(
+    "--seed",
+    type=click.IntRange(0, 2**32 - 1),
+    help="Seed the initial weights (0 to 2**32-1): same seed, same weights.",
+)
+WEIGHTS_OPTION = click.option(
+    "--weights",
+    "weights_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Load a .weights.h5 or .keras file by layer name; print what loaded and what not. "
+    "With --for inference, they are loaded into the training model, then folded.",
+)
+WEIGHTS_STRICT_OPTION = click.option(
+    "--weights-strict", is_flag=True, help="Exit 1 if any layer's weights were not loaded."
+)
+
+
+def for_purpose(graph: Graph, purpose: str) -> tuple[Graph, str]:
+    """The graph itself for training; its inference graph (`archspec.inference`) otherwise.
+
+    Also returns a line that says what the rewrite did ('' for training).
+    """
+    if purpose != "inference":
+        return graph, ""
+    from archspec.inference import plan_inference
+
+    plan = plan_inference(graph)
+    return plan.graph, plan.summary()
 
 
 # --- errors: one place turns them into messages and exit codes -------------------------------
@@ -282,10 +526,10 @@ class Group(click.Group):
             sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
             return result
         except UnreadableError as exc:
-            print_diagnostics(exc)
+            print_diagnostics(exc.diagnostics)
             sys.exit(EXIT_USAGE)
         except SpecError as exc:
-            print_diagnostics(exc)
+            print_diagnostics(exc.diagnostics)
             sys.exit(EXIT_INVALID)
         except OutputError as exc:
             error(f"{exc.path}: {exc.reason}")
@@ -309,22 +553,47 @@ def _silence_stdout() -> None:
         sys.stdout = Path(os.devnull).open("w")  # noqa: SIM115 - lives until the process ends
 
 
+def color() -> bool | None:
+    """Whether click's styles are printed: never with NO_COLOR, always with FORCE_COLOR.
+
+    Otherwise click decides: styles on a terminal only (rich reads these variables the same way).
+    """
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return None
+
+
 def error(message: str) -> None:
     """`error: message` on stderr, whatever the message holds."""
     with contextlib.suppress(OSError):  # stderr gone too: the exit code still says it
-        stderr.print(f"error: {printable(message)}", soft_wrap=True, markup=False)
+        click.echo(f"error: {printable(message)}", err=True)
 
 
-def print_diagnostics(exc: SpecError) -> None:
-    """Every diagnostic of an error, as validate prints them, on stderr."""
-    for diagnostic in exc.diagnostics:
-        stderr.print(diagnostic.format(), soft_wrap=True, markup=False)
+def print_paragraph(text: str, *, indent: str = "", style: str | None = None) -> None:
+    """Text wrapped between words to stdout's width: no number split, no trailing spaces.
+
+    The first line is indented by `indent`, the lines it wraps onto by two spaces more.
+    """
+    import textwrap
+
+    lines = textwrap.wrap(
+        text,
+        stdout.width,
+        initial_indent=indent,
+        subsequent_indent=indent + "  " if indent else "",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    for line in lines:
+        stdout.print(line, soft_wrap=True, markup=False, style=style)
 
 
-def read_spec(argument: str, root: Path | None) -> tuple[Spec, tuple[Path, ...]]:
-    """The validated spec an argument names, and the real paths of every file read for it."""
-    document = read_resolved(spec_file(argument), root=root)
-    return validate_document(document), document.files
+def print_diagnostics(diagnostics: Iterable[Diagnostic]) -> None:
+    """Diagnostics as validate prints them (`file:line:col: warning: ...`), on stderr."""
+    for diagnostic in diagnostics:
+        click.echo(diagnostic.format(), err=True)
 
 
 def checked_output(output: Path | None, inputs: Sequence[Path] = ()) -> Path | None:
@@ -344,7 +613,7 @@ def emit(text: str, output: Path | None, shown: Path | None = None) -> None:
         click.echo(text, nl=False)
     else:
         write_atomic(output, text)
-        stderr.print(f"wrote {printable(str(shown or output))}", soft_wrap=True, markup=False)
+        click.echo(f"wrote {printable(str(shown or output))}", err=True)
 
 
 class MissingBackend(click.ClickException):
@@ -381,6 +650,30 @@ def import_keras_backend() -> Any:
     return backend
 
 
+def build_keras_model(
+    graph: Graph,
+    purpose: str,
+    precision: str,
+    seed: int | None,
+    weights_path: Path | None = None,
+    weights_strict: bool = False,
+) -> Any:
+    """The Keras model of `graph` with `weights_path` loaded (what loaded is printed).
+
+    For inference, the weights are loaded into the training model, then folded into the
+    inference model's.
+    """
+    backend = import_keras_backend()
+    model = backend.build_model(graph, precision=precision, seed=seed)
+    if weights_path is not None:
+        load_weights_into(backend, model, weights_path, strict=weights_strict)
+    if purpose == "inference":
+        from archspec.inference import plan_inference
+
+        model = backend.fold_model(model, plan_inference(graph), precision=precision)
+    return model
+
+
 # --- commands ---------------------------------------------------------------------------------
 
 
@@ -405,7 +698,6 @@ def main() -> None:
     "github",
     help="text for people, json for tools, github for workflow annotations on a PR's diff.",
 )
-@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option(
     "--exclude",
     metavar="GLOB",
@@ -413,14 +705,13 @@ def main() -> None:
     help="Skip files and folders matching GLOB in folders and globs searched (repeatable); "
     "a GLOB matches a path relative to the folder searched, or any one name in it.",
 )
-@ROOT_OPTION
+@spec_options()
 @limit_options
 def validate(
     paths: tuple[str, ...],
     output_format: str,
-    strict: bool,
     exclude: tuple[str, ...],
-    root: Path | None,
+    reading: SpecReading,
     limits: Limits,
 ) -> None:
     """Check spec files, folders, globs or presets; report every problem with file:line:col.
@@ -430,24 +721,32 @@ def validate(
     skipped. Exit 0 when every file is valid, 1 when any is invalid, 2 when a path cannot be
     read or names no spec (or on usage errors). Never imports TensorFlow.
     """
-    from archspec import render
-    from archspec.check import check_file, select_files
+    from archspec import report
+    from archspec.check import check_file, select_files, without_repeats
 
+    root, strict = reading.root, reading.strict
     selection = select_files(paths, exclude=exclude, root=root)
-    reports = [
-        item if not isinstance(item, Path) else check_file(item, limits, root=root)
-        for item in selection.items
-    ]
+    reports = without_repeats(
+        [
+            item
+            if not isinstance(item, Path)
+            else check_file(
+                item, limits, root=root, overrides=reading.overrides, ignore=reading.ignore
+            )
+            for item in selection.items
+        ]
+    )
     skipped = len(selection.skipped)
     if output_format == "json":
-        click.echo(render.reports_json(reports, strict=strict, skipped=selection.skipped))
+        click.echo(report.reports_json(reports, strict=strict, skipped=selection.skipped))
     elif output_format == "github":
-        text = render.reports_github(reports)
+        text = report.reports_github(reports)
         if text:
             click.echo(text)
-        click.echo(render.summary_line(reports, strict=strict, skipped=skipped))
+        click.echo(report.summary_line(reports, strict=strict, skipped=skipped))
     else:
-        render.print_reports_text(stdout, reports, strict=strict, skipped=skipped)
+        text = report.reports_text(reports, strict=strict, skipped=skipped)
+        click.echo(text, color=color())
     sys.stdout.flush()
     if not all(report.readable for report in reports):
         sys.exit(EXIT_USAGE)
@@ -461,21 +760,11 @@ def validate(
     "Save the model to this .keras file (written atomically). Without it, nothing is saved."
 )
 @PRECISION_OPTION
-@click.option(
-    "--seed",
-    type=click.IntRange(0, 2**32 - 1),
-    help="Seed the initial weights (0 to 2**32-1): same seed, same weights.",
-)
-@click.option(
-    "--weights",
-    "weights_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Load a .weights.h5 or .keras file by layer name; print what loaded and what not.",
-)
-@click.option(
-    "--weights-strict", is_flag=True, help="Exit 1 if any layer's weights were not loaded."
-)
-@ROOT_OPTION
+@SEED_OPTION
+@WEIGHTS_OPTION
+@WEIGHTS_STRICT_OPTION
+@FOR_OPTION
+@spec_options()
 @limit_options
 def build(
     spec_path: str,
@@ -484,7 +773,8 @@ def build(
     seed: int | None,
     weights_path: Path | None,
     weights_strict: bool,
-    root: Path | None,
+    purpose: str,
+    reading: SpecReading,
     limits: Limits,
 ) -> None:
     """Compile SPEC into a Keras model and print its per-stage summary."""
@@ -493,20 +783,19 @@ def build(
 
     if output is not None and output.suffix != ".keras":
         raise click.BadParameter("the output file must end in .keras", param_hint="'-o'")
-    spec, inputs = read_spec(spec_path, root)
+    spec, inputs = reading.spec(spec_path)
     weights = (weights_path.resolve(),) if weights_path is not None else ()
     target = checked_output(output, (*inputs, *weights))
-    graph = lower(spec, limits=limits)
-    stdout.print(render.summary_table(graph))
-    backend = import_keras_backend()
-    model = backend.build_model(graph, precision=precision, seed=seed)
-    stdout.print(
+    graph = reading.lower(spec, limits)
+    shown, note = for_purpose(graph, purpose)
+    stdout.print(render.summary_table(shown))
+    if note:
+        print_paragraph(note, style="dim")
+    model = build_keras_model(graph, purpose, precision, seed, weights_path, weights_strict)
+    print_paragraph(
         f"Keras model '{model.name}': {len(model.layers)} layers, "
-        f"{model.count_params():,} parameters",
-        soft_wrap=True,
+        f"{model.count_params():,} parameters"
     )
-    if weights_path is not None:
-        load_weights_into(backend, model, weights_path, strict=weights_strict)
     if target is None:
         stdout.print("not saved (give -o FILE.keras to save it)", soft_wrap=True)
     else:
@@ -534,15 +823,105 @@ def load_weights_into(backend: Any, model: Any, path: Path, *, strict: bool) -> 
 @main.command()
 @click.argument("spec_path", metavar="SPEC")
 @output_option("Write the module to this .py file (atomically) instead of stdout.")
-@ROOT_OPTION
+@FOR_OPTION
+@spec_options()
 @limit_options
-def codegen(spec_path: str, output: Path | None, root: Path | None, limits: Limits) -> None:
+def codegen(
+    spec_path: str, output: Path | None, purpose: str, reading: SpecReading, limits: Limits
+) -> None:
     """Write SPEC as a self-contained Keras module: block functions and build_model()."""
     from archspec.backends.python import generate
 
-    spec, inputs = read_spec(spec_path, root)
+    spec, inputs = reading.spec(spec_path)
     target = checked_output(output, inputs)
-    emit(generate(lower(spec, limits=limits)), target, output)
+    graph, _ = for_purpose(reading.lower(spec, limits), purpose)
+    emit(generate(graph), target, output)
+
+
+EXPORT_SUFFIXES = {"onnx": ".onnx", "tflite": ".tflite"}
+"""The file name endings of the file formats; a SavedModel is a folder."""
+
+
+@main.command()
+@click.argument("spec_path", metavar="SPEC")
+@click.option(
+    "--format",
+    "export_format",
+    type=click.Choice(["savedmodel", "onnx", "tflite"]),
+    required=True,
+    help="savedmodel: a TensorFlow SavedModel folder (TF Serving); onnx: an .onnx file "
+    "(onnxruntime); tflite: a .tflite file (LiteRT, the TFLite interpreter).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=OutputPath(),
+    required=True,
+    help="The folder (savedmodel) or file to write, atomically.",
+)
+@SEED_OPTION
+@WEIGHTS_OPTION
+@WEIGHTS_STRICT_OPTION
+@FOR_OPTION
+@spec_options()
+@limit_options
+def export(
+    spec_path: str,
+    export_format: str,
+    output: Path,
+    seed: int | None,
+    weights_path: Path | None,
+    weights_strict: bool,
+    purpose: str,
+    reading: SpecReading,
+    limits: Limits,
+) -> None:
+    """Export SPEC's model for serving: a SavedModel folder, an ONNX or a TFLite file.
+
+    It holds the forward pass in inference mode for any batch size, with the weights of
+    --weights (or the initial ones, --seed's); `--for inference` exports the inference build,
+    those weights folded in.
+    """
+    from archspec.files import check_folder_output, write_atomic, write_directory_atomic
+
+    suffix = EXPORT_SUFFIXES.get(export_format)
+    if suffix is not None and output.suffix != suffix:
+        raise click.BadParameter(
+            f"the output file of --format {export_format} must end in {suffix}",
+            param_hint="'-o'",
+        )
+    spec, inputs = reading.spec(spec_path)
+    weights = (weights_path.resolve(),) if weights_path is not None else ()
+    if suffix is None:
+        target = check_folder_output(
+            output, (*inputs, *weights), "saved_model.pb", protected=[PRESETS_DIR]
+        )
+    else:
+        target = cast(Path, checked_output(output, (*inputs, *weights)))
+    graph = reading.lower(spec, limits)
+    model = build_keras_model(graph, purpose, "float32", seed, weights_path, weights_strict)
+    from archspec.backends.keras import export_model
+
+    def write(path: Path) -> None:
+        export_model(model, path, export_format)  # type: ignore[arg-type]
+
+    try:
+        if suffix is None:
+            write_directory_atomic(target, write)
+        else:
+            write_atomic(target, write)
+    except NotImplementedError as exc:
+        raise click.UsageError(str(exc)) from None
+    except ImportError as exc:
+        raise MissingBackend(
+            f"exporting to {export_format} needs a package that is not installed ({exc}): "
+            "pip install 'archspec[export]'"
+        ) from None
+    stdout.print(
+        f"exported {printable(str(output))} ({export_format}, for {purpose})",
+        soft_wrap=True,
+        markup=False,
+    )
 
 
 @main.command()
@@ -556,29 +935,34 @@ def codegen(spec_path: str, output: Path | None, root: Path | None, limits: Limi
 )
 @format_option("text", "json", help="text: a table for people; json: every figure, for tools.")
 @INPUT_OPTION
-@ROOT_OPTION
+@FOR_OPTION
+@spec_options()
 @limit_options
 def inspect(
     spec_path: str,
     depth: str,
     output_format: str,
     input_size: tuple[int, int] | None,
-    root: Path | None,
+    purpose: str,
+    reading: SpecReading,
     limits: Limits,
 ) -> None:
     """Shapes, parameters, MACs and activation memory of SPEC, without building it."""
     import json
 
-    from archspec import render
     from archspec.cost import graph_json
 
-    spec, _ = read_spec(spec_path, root)
-    graph = lower(spec, input_size=input_size, limits=limits)
+    spec, _ = reading.spec(spec_path)
+    graph, note = for_purpose(reading.lower(spec, limits, input_size), purpose)
     if output_format == "json":
         click.echo(json.dumps(graph_json(graph), indent=2))
         return
+    from archspec import render  # rich: only for the table
+
     stdout.print(render.inspect_table(graph, depth))  # type: ignore[arg-type]
-    stdout.print(render.cost_footnote(graph), soft_wrap=True, style="dim")
+    print_paragraph(render.cost_footnote(graph), style="dim")
+    if note:
+        print_paragraph(note, style="dim")
 
 
 @main.command()
@@ -593,7 +977,7 @@ def inspect(
     help="Exit 1 if B has more than PCT percent more parameters or MACs than A.",
 )
 @INPUT_OPTION
-@ROOT_OPTION
+@spec_options()
 @limit_options
 def diff(
     before: str,
@@ -601,7 +985,7 @@ def diff(
     output_format: str,
     fail_on_increase: float | None,
     input_size: tuple[int, int] | None,
-    root: Path | None,
+    reading: SpecReading,
     limits: Limits,
 ) -> None:
     """What changed from spec A to spec B, and what it does to parameters, MACs and memory."""
@@ -610,9 +994,7 @@ def diff(
     from archspec import diff as diffing
     from archspec import render
 
-    (spec_a, _), (spec_b, _) = read_spec(before, root), read_spec(after, root)
-    graph_a = lower(spec_a, input_size=input_size, limits=limits)
-    graph_b = lower(spec_b, input_size=input_size, limits=limits)
+    (spec_a, graph_a), (spec_b, graph_b) = reading.lowered([before, after], limits, input_size)
     changes = diffing.spec_changes(spec_a, spec_b)
     deltas = diffing.cost_deltas(graph_a, graph_b)
     if output_format == "json":
@@ -622,7 +1004,7 @@ def diff(
     else:
         stdout.print(f"[bold]{spec_a.name} -> {spec_b.name}[/]", soft_wrap=True)
         for change in changes:
-            stdout.print(f"  {printable(change.describe())}", soft_wrap=True, markup=False)
+            print_paragraph(printable(change.describe()), indent="  ")
         if not changes:
             stdout.print("  no setting differs")
         stdout.print(render.diff_table("cost", deltas))
@@ -637,21 +1019,46 @@ def diff(
 
 @main.command()
 @click.argument("spec_path", metavar="SPEC")
+@format_option("yaml", "json", help="yaml for people; json for tools.")
+@output_option("Write the spec to this file (atomically) instead of stdout.")
+@spec_options()
+@limit_options
+def show(
+    spec_path: str, output_format: str, output: Path | None, reading: SpecReading, limits: Limits
+) -> None:
+    """SPEC fully resolved: `extends` and --set applied, every default written out."""
+    from archspec import render
+
+    spec, inputs = reading.spec(spec_path)
+    target = checked_output(output, inputs)
+    reading.lower(spec, limits)  # its errors and warnings, as every command reports them
+    emit(render.resolved_spec(spec, output_format), target, output)
+
+
+@main.command()
+@click.argument("spec_path", metavar="SPEC")
 @format_option(
     "mermaid", "dot", help="mermaid renders in GitHub/GitLab markdown; dot renders with graphviz."
 )
 @output_option("Write the diagram to this file (atomically) instead of stdout.")
-@ROOT_OPTION
+@FOR_OPTION
+@spec_options()
 @limit_options
 def graph(
-    spec_path: str, output_format: str, output: Path | None, root: Path | None, limits: Limits
+    spec_path: str,
+    output_format: str,
+    output: Path | None,
+    purpose: str,
+    reading: SpecReading,
+    limits: Limits,
 ) -> None:
     """A block-level diagram of SPEC: stem, each block with its shortcut, head; shapes on edges."""
     from archspec.diagram import render_diagram
 
-    spec, inputs = read_spec(spec_path, root)
+    spec, inputs = reading.spec(spec_path)
     target = checked_output(output, inputs)
-    emit(render_diagram(lower(spec, limits=limits), output_format), target, output)  # type: ignore[arg-type]
+    graph, _ = for_purpose(reading.lower(spec, limits), purpose)
+    emit(render_diagram(graph, output_format), target, output)  # type: ignore[arg-type]
 
 
 @main.command()
@@ -693,8 +1100,9 @@ def graph(
     help="What to time (default: both).",
 )
 @click.option("--distribute", is_flag=True, help="Data-parallel over every visible device.")
+@FOR_OPTION
 @format_option("text", "json", help="text: a table for people; json: every figure, for tools.")
-@ROOT_OPTION
+@spec_options()
 @limit_options
 def bench(
     spec_path: str,
@@ -706,14 +1114,16 @@ def bench(
     jit: bool | None,
     phases: tuple[str, ...],
     distribute: bool,
+    purpose: str,
     output_format: str,
-    root: Path | None,
+    reading: SpecReading,
     limits: Limits,
 ) -> None:
     """Time training and inference steps of SPEC's model on synthetic data.
 
     The backend is Keras's (set KERAS_BACKEND=jax or torch to change it); the report says
-    which backend and device ran.
+    which backend and device ran. `--for inference` times inference steps of the inference
+    build (it has no BN to train).
     """
     import json
 
@@ -721,14 +1131,20 @@ def bench(
 
     from archspec.bench import BenchSettings, Phase, run_benchmark
 
-    spec, _ = read_spec(spec_path, root)
-    graph = lower(spec, limits=limits)
+    if purpose == "inference" and "train" in phases:
+        raise click.BadParameter(
+            "--for inference builds a model for inference only: --phase infer",
+            param_hint="'--phase'",
+        )
+    spec, _ = reading.spec(spec_path)
+    graph, _ = for_purpose(reading.lower(spec, limits), purpose)
     import_keras_backend()
-    chosen = cast("tuple[Phase, ...]", phases or ("train", "infer"))  # click checked the choices
+    default: tuple[str, ...] = ("infer",) if purpose == "inference" else ("train", "infer")
+    chosen = cast("tuple[Phase, ...]", phases or default)  # click checked the choices
     settings = BenchSettings(batch_size, steps, warmup, repeats, precision, jit, chosen, distribute)
     total = len(settings.phases) * (warmup + repeats * steps)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=stderr, transient=True) as progress:
+    with Progress(*columns, console=stderr.console, transient=True) as progress:
         task = progress.add_task(f"benchmarking {graph.name}", total=total)
         try:
             result = run_benchmark(graph, settings, lambda n: progress.advance(task, n))
@@ -737,31 +1153,36 @@ def bench(
     if output_format == "json":
         click.echo(json.dumps(result.as_dict(), indent=2))
         return
-    from rich.table import Table
+    from archspec import render
 
-    stdout.print(
+    print_paragraph(
         f"{result.model}: {result.params:,} parameters on {result.backend}, {result.device}, "
         f"{result.replicas} replica(s); batch {batch_size}, {precision}, "
-        f"jit {'default' if jit is None else jit}",
-        soft_wrap=True,
+        f"jit {'default' if jit is None else jit}"
     )
-    table = Table("phase", "images/s", "spread", "ms/step", box=None)
-    for phase in result.phases:
-        table.add_row(
-            phase.phase,
-            f"{phase.median:,.1f}",
-            f"±{100 * phase.spread:.1f}%",
-            f"{phase.milliseconds_per_step:.1f}",
-        )
-    stdout.print(table)
+    stdout.print(render.bench_table(result))
 
 
 @main.command()
 @output_option("Write the schema to this file (atomically) instead of stdout.")
-def schema(output: Path | None) -> None:
+@click.option(
+    "--path",
+    "show_path",
+    is_flag=True,
+    help="Print where the schema file shipped inside the installed package is, for editors.",
+)
+def schema(output: Path | None, show_path: bool) -> None:
     """Print (or write) the JSON Schema of specs, generated from the pydantic models."""
-    from archspec.schema import schema_text
+    from archspec.schema import SHIPPED_SCHEMA, schema_text
 
+    if show_path:
+        if output is not None:
+            raise click.UsageError("--path prints a path; it takes no -o")
+        if not SHIPPED_SCHEMA.is_file():
+            error(f"this installation has no {SHIPPED_SCHEMA}; write one: archspec schema -o FILE")
+            sys.exit(EXIT_USAGE)
+        click.echo(str(SHIPPED_SCHEMA))
+        return
     target = checked_output(output)
     emit(schema_text(), target, output)
 
@@ -790,10 +1211,15 @@ def weights() -> None:
     required=True,
     help="The Keras weights to write, a .weights.h5 file (atomically).",
 )
-@ROOT_OPTION
+@spec_options()
 @limit_options
 def import_weights(
-    source: str, state_path: Path, spec_path: str, output: Path, root: Path | None, limits: Limits
+    source: str,
+    state_path: Path,
+    spec_path: str,
+    output: Path,
+    reading: SpecReading,
+    limits: Limits,
 ) -> None:
     """Convert a PyTorch state dict (FILE) into Keras weights for SPEC's model.
 
@@ -809,10 +1235,10 @@ def import_weights(
 
     if not output.name.endswith(".weights.h5"):
         raise click.BadParameter("the output file must end in .weights.h5", param_hint="'-o'")
-    spec, inputs = read_spec(spec_path, root)
+    spec, inputs = reading.spec(spec_path)
     target = checked_output(output, (*inputs, state_path.resolve()))
     assert target is not None  # -o is required
-    graph = lower(spec, limits=limits)
+    graph = reading.lower(spec, limits)
     # Keras first: importing PyTorch's CUDA build before TensorFlow can crash the process.
     backend = import_keras_backend()
     try:
@@ -836,28 +1262,41 @@ def import_weights(
 
 
 @main.command()
-def presets() -> None:
+@format_option("text", "json", help="text: a table for people; json: every figure, for tools.")
+def presets(output_format: str) -> None:
     """List the built-in presets that `extends:` and every command accept by name."""
-    from rich.table import Table
+    import json
 
+    from archspec import render
     from archspec.cost import format_shape
     from archspec.loader import preset_names
 
-    table = Table("preset", "input", "layers", "params", "GMACs", "what it is", box=None)
+    rows = []
     for name in preset_names():
         spec = load(name)
         graph = lower(spec)
         summary = spec.description.split(":")[0].split(". ")[0].rstrip(".")
-        shape = format_shape(spec.input.shape)
-        table.add_row(
-            name,
-            shape,
-            str(graph.layer_count),
-            f"{graph.params:,}",
-            f"{graph.macs / 1e9:.2f}",
-            summary,
-        )
-    stdout.print(table)
+        rows.append((name, spec, graph, summary))
+    if output_format == "json":
+        listing = [
+            {
+                "name": name,
+                "description": spec.description,
+                "input_shape": list(spec.input.shape),
+                "output_shape": list(graph[graph.output].shape),
+                "layers": graph.layer_count,
+                "params": graph.params,
+                "macs": graph.macs,
+            }
+            for name, spec, graph, _ in rows
+        ]
+        click.echo(json.dumps(listing, indent=2))
+        return
+    table = [
+        (name, format_shape(spec.input.shape), graph.layer_count, graph.params, graph.macs, what)
+        for name, spec, graph, what in rows
+    ]
+    stdout.print(render.presets_table(table))
 
 
 if __name__ == "__main__":

@@ -74,16 +74,25 @@ def check_settings(graph: GraphBuilder) -> None:
             key=True,
         )
     if spec.head.classes == 1 and spec.head.activation == "softmax":
+        stated = "activation" in spec.head.model_fields_set
         graph.report(
-            ("head", "activation"),
+            ("head", "activation" if stated else "classes"),
             "softmax over a single class always outputs 1",
             hint="use activation: sigmoid for one class, or give classes: 2",
             severity="warning",
             code="single-class-softmax",
         )
-    # A pool between them (DenseNet's stem) changes what the block normalizes.
+    # Only a stated `norm: true` warns: no default may (a minimal pre-activation spec keeps
+    # the default stem BN -> ReLU, as the seed's resnet22 does). A pool between them
+    # (DenseNet's stem) changes what the block normalizes.
     stem = spec.stem
-    if stem is not None and stem.norm and stem.pool is None and spec.stages[0].preactivation:
+    if (
+        stem is not None
+        and stem.norm
+        and "norm" in stem.model_fields_set
+        and stem.pool is None
+        and spec.stages[0].preactivation
+    ):
         graph.report(
             ("stem", "norm"),
             "the stem ends in BN -> ReLU and the first pre-activation block starts with "

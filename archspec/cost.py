@@ -90,7 +90,8 @@ def cost_rows(graph: Graph, depth: Depth = "stage") -> list[CostRow]:
                     _row(layer.name, describe_layer(layer), [layer], 2) for layer in block_layers
                 ]
     head = graph.scope_layers("head")
-    rows.append(_row("head", describe_layers(head), head))
+    if head:  # a backbone may end at its last stage (top: false, pool: none)
+        rows.append(_row("head", describe_layers(head), head))
     if depth == "layer":
         rows += [_row(layer.name, describe_layer(layer), [layer], 2) for layer in head]
     return rows

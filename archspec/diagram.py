@@ -163,10 +163,11 @@ def block_diagram(graph: Graph) -> Diagram:
                 members.append(node.id)
         diagram.clusters.append((stage.name, f"{stage.name}: {stage.summary}", members))
     head = list(graph.scope_layers("head"))
-    add_node(Node("head", ("head", _path(head))), head)
-    output = format_shape(head[-1].shape)
+    if head:  # a backbone may end at its last stage (top: false, pool: none)
+        add_node(Node("head", ("head", _path(head))), head)
+    output = format_shape(graph[graph.output].shape)
     diagram.nodes.append(Node("output", ("output", output)))
-    diagram.edges.append(Edge("head", "output", output))
+    diagram.edges.append(Edge(node_of[graph.output], "output", output))
     return diagram
 
 

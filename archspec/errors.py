@@ -62,11 +62,36 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a value came from when it was written in a file the spec extends.
+
+    `file` is the path the file was read from; `preset` names it when it is a built-in preset
+    (a file inside the installed package, which messages name by the preset instead).
+    """
+
+    file: str
+    line: int | None
+    column: int | None
+    preset: str | None = None
+
+    def __str__(self) -> str:
+        name = f"the preset {self.preset}" if self.preset else self.file
+        return name if self.line is None else f"{name}, line {self.line}"
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON shape of a diagnostic's `origin`."""
+        return {"file": self.file, "line": self.line, "column": self.column, "preset": self.preset}
+
+
+@dataclass(frozen=True, slots=True)
 class Diagnostic:
     """One problem found in a spec.
 
     `path` is the dotted field path (`stages[1].filters`), empty for the whole document.
     `location` is None only when the problem has no place in a file (a spec built in Python).
+    A problem with a value that the spec inherits through `extends` is located at the spec's
+    own `extends` line, and `origin` says where the value was written. `code` is stable for
+    warnings (`archspec.warning_codes`): what `--ignore` and `warnings.ignore` name.
     """
 
     message: str
@@ -75,21 +100,31 @@ class Diagnostic:
     hint: str | None = None
     severity: Severity = "error"
     code: str = "invalid"
+    origin: Origin | None = None
 
     @property
     def file(self) -> str | None:
         """The file the problem is in, if any."""
         return self.location.file if self.location else None
 
+    @property
+    def text(self) -> str:
+        """The message with where an inherited value was written and, for a warning, its code."""
+        text = self.message
+        if self.origin is not None:
+            text += f" (set in {self.origin})"
+        if self.severity == "warning":
+            text += f" [{self.code}]"
+        return text
+
     def format(self) -> str:
-        """Render as `file:line:col: path: message` on one line, and a hint under it.
+        """Render as `file:line:col: severity: path: message` on one line, and a hint under it.
 
         Everything that can come from a spec or a file name is passed through `printable`.
         """
         where = f"{printable(str(self.location))}: " if self.location else ""
         field = f"{printable(self.path)}: " if self.path else ""
-        label = "" if self.severity == "error" else f"{self.severity}: "
-        text = f"{where}{label}{field}{printable(self.message)}"
+        text = f"{where}{self.severity}: {field}{printable(self.text)}"
         if self.hint:
             text += f"\n    hint: {printable(self.hint)}"
         return text
@@ -105,6 +140,7 @@ class Diagnostic:
             "hint": self.hint,
             "severity": self.severity,
             "code": self.code,
+            "origin": self.origin.as_dict() if self.origin else None,
         }
 
 

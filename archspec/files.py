@@ -4,7 +4,8 @@ A write either replaces the target whole or leaves it as it was: the new content
 temporary file beside it (`.NAME.PID-RANDOM.SUFFIX`), which is renamed over the target only
 when complete, and removed on any failure. A writer killed outright cannot remove its own
 temporary file, so each write also removes those of earlier writers of the same target whose
-process is gone.
+process is gone. A folder (a SavedModel) is written the same way: into a temporary folder
+beside it, renamed into place when complete.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import contextlib
 import glob
 import os
 import re
+import shutil
 import stat
 import tempfile
 import time
@@ -71,6 +73,45 @@ def _checked_target(output: Path, inputs: set[Path], protected: Iterable[Path]) 
     return target
 
 
+def check_folder_output(
+    output: Path, inputs: Iterable[Path], marker: str, protected: Iterable[Path] = ()
+) -> Path:
+    """Refuse a folder output (a SavedModel) that would replace anything but an earlier one.
+
+    As `check_output_path` for files: never one of `inputs` (real paths) nor a folder that
+    holds one, nor inside `protected`; and an existing folder is replaced only if it holds
+    `marker` (a SavedModel's saved_model.pb), so no typo can replace a folder of other files.
+    Returns the path to write. Raises `OutputError` before any work is done.
+    """
+    if str(output) in ("", "."):
+        raise OutputError("''", "the output path is empty")
+    try:
+        target = output.resolve()
+        readers = set(inputs)
+        if target in readers:
+            raise OutputError(
+                output,
+                "refusing to overwrite a file this command reads (the spec, or a file it extends)",
+            )
+        for source in readers:
+            if source.is_relative_to(target):
+                raise OutputError(
+                    output, f"refusing to replace a folder that holds {source}, which is read"
+                )
+        for folder in protected:
+            if target.is_relative_to(folder.resolve()):
+                raise OutputError(output, "refusing to write into archspec's presets")
+        if target.exists() and not (target.is_dir() and (target / marker).is_file()):
+            raise OutputError(
+                output, f"refusing to replace something that is not an earlier export ({marker})"
+            )
+        if not target.parent.is_dir():
+            raise OutputError(output, f"the folder {output.parent} does not exist")
+    except OSError as exc:  # a name too long, a folder that cannot be searched, ...
+        raise OutputError(output, f"cannot write: {exc.strerror or exc}") from None
+    return target
+
+
 def write_atomic(path: str | Path, content: str | bytes | Callable[[Path], object]) -> None:
     """Write `content` to `path` so that readers see the old file or the new, never half of one.
 
@@ -110,8 +151,50 @@ def write_atomic(path: str | Path, content: str | bytes | Callable[[Path], objec
         raise
 
 
+def write_directory_atomic(path: str | Path, writer: Callable[[Path], object]) -> None:
+    """Write a folder (a SavedModel) so that `path` is never a half-written folder.
+
+    `writer` fills a new folder beside `path` (named like the temporary files), which is
+    renamed to `path` only when complete and removed on any failure. A folder already at
+    `path` is moved aside first and removed after the rename (put back if the rename fails):
+    for that moment `path` does not exist, but it is never the old folder partly replaced.
+    Any failure to write raises `OutputError` naming `path`.
+    """
+    path = Path(path)
+    try:
+        remove_stale_temporaries(path)
+        temporary = Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}-", dir=path.parent))
+    except OSError as exc:
+        raise OutputError(path, f"cannot write: {exc.strerror or exc}") from None
+    old: Path | None = None
+    try:
+        writer(temporary)
+        umask = os.umask(0)
+        os.umask(umask)
+        temporary.chmod(0o777 & ~umask)
+        if path.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}-", dir=path.parent))
+            path.replace(old)  # the empty folder is replaced by the rename
+        try:
+            temporary.replace(path)
+        except BaseException:
+            if old is not None:
+                old.replace(path)
+                old = None
+            raise
+    except OSError as exc:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise OutputError(path, f"cannot write: {exc.strerror or exc}") from None
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 def remove_stale_temporaries(path: Path) -> None:
-    """Remove temporary files of earlier writes to `path` whose writer was killed.
+    """Remove temporary files (and folders) of earlier writes to `path` whose writer was killed.
 
     Only files of this module's naming for this target are considered, and only when their
     process no longer exists and they have not changed for `STALE_AFTER_SECONDS`. POSIX only:
@@ -128,7 +211,10 @@ def remove_stale_temporaries(path: Path) -> None:
             continue
         with contextlib.suppress(OSError):
             if now - candidate.lstat().st_mtime > STALE_AFTER_SECONDS:
-                candidate.unlink()
+                if candidate.is_dir() and not candidate.is_symlink():
+                    shutil.rmtree(candidate)
+                else:
+                    candidate.unlink()
 
 
 def _process_exists(pid: int) -> bool:

@@ -19,6 +19,7 @@ from archspec.io import FieldPath, SourceMap
 from archspec.ir import Binding, Block, Layer, StageInfo, frozen_mapping
 from archspec.ops import Pads, Shape, ShapeError, Sized, op_of, window_output
 from archspec.spec import Spec
+from archspec.warning_codes import WARNING_CODES
 
 
 def correct_pad(shape: Shape, kernel: int) -> Pads:
@@ -94,7 +95,12 @@ class GraphBuilder(Diagnosed):
         code: str = "semantic",
         key: bool = False,
     ) -> None:
-        """Record a diagnostic located at `path` in the spec's file."""
+        """Record a diagnostic located at `path` in the spec's file.
+
+        A warning's code must be one of `WARNING_CODES`: it is what users silence it by.
+        """
+        if severity == "warning" and code not in WARNING_CODES:
+            raise ValueError(f"warning code {code!r} is not in archspec.warning_codes")
         location = self.source.locate(path, key=key) if self.source else None
         self.diagnostics.append(
             Diagnostic(

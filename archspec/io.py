@@ -24,14 +24,23 @@ import math
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from json.decoder import scanstring  # type: ignore[attr-defined]  # public in CPython, missing from typeshed
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from archspec.errors import Diagnostic, Location, SpecError, UnreadableError, printable, shorten
+from archspec.errors import (
+    Diagnostic,
+    Location,
+    Origin,
+    SpecError,
+    UnreadableError,
+    printable,
+    shorten,
+)
 
 MAX_FILE_BYTES = 1 << 20
 """A spec is a page of text; anything larger is refused before parsing."""
@@ -47,10 +56,15 @@ FieldPath = tuple[str | int, ...]
 
 @dataclass(frozen=True)
 class SourceMap:
-    """Where each value (and each mapping key) of a document was written."""
+    """Where each value (and each mapping key) of a document was written.
+
+    `inherited` names the files the document extends, as their locations give them: each
+    one's preset name, or None for a spec file.
+    """
 
     values: dict[FieldPath, Location] = field(default_factory=dict)
     keys: dict[FieldPath, Location] = field(default_factory=dict)
+    inherited: dict[str, str | None] = field(default_factory=dict)
 
     def locate(self, path: FieldPath, *, key: bool = False) -> Location | None:
         """The location of `path`, or of its nearest written ancestor.
@@ -78,7 +92,33 @@ class SourceMap:
         return SourceMap(
             {p: at for p, at in self.values.items() if kept(p)},
             {p: at for p, at in self.keys.items() if kept(p)},
+            dict(self.inherited),
         )
+
+    def relocated(self, diagnostics: Iterable[Diagnostic]) -> tuple[Diagnostic, ...]:
+        """The diagnostics as the spec's own file shows them, in line order.
+
+        A problem with a value written in a file the spec extends (a preset, a base file) is
+        moved to the spec's `extends` line, with its `origin` saying where the value is: the
+        spec's file is the one its author edits, and the one a pull request's annotations
+        can point into. Problems without a line (the file as a whole, an override) come last.
+        """
+        extends_at = self.values.get(("extends",))
+        moved = []
+        for diagnostic in diagnostics:
+            at = diagnostic.location
+            if at is not None and at.file in self.inherited and extends_at is not None:
+                origin = Origin(at.file, at.line, at.column, self.inherited[at.file])
+                diagnostic = replace(diagnostic, location=extends_at, origin=origin)
+            moved.append(diagnostic)
+
+        def order(diagnostic: Diagnostic) -> tuple[int, int, int]:
+            at = diagnostic.location
+            if at is None or at.line is None:
+                return (1, 0, 0)
+            return (0, at.line, at.column or 0)
+
+        return tuple(sorted(dict.fromkeys(moved), key=order))
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,14 @@ plain words, and a hint (the nearest valid name, the allowed values, the valid r
 
 from __future__ import annotations
 
-import difflib
+import copy
 import json
 import os
 import re
 import types
 import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,14 +49,22 @@ PRESET_NAME = re.compile(r"[A-Za-z0-9_-]+")
 """A bare name of this form is a preset name, on the command line, in `extends` and in `load`."""
 
 
-def load(path: str | Path, *, root: str | Path | None = None) -> Spec:
+def load(
+    path: str | Path,
+    *,
+    root: str | Path | None = None,
+    overrides: Mapping[str, Any] | Sequence[Override] | None = None,
+) -> Spec:
     """Read, resolve and validate a spec file or a preset name; raise a located `SpecError`.
 
     `root` is the folder that the spec and everything it extends must lie under (presets
     excepted); by default the spec file's own folder. A name that is not a file, folder or
     preset raises `UnreadableError` (a `SpecError`), with the nearest preset name as a hint.
+    `overrides` set values on top of the file, by key: `{"head.classes": 10,
+    "stages[1].depth": 4}` (see `apply_overrides`).
     """
-    return validate_document(read_resolved(spec_file(path), root=root))
+    document = read_resolved(spec_file(path), root=root)
+    return validate_document(apply_overrides(document, as_overrides(overrides)))
 
 
 def loads(
@@ -63,14 +73,159 @@ def loads(
     *,
     json_syntax: bool = False,
     root: str | Path | None = None,
+    overrides: Mapping[str, Any] | Sequence[Override] | None = None,
 ) -> Spec:
     """Validate spec text.
 
     `extends` paths resolve relative to `file`'s folder (by default the current folder) and
-    must lie under `root` (by default that same folder).
+    must lie under `root` (by default that same folder). `overrides` as for `load`.
     """
     document = parse_document(text, file, json_syntax=json_syntax)
-    return validate_document(resolve_extends(document, _root_for(Path(file), root)))
+    document = resolve_extends(document, _root_for(Path(file), root))
+    return validate_document(apply_overrides(document, as_overrides(overrides)))
+
+
+def with_overrides(
+    spec: Spec, overrides: Mapping[str, Any] | Sequence[Override] | None = None
+) -> Spec:
+    """`spec` with values set by key, validated again; `spec` itself when there are none.
+
+    What the spec states stays stated (defaults stay defaults), and its values keep their
+    locations, so the result's diagnostics point where the spec's did.
+    """
+    chosen = as_overrides(overrides)
+    if not chosen:
+        return spec
+    data = spec.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    document = Document(data, spec._source or SourceMap(), "<spec>")
+    return validate_document(apply_overrides(document, chosen))
+
+
+# --- overrides: values set by key, on the command line or in Python -----------------------------
+
+
+@dataclass(frozen=True)
+class Override:
+    """One value set by key on top of a spec: `head.classes` = 10.
+
+    `label` is how messages locate it, in place of a file's line: `--set head.classes=10` on
+    the command line, `overrides['head.classes']` in Python.
+    """
+
+    key: str
+    value: Any
+    label: str
+
+
+_KEY_PART = re.compile(r"(?:^|\.)([A-Za-z_$][A-Za-z0-9_$-]*)|\[(\d{1,4})\]|\.(\d{1,4})(?=\.|\[|$)")
+NOT_OVERRIDABLE = ("extends", "$schema")
+
+
+def override_path(key: str) -> FieldPath | None:
+    """'stages[1].depth' (or 'stages.1.depth') -> ('stages', 1, 'depth'); None if malformed."""
+    path: list[str | int] = []
+    position = 0
+    while position < len(key):
+        match = _KEY_PART.match(key, position)
+        if not match or match.end() == position or (position == 0 and key.startswith(".")):
+            return None
+        name, index, dotted = match.groups()
+        path.append(name if name is not None else int(index or dotted))
+        position = match.end()
+    return tuple(path) if path and isinstance(path[0], str) else None
+
+
+def as_overrides(overrides: Mapping[str, Any] | Sequence[Override] | None) -> list[Override]:
+    """Python's `{"head.classes": 10}` as overrides located `overrides['head.classes']`."""
+    if overrides is None:
+        return []
+    if isinstance(overrides, Mapping):
+        return [
+            Override(str(key), _plain(value), f"overrides[{str(key)!r}]")
+            for key, value in overrides.items()
+        ]
+    return list(overrides)
+
+
+def _plain(value: Any) -> Any:
+    """A Python value as YAML or JSON data would give it: tuples become lists."""
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
+def apply_overrides(document: Document, overrides: Sequence[Override]) -> Document:
+    """Set each override's value at its key, in order; mappings on the way are created.
+
+    A key names a path of mapping keys and list positions (`stages[1].depth`); its value
+    replaces what is there, as a value in a file that extends this one would (a mapping is
+    not merged into the one it replaces). Every value an override sets is located at the
+    override's label, so validation errors name the override, not a line of a file. A key
+    that is malformed, that runs through a value that is not a mapping or a list, or that
+    names a list position past the list's end is an error located there too.
+    """
+    if not overrides:
+        return document
+    data = copy.deepcopy(document.data)
+    source = document.source.without(set())
+    for override in overrides:
+        where = Location(override.label)
+        path = override_path(override.key)
+        if path is None:
+            raise _refuse_override(
+                where,
+                f"{_quoted_value(override.key)} is not a key",
+                hint="write keys separated by dots, list positions in brackets: stages[1].depth",
+            )
+        shown = format_path(path)
+        if path[0] in NOT_OVERRIDABLE:
+            raise _refuse_override(where, f"'{path[0]}' cannot be overridden", shown)
+        if not isinstance(data, dict):
+            raise _refuse_override(where, "the spec is not a mapping", shown)
+        node: Any = data
+        for depth, part in enumerate(path[:-1]):
+            here = format_path(path[: depth + 1])
+            child = path[depth + 1]
+            if isinstance(part, int):
+                node = node[part]
+            elif part not in node:
+                node[part] = {} if isinstance(child, str) else []
+                node = node[part]
+            else:
+                node = node[part]
+            if isinstance(child, int) and not (isinstance(node, list) and child < len(node)):
+                items = f"a list of {len(node)}" if isinstance(node, list) else _kind(node)
+                raise _refuse_override(where, f"{here} has no item {child}: it is {items}", shown)
+            if isinstance(child, str) and not isinstance(node, dict):
+                raise _refuse_override(
+                    where, f"{here} is {_kind(node)}, not a mapping of keys", shown
+                )
+        node[path[-1]] = override.value
+        source = source.without({path})
+        for sub in _paths(override.value, path):
+            source.values[sub] = where
+            source.keys[sub] = where
+    return replace(document, data=data, source=source)
+
+
+def _refuse_override(
+    where: Location, message: str, path: str = "", *, hint: str | None = None
+) -> SpecError:
+    return SpecError([Diagnostic(message, path, where, hint=hint, code="override")])
+
+
+def _paths(value: Any, path: FieldPath) -> list[FieldPath]:
+    """`path` and the path of everything inside `value`."""
+    found = [path]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*path, index))
+    return found
 
 
 # --- presets, names and the folders a spec may read -------------------------------------------
@@ -212,7 +367,9 @@ def resolve_extends(
     base = resolve_extends(base_document, base_root, here, used + doc.values)
     if not isinstance(base.data, dict):
         raise refuse(f"{shown} is not a mapping, so it cannot be extended")
-    return merge_documents(base, doc)
+    merged = merge_documents(base, doc)
+    merged.source.inherited[base.file] = target if is_preset else None
+    return merged
 
 
 def _may_exist(path: Path) -> bool:
@@ -239,23 +396,40 @@ def _shortest(path: Path) -> Path:
         return path
 
 
+UNITED_LISTS: frozenset[FieldPath] = frozenset({("warnings", "ignore")})
+"""Lists that `extends` unites instead of replacing: a spec silences warnings on top of what
+its base silences (a team's base file can silence a code for every spec built on it)."""
+
+
 def merge_documents(base: Document, override: Document) -> Document:
     """Deep-merge `override` onto `base`: mappings merge key by key, anything else replaces.
 
-    Each value keeps the location of the file it came from; `files` lists both documents'.
+    The lists of `UNITED_LISTS` are the exception: the override's items, then the base's
+    that it does not repeat. Each value keeps the location of the file it came from; `files`
+    lists both documents'.
     """
     replaced: set[FieldPath] = set()
+    appended: dict[FieldPath, list[Location | None]] = {}
 
     def merge(a: Any, b: Any, path: FieldPath) -> Any:
         if isinstance(a, dict) and isinstance(b, dict):
             return {**a, **{k: merge(a[k], v, (*path, k)) if k in a else v for k, v in b.items()}}
         replaced.add(path)  # the base's locations under it no longer apply
+        if path in UNITED_LISTS and isinstance(a, list) and isinstance(b, list):
+            kept = [(i, item) for i, item in enumerate(a) if item not in b]
+            unmoved: list[Location | None] = [None] * len(b)  # the override's keep theirs
+            appended[path] = unmoved + [base.source.values.get((*path, i)) for i, _ in kept]
+            return [*b, *(item for _, item in kept)]
         return b
 
     data = merge(base.data, override.data, ())
     source = base.source.without(replaced)
     source.values.update(override.source.values)
     source.keys.update(override.source.keys)
+    for path, locations in appended.items():
+        for index, at in enumerate(locations):
+            if at is not None:  # the base's items, after the override's
+                source.values[(*path, index)] = at
     files = (*override.files, *base.files)
     return Document(data, source, override.file, files, override.values + base.values)
 
@@ -279,7 +453,7 @@ def validate_document(doc: Document) -> Spec:
     try:
         spec = Spec.model_validate(doc.data)
     except ValidationError as exc:
-        raise SpecError(explain(exc, doc.data, doc.source)) from None
+        raise SpecError(doc.source.relocated(explain(exc, doc.data, doc.source))) from None
     spec._source = doc.source
     return spec
 
@@ -532,6 +706,8 @@ def closest(word: str, choices: list[str]) -> str | None:
     if len(word) > MAX_SUGGESTED_LENGTH:
         return None
     short = [choice for choice in choices if len(choice) <= MAX_SUGGESTED_LENGTH]
+    import difflib  # only a misspelt key needs it; valid specs are checked without it
+
     close = difflib.get_close_matches(word, short, n=1, cutoff=0.6)
     return close[0] if close else None
 

@@ -9,6 +9,8 @@ diagnostics), `archspec.blocks` (the block types and the block-authoring API),
 from __future__ import annotations
 
 import contextlib
+import math
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from archspec.blocks.base import StageSpec
@@ -45,9 +47,18 @@ def lower(
 
 
 def analyze(
-    spec: Spec, *, input_size: tuple[int, int] | None = None, limits: Limits | None = None
+    spec: Spec,
+    *,
+    input_size: tuple[int, int] | None = None,
+    limits: Limits | None = None,
+    ignore: Collection[str] = (),
 ) -> Analysis:
-    """Lower a spec, collecting every error and warning instead of stopping at the first."""
+    """Lower a spec, collecting every error and warning instead of stopping at the first.
+
+    Warnings whose code the spec's `warnings.ignore` or `ignore` names are left out. The
+    diagnostics come in the order of the spec's lines; those about values the spec inherits
+    through `extends` are located at its `extends` line (see `SourceMap.relocated`).
+    """
     walk = NetworkLowering(spec, Budget(limits or Limits()))
     try:
         graph: Graph | None = walk.run(input_size)
@@ -55,7 +66,13 @@ def analyze(
         graph = None
     if walk.graph.errors:
         graph = None
-    return Analysis(graph, tuple(walk.graph.diagnostics))
+    silenced = {*spec.warnings.ignore, *ignore}
+    diagnostics = [
+        d for d in walk.graph.diagnostics if d.severity == "error" or d.code not in silenced
+    ]
+    if spec._source is not None:
+        diagnostics = list(spec._source.relocated(diagnostics))
+    return Analysis(graph, tuple(diagnostics))
 
 
 class NetworkLowering:
@@ -192,9 +209,11 @@ class NetworkLowering:
             )
         self.check_problems(index, stage)
         spec = self.spec
-        filters = scaled_width(
-            stage.filters, spec.width_multiplier, stage.width_divisor, spec.width_rounding
-        )
+        # The scaled width is shared by every block, so it must suit each block's own
+        # settings too (a block overriding `groups`).
+        overridden = (stage.block_spec(i).width_divisor for i in range(len(stage.blocks)))
+        divisor = math.lcm(stage.width_divisor, *overridden)
+        filters = scaled_width(stage.filters, spec.width_multiplier, divisor, spec.width_rounding)
         builder = StageBuilder(graph, self.budget, index, stage, filters)
         x = stage.lower_stage(builder, x)
         graph.stages.append(builder.info())
@@ -243,13 +262,32 @@ class NetworkLowering:
         if head.norm:
             x = graph.norm("head_bn", x)
             x = graph.act("head_relu", x)
-        as_map = head.classifier == "conv"
+        as_map = head.classifier == "conv" and head.top
+        graph.path = ("head", "pool")
+        if head.pool == "none" and head.top:
+            raise graph.fail(
+                graph.path,
+                "a classifier needs pooled features, but pool is none",
+                hint="pool: avg, max or flatten; or top: false for the feature map as output",
+                code="contradiction",
+            )
         if head.pool == "flatten":
             x = graph.add("head_flatten", "flatten", (x,), {})
-        else:
+        elif head.pool != "none":
             x = graph.global_pool("head_pool", x, head.pool, keepdims=as_map)
-        if head.pool_norm:
+        graph.path = ("head",)
+        if head.pool_norm:  # kept without the top, as keras.applications' ConvNeXt keeps it
             x = graph.norm("head_pool_norm", x)
+        if not head.top:  # a backbone: the features are the output, as with include_top=False
+            self.budget.check(graph)
+            return x
+        if head.classes is None:
+            raise graph.fail(
+                ("head", "classes"),
+                "the classifier needs a number of classes",
+                hint="give classes: N, or top: false for a backbone without a classifier",
+                code="missing",
+            )
         for i, units in enumerate(head.dense, start=1):
             graph.path = ("head", "dense", i - 1)
             if as_map:

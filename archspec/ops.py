@@ -176,10 +176,22 @@ class Op:
     """How diagrams draw a merging op ('+'); others are described."""
     summarized: bool = True
     """Whether summaries of several layers name it; padding is part of the window after it."""
+    identity_at_inference: bool | Callable[[Attrs], bool] = False
+    """Whether the op passes its input through unchanged at inference (dropout, drop path), or
+    a function of the attributes that says so; inference builds leave such layers out."""
+    fold_axes: int = 0
+    """For an op linear per output channel whose Keras kernel ends in axes that index output
+    channels (1 for Conv2D's (..., out); 2 for DepthwiseConv2D's (..., in, multiplier)): a
+    BatchNormalization after it folds into its kernel and bias. 0: none folds in."""
 
     def call(self, attrs: Attrs) -> KerasCall | None:
         """The Keras call template for these attributes."""
         return self.keras(attrs) if callable(self.keras) else self.keras
+
+    def is_identity_at_inference(self, attrs: Attrs) -> bool:
+        """Whether a layer of this op with these attributes is the identity at inference."""
+        flag = self.identity_at_inference
+        return flag(attrs) if callable(flag) else flag
 
     def is_layer(self, attrs: Attrs) -> bool:
         """Whether Keras counts it among a model's layers (the input does; keras.ops do not)."""
@@ -391,6 +403,7 @@ define(
         params=_conv_params,
         macs=_conv_macs,
         window=("kernel", "strides", "padding"),
+        fold_axes=1,
     )
 )
 define(
@@ -411,6 +424,7 @@ define(
         params=_depthwise_params,
         macs=_depthwise_macs,
         window=("kernel", "strides", "padding"),
+        fold_axes=2,
     )
 )
 define(
@@ -476,6 +490,7 @@ define(
         "activation",
         _activation_call,
         _activation_text,
+        identity_at_inference=lambda a: a["function"] == "linear",
     )
 )
 
@@ -556,6 +571,7 @@ define(
         "dropout",
         KerasCall("Dropout", ("rate",), (Keyword("noise_shape", None),)),
         lambda a: f"dropout {a['rate']}" + (" per sample" if a["noise_shape"] else ""),
+        identity_at_inference=True,
     )
 )
 define(

@@ -1,5 +1,9 @@
 """The JSON Schema of specs, generated from the pydantic models (schemas/archspec.schema.json).
 
+The file ships inside the package (`archspec/schemas` links to `schemas/`, and wheels copy it),
+next to the presets, whose `$schema=../schemas/archspec.schema.json` line therefore resolves in
+an installed package as in this repository; `archspec schema --path` prints where it is.
+
 A spec that `extends:` another states only what it changes, so for such a file nothing is
 required at any level; a stage is still complete, since lists replace wholesale. Editors get
 this from an if/then/else on `extends`.
@@ -8,12 +12,15 @@ this from an if/then/else on `extends`.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from archspec.spec import Spec
 
 SCHEMA_ID = "https://archspec.dev/schemas/archspec.schema.json"
 REGENERATE = "archspec schema -o schemas/archspec.schema.json"
+SHIPPED_SCHEMA = Path(__file__).parent / "schemas" / "archspec.schema.json"
+"""The schema file inside the installed package, for editors' settings."""
 
 
 def spec_schema() -> dict[str, Any]:

@@ -14,11 +14,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BeforeValidator,
+    ConfigDict,
     Field,
     GetCoreSchemaHandler,
     PrivateAttr,
     Strict,
     WithJsonSchema,
+    model_validator,
 )
 from pydantic_core import core_schema
 
@@ -42,6 +44,7 @@ from archspec.fields import (
     Whole,
 )
 from archspec.io import SourceMap
+from archspec.warning_codes import WarningCode
 
 
 def _one_or_many(value: Any) -> Any:
@@ -315,6 +318,20 @@ class KerasOptions(Model):
     )
 
 
+# --- warnings ---------------------------------------------------------------------------------
+
+
+class Warnings(Model):
+    """What this spec says about archspec's warnings."""
+
+    ignore: tuple[WarningCode, ...] = Field(
+        (),
+        max_length=64,
+        description="Codes of warnings not to report for this spec (the README lists them). "
+        "A spec's list adds to the lists of the specs it extends.",
+    )
+
+
 # --- head and the whole spec ------------------------------------------------------------------
 
 Units = Annotated[int, Whole(1, 65536)]
@@ -336,16 +353,48 @@ class HeadConv(Model):
     )
 
 
-class Head(Model):
-    """From the last stage to the class scores."""
+def _classes_required_with_top(schema: dict[str, Any]) -> None:
+    """In the JSON Schema, as in validation: `classes` is required unless `top` is false."""
+    required = [key for key in schema.pop("required", []) if key != "classes"]
+    if required:
+        schema["required"] = required
+    schema["if"] = {"required": ["top"], "properties": {"top": {"const": False}}}
+    schema["else"] = {"required": ["classes"]}
 
+
+class Head(Model):
+    """From the last stage to the class scores, or to the features (`top: false`)."""
+
+    model_config = ConfigDict(json_schema_extra=_classes_required_with_top)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_classes_without_top(cls, data: Any) -> Any:
+        """Without the classifier `classes` may be left out, as keras ignores it then.
+
+        With it, a missing `classes` is pydantic's located "missing" error, reported with the
+        spec's other errors at once.
+        """
+        if isinstance(data, dict) and data.get("top") is False and "classes" not in data:
+            return {**data, "classes": None}
+        return data
+
+    top: Flag = Field(
+        True,
+        description="The classifier on top (keras.applications' include_top). false: a backbone "
+        "whose output is the features, the last feature map (pool: none) or the pooled vector; "
+        "the top conv, final norm and pool norm are kept, the dense layers and classifier left "
+        "out.",
+    )
     conv: HeadConv | None = Field(None, description="A 1x1 conv before pooling, or none.")
     norm: Flag = Field(
         False,
         description="A final norm -> activation before pooling (pre-activation networks).",
     )
-    pool: Literal["avg", "max", "flatten"] = Field(
-        "avg", description="Global average or max pooling, or Flatten (seed)."
+    pool: Literal["avg", "max", "flatten", "none"] = Field(
+        "avg",
+        description="Global average or max pooling, Flatten (seed), or none (with top: false: "
+        "the output is the last feature map).",
     )
     pool_norm: Flag = Field(
         False, description="A norm layer after pooling (ConvNeXt's LayerNormalization)."
@@ -367,7 +416,10 @@ class Head(Model):
         description="How a conv classifier's 1x1 map becomes a vector: Flatten (MobileNetV3) or "
         "Reshape (MobileNet).",
     )
-    classes: Annotated[int, Whole(1, 100_000)]
+    classes: Annotated[int, Whole(1, 100_000)] | None = Field(
+        description="The number of classes the classifier outputs; not needed with top: false "
+        "(a backbone without a classifier)."
+    )
     activation: Literal["softmax", "sigmoid", "linear"] = "softmax"
     activation_layer: Flag = Field(
         False,
@@ -437,6 +489,7 @@ class Spec(Model):
         DropPath(),
         description="Drop path (stochastic depth) on every residual branch; training only.",
     )
+    warnings: Warnings = Field(Warnings(), description="Warnings this spec silences.")
 
     _source: SourceMap | None = PrivateAttr(None)
     """Where each value was written, so that later stages can locate their errors."""

@@ -6,8 +6,12 @@ momentum, 5 warm-up then 30 timed steps (the harness of ../shared/ANCHORS.md):
 - archspec resnet22 vs the seed's hand-written resnet22 (anchor: 24,220 train img/s),
 - archspec resnet50v2 vs keras.applications.ResNet50V2 (anchor: 6,404 train img/s),
 - archspec resnetv2_50_timm vs timm's resnetv2_50 under torch.compile, channels_last, bf16
-  autocast (anchor: 7,179 train img/s), where torch, CUDA and timm are present.
+  autocast (anchor: 7,179 train img/s), where torch, CUDA and timm are present;
+- archspec resnet50, mobilenetv2 and efficientnet_b0 vs keras.applications ResNet50,
+  MobileNetV2 and EfficientNetB0, where those presets exist.
 
+Inference is timed on archspec's inference build (`--for inference`: BN folded into the convs,
+no dropout), as it would be deployed; the twins run as keras.applications builds them.
 Measurements alternate between a model and its twin, repeat after repeat. Target: every
 archspec model at >= 1.0x its twin. `--smoke` runs one tiny step of each on any machine, to
 test the script before spending device time. Writes results.json into $OUT when set.
@@ -100,28 +104,49 @@ def twin_model(build):
         keras.mixed_precision.set_global_policy("float32")
 
 
+KERAS_TWINS = {
+    "resnet22": ("hand-written resnet22 (seed)", resnet22),
+    "resnet50v2": ("keras.applications ResNet50V2", "ResNet50V2"),
+    "resnet50": ("keras.applications ResNet50", "ResNet50"),
+    "mobilenetv2": ("keras.applications MobileNetV2", "MobileNetV2"),
+    "efficientnet_b0": ("keras.applications EfficientNetB0", "EfficientNetB0"),
+}
+"""preset -> (twin label, its builder or its keras.applications class); presets that do not
+exist on this checkout are left out."""
+
+
+def archspec_model(name: str, phase: str):
+    """The preset's model: its inference build for inference, the training build otherwise."""
+    return archspec.build(name, precision=PRECISION, for_inference=phase == "infer")
+
+
 def pairs(batch: int, phase: str):
     """(label, archspec runner, twin label, twin runner) for each comparison."""
-    yield (
-        "archspec resnet22",
-        keras_runner(archspec.build("resnet22", precision=PRECISION), batch, phase),
-        "hand-written resnet22 (seed)",
-        keras_runner(twin_model(resnet22), batch, phase),
-    )
-    yield (
-        "archspec resnet50v2",
-        keras_runner(archspec.build("resnet50v2", precision=PRECISION), batch, phase),
-        "keras.applications ResNet50V2",
-        keras_runner(twin_model(lambda: keras.applications.ResNet50V2(weights=None)), batch, phase),
-    )
-    twin = torch_runner(batch, phase)
-    if twin is not None:
+    presets = set(archspec.preset_names())
+    suffix = " --for inference" if phase == "infer" else ""
+    for name, (twin_label, twin) in KERAS_TWINS.items():
+        if name not in presets:
+            continue
+        build = twin if callable(twin) else getattr(keras.applications, twin)
         yield (
-            "archspec resnetv2_50_timm",
-            keras_runner(archspec.build("resnetv2_50_timm", precision=PRECISION), batch, phase),
-            "timm resnetv2_50 (torch.compile)",
-            twin,
+            f"archspec {name}{suffix}",
+            keras_runner(archspec_model(name, phase), batch, phase),
+            twin_label,
+            keras_runner(twin_model(lambda b=build: _twin(b)), batch, phase),
         )
+    twin_runner = torch_runner(batch, phase)
+    if twin_runner is not None:
+        yield (
+            f"archspec resnetv2_50_timm{suffix}",
+            keras_runner(archspec_model("resnetv2_50_timm", phase), batch, phase),
+            "timm resnetv2_50 (torch.compile)",
+            twin_runner,
+        )
+
+
+def _twin(build):
+    """A twin model: keras.applications classes take weights=None; the seed takes nothing."""
+    return build() if build is resnet22 else build(weights=None)
 
 
 def main() -> int:
@@ -153,7 +178,7 @@ def main() -> int:
                 {"phase": phase, "archspec": ours_label, "twin": twin_label,
                  "archspec_images_per_second": a, "twin_images_per_second": b, "ratio": a / b}
             )  # fmt: skip
-            print(f"{phase:5} {ours_label:28} {a:10,.0f} img/s | {twin_label:34} "
+            print(f"{phase:5} {ours_label:44} {a:10,.0f} img/s | {twin_label:34} "
                   f"{b:10,.0f} img/s | ratio {a / b:.3f}")  # fmt: skip
             keras.backend.clear_session()
     if os.environ.get("OUT"):

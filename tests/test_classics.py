@@ -286,10 +286,26 @@ activation: gelu
 drop_path: {rate: 0.2, layer: stochastic_depth}
 keras: {add_layer: operator, sequential_transitions: true}
 """,
+    "resnet_stem_mbconv": """
+name: resnet_stem_mbconv
+input: {shape: [40, 40, 3], rescale: {scale: 0.00392156862745098}}
+stem: {filters: [16, 16, 32], stride: 2, pool: {kind: max, size: 3, stride: 2}}
+stages:
+  - {block: basic, filters: 32, depth: 1}
+  - {block: fused_mbconv, filters: 48, depth: 2, stride: 2, expansion: 4}
+  - {block: mbconv, filters: 64, depth: 2, stride: 2, se: {ratio: 0.25}, blocks: [{kernel: 5}]}
+  - {block: bottleneck, filters: 16, depth: 1, expansion: 4}
+head: {conv: {filters: 128}, pool: avg, dropout: 0.2, classes: 5}
+activation: swish
+drop_path: {rate: 0.2, schedule: linear}
+conv: {padding: correct_pad}
+""",
 }
 """Blocks of several families in one network: a ResNet stem and stages before ConvNeXt ones; a
 deep stem, MobileNet, DenseNet and ResNet stages; VGG stages with squeeze-and-excitation
-before ConvNeXt ones, with drop path and Keras's ConvNeXt conventions."""
+before ConvNeXt ones, with drop path and Keras's ConvNeXt conventions; a ResNet deep stem and
+stage, EfficientNetV2's Fused-MBConv and EfficientNet's MBConv (per-block kernel, SE), then a
+ResNet bottleneck, with drop path over every residual block of both families."""
 
 
 @pytest.mark.parametrize("name", list(MIXED))

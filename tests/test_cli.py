@@ -62,12 +62,13 @@ def test_validate_accepts_globs_and_folders(tmp_path, bad_spec):
     assert run("validate", str(good)).exit_code == 0
 
 
-def test_validate_strict_fails_on_warnings():
-    spec = str(ROOT / "specs" / "resnet22.yaml")
-    assert run("validate", spec).exit_code == 0
-    result = run("validate", "--strict", spec)
+def test_validate_strict_fails_on_warnings(tmp_path):
+    spec = tmp_path / "odd.yaml"
+    spec.write_text("extends: resnet22\nname: odd\ninput: {shape: [250, 250, 3]}\n")
+    assert run("validate", str(spec)).exit_code == 0
+    result = run("validate", "--strict", str(spec))
     assert result.exit_code == 1
-    assert "warning: stem.norm" in result.output
+    assert "warning: stages[0].stride: the height 125 is not divisible" in result.output
 
 
 def test_validate_json_format(bad_spec):
@@ -79,7 +80,17 @@ def test_validate_json_format(bad_spec):
     (entry,) = document["files"]
     assert entry["file"] == str(bad_spec)
     first = entry["diagnostics"][0]
-    assert set(first) == {"file", "line", "column", "path", "message", "hint", "severity", "code"}
+    assert set(first) == {
+        "file",
+        "line",
+        "column",
+        "path",
+        "message",
+        "hint",
+        "severity",
+        "code",
+        "origin",
+    }
     assert (first["line"], first["column"], first["path"]) == (3, 20, "stem.strid")
     assert document["summary"] == {
         "files": 1,
@@ -126,6 +137,61 @@ def test_only_build_imports_a_framework():
     assert result.stdout.strip() == "[]"
 
 
+# Modules that validating or inspecting a spec never needs: frameworks and numerics, the
+# modules of other commands, and (where nothing is drawn for people) rich. They are checked in
+# a fresh process, since start-up is the cost (benchmarks/bench_validate.py times it).
+NOT_FOR_COSTING = (
+    "tensorflow",
+    "keras",
+    "jax",
+    "torch",
+    "numpy",
+    "h5py",
+    "jsonschema",
+    "difflib",
+    "archspec.backends",
+    "archspec.weights",
+    "archspec.inference",
+    "archspec.diff",
+    "archspec.schema",
+    "archspec.diagram",
+)
+
+
+COSTING_COMMANDS = [
+    (["validate", "specs/resnet22.yaml"], ("rich",)),
+    (["validate", "--format", "json", "specs/resnet22.yaml"], ("rich",)),
+    (["validate", "--format", "github", "specs/resnet22.yaml"], ("rich",)),
+    (["validate", "tests/invalid/value_zero_filters.yaml"], ("rich",)),
+    (["inspect", "specs/resnet22.yaml"], ()),
+    (["inspect", "--format", "json", "specs/resnet22.yaml"], ("rich",)),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "also_not"), COSTING_COMMANDS, ids=[" ".join(args) for args, _ in COSTING_COMMANDS]
+)
+def test_validate_and_inspect_import_only_what_they_use(args, also_not):
+    code = (
+        "import json, sys\n"
+        "from archspec.cli import main\n"
+        "try:\n"
+        f"    main(args={args!r}, prog_name='archspec')\n"
+        "except SystemExit as exc:\n"
+        "    status = exc.code\n"
+        "print(json.dumps([status, sorted(sys.modules)]), file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    status, modules = json.loads(result.stderr.splitlines()[-1])
+    assert status == (1 if "invalid" in args[-1] else 0), result.stdout
+    assert "archspec.spec" in modules  # the check below looks at a process that did the work
+    unwanted = NOT_FOR_COSTING + also_not
+    loaded = [m for m in modules if m in unwanted or m.startswith(tuple(f"{u}." for u in unwanted))]
+    assert loaded == []
+
+
 def test_python_dash_m_runs_the_cli():
     result = subprocess.run(
         [sys.executable, "-m", "archspec", "validate", "specs/resnet22.yaml"],
@@ -140,7 +206,7 @@ def test_python_dash_m_runs_the_cli():
 def test_build_errors_are_located_and_exit_1(bad_spec):
     result = CliRunner().invoke(main, ["build", str(bad_spec)])
     assert result.exit_code == 1
-    assert f"{bad_spec}:3:20: stem.strid: unknown key 'strid'" in result.output
+    assert f"{bad_spec}:3:20: error: stem.strid: unknown key 'strid'" in result.output
     assert "Traceback" not in result.output
 
 
@@ -174,6 +240,21 @@ def test_presets_lists_the_shipped_specs():
     result = run("presets")
     assert result.exit_code == 0
     assert "resnet22" in result.output and "1,751,924" in result.output
+
+
+def test_presets_json_lists_every_preset_with_its_figures():
+    import archspec
+
+    result = run("presets", "--format", "json")
+    assert result.exit_code == 0
+    listing = json.loads(result.output)
+    assert [entry["name"] for entry in listing] == archspec.preset_names()
+    entry = next(entry for entry in listing if entry["name"] == "resnet50")
+    graph = archspec.lower(archspec.load("resnet50"))
+    assert entry["params"] == graph.params == 25_636_712
+    assert (entry["macs"], entry["layers"]) == (graph.macs, graph.layer_count)
+    assert entry["input_shape"] == [224, 224, 3] and entry["output_shape"] == [1000]
+    assert entry["description"] == archspec.load("resnet50").description
 
 
 # --- options: checked when parsed, the same suffixes everywhere, help for every one ----------

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
-from pydantic import Field
+from pydantic import ConfigDict, Field, ValidationError
 
 import archspec
 from archspec import ops
@@ -153,6 +153,35 @@ def test_the_new_block_type_is_in_the_language_and_the_schema(se_block, tmp_path
     typo_path.write_text(yaml.safe_dump({**SPEC, "stages": [{**SPEC["stages"][0], "reductio": 2}]}))
     typo = run("validate", str(typo_path))
     assert "did you mean 'reduction'?" in typo.output
+
+
+@pytest.mark.parametrize("defer_build", [True, False], ids=["built on first use", "built at once"])
+def test_per_block_settings_are_checked_like_the_stages(defer_build):
+    # Spec models build their validators on first use; a block type that builds its own at
+    # once must get its typed `blocks` field all the same.
+    class UnitStage(StageSpec):
+        """A stage whose model may be built when it is defined."""
+
+        model_config = ConfigDict(defer_build=defer_build)
+        block: Literal["unit_under_test"]
+        reduction: int = Field(2, ge=1, le=64)
+
+        def lower_block(self, b, x):
+            return x
+
+    try:
+        stage = UnitStage.model_validate(
+            {"block": "unit_under_test", "filters": 8, "blocks": [{"reduction": 4}, {}]}
+        )
+        assert stage.depth == 2
+        assert [stage.block_spec(i).reduction for i in range(2)] == [4, 2]
+        for bad in ({"reduction": 0}, {"reductoin": 4}):
+            with pytest.raises(ValidationError):
+                UnitStage.model_validate(
+                    {"block": "unit_under_test", "filters": 8, "blocks": [bad]}
+                )
+    finally:
+        unregister("unit_under_test")
 
 
 def test_the_block_type_disappears_when_unregistered(tmp_path):

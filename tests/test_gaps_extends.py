@@ -171,13 +171,16 @@ def test_an_error_in_a_deep_override_points_at_the_child(tmp_path):
 
 def test_an_error_in_a_kept_base_value_points_at_the_base(tmp_path):
     # The child overrides a sibling of the bad value at depth 3: the bad value survives the
-    # merge, and so does its location in the base file.
+    # merge, and so does its location in the base file, as the error's origin; the error
+    # itself stands at the child's `extends` line, in the file being checked (issue 16).
     base = BASE.replace("shortcut: false}", 'shortcut: "no"}')
     write(tmp_path, {"base.yaml": base, "child.yaml": CHILD})
     error = only_error(tmp_path / "child.yaml")
     assert error.path == "conv.bias.shortcut"
-    assert error.location.file == str(tmp_path / "base.yaml")
-    assert error.location.line == line_of(base, '"no"')
+    assert error.origin.file == str(tmp_path / "base.yaml")
+    assert error.origin.line == line_of(base, '"no"')
+    assert error.location.file == str(tmp_path / "child.yaml")
+    assert error.location.line == line_of(CHILD, "extends:")
 
 
 def test_a_replaced_list_forgets_the_base_locations(tmp_path):

@@ -9,14 +9,16 @@ from pathlib import Path
 import jsonschema
 import pydantic
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archspec.blocks import block_types
+from archspec.cli import main
 from archspec.errors import SpecError
 from archspec.io import read_document
-from archspec.loader import read_resolved
-from archspec.schema import REGENERATE, schema_text
+from archspec.loader import PRESETS_DIR, read_resolved
+from archspec.schema import REGENERATE, SHIPPED_SCHEMA, schema_text
 from archspec.spec import Spec
 from tests.conftest import ROOT, SPECS
 from tests.strategies import paths
@@ -29,6 +31,24 @@ INVALID = sorted((ROOT / "tests" / "invalid").glob("*.*"))
 def test_checked_in_schema_is_current():
     if SCHEMA_FILE.read_text() != schema_text():
         pytest.fail(f"schemas/archspec.schema.json is stale; regenerate it with: {REGENERATE}")
+
+
+def test_the_package_ships_the_schema_where_its_presets_point():
+    """Installed, `archspec/presets/x.yaml`'s `$schema=../schemas/...` names the shipped file."""
+    assert SHIPPED_SCHEMA.read_text() == schema_text()
+    for path in SPECS:
+        modeline = path.read_text().splitlines()[0]
+        relative = modeline.split("$schema=", 1)[1]
+        assert (PRESETS_DIR / path.name).parent.joinpath(
+            relative
+        ).resolve() == SHIPPED_SCHEMA.resolve()
+
+
+def test_schema_path_prints_the_shipped_file():
+    result = CliRunner().invoke(main, ["schema", "--path"])
+    assert result.exit_code == 0, result.output
+    assert Path(result.output.strip()) == SHIPPED_SCHEMA
+    assert CliRunner().invoke(main, ["schema", "--path", "-o", "x.json"]).exit_code == 2
 
 
 def test_schema_is_a_valid_draft_2020_12_schema():

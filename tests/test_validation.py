@@ -97,7 +97,7 @@ def test_missing_keys_name_what_is_missing():
 
 def test_literal_choices_suggest_the_nearest():
     d = only(GOOD.replace("pool: avg", "pool: avgg"))
-    assert d.message == "'avgg' is not one of 'avg', 'max', 'flatten'"
+    assert d.message == "'avgg' is not one of 'avg', 'max', 'flatten', 'none'"
     assert d.hint.startswith("did you mean 'avg'?")
 
 
@@ -158,7 +158,7 @@ def test_json_specs_are_validated_with_locations():
 def test_spatial_collapse_names_the_layer():
     d = only(GOOD.replace("[32, 32, 3]", "[1, 1, 3]"))
     assert d.code == "collapse"
-    assert d.path == "stages[1]"
+    assert d.path == "stages[1].stride"
     assert "stage2_block1_conv1: the height is 1 here" in d.message
     assert "too small for a 3x3 window with stride 2" in d.message
     # what Keras would do instead, and why archspec refuses
@@ -170,7 +170,7 @@ def test_uneven_stride_is_a_warning():
     analysis = archspec.analyze(archspec.loads(GOOD.replace("[32, 32, 3]", "[33, 33, 3]")))
     assert analysis.graph is not None
     (uneven,) = [w for w in analysis.warnings if w.code == "uneven-stride"]
-    assert uneven.path == "stages[1]"
+    assert uneven.path == "stages[1].stride"
     assert "height 33 is not divisible by the stride 2" in uneven.message
 
 
@@ -193,19 +193,28 @@ def test_single_class_softmax_is_a_warning():
 
 
 def test_warnings_do_not_stop_lowering():
-    analysis = archspec.analyze(archspec.loads(GOOD))
+    stated = GOOD.replace("stride: 1}", "stride: 1, norm: true}", 1)
+    analysis = archspec.analyze(archspec.loads(stated))
     assert analysis.graph is not None
     assert [w.code for w in analysis.warnings] == ["redundant-norm"]
 
 
-def test_errors_in_an_extended_file_point_into_that_file(tmp_path: Path):
+def test_errors_in_an_extended_file_are_located_at_the_extends_line(tmp_path: Path):
     (tmp_path / "base.yaml").write_text(GOOD.replace("classes: 10", "classes: -1"))
-    (tmp_path / "child.yaml").write_text("extends: base.yaml\nname: child\n")
+    (tmp_path / "child.yaml").write_text("name: child\nextends: base.yaml\n")
     with pytest.raises(SpecError) as info:
         archspec.load(tmp_path / "child.yaml")
     (d,) = info.value.diagnostics
-    assert d.location.file == str(tmp_path / "base.yaml")
-    assert d.location.line == 7
+    assert (d.location.file, d.location.line, d.location.column) == (
+        str(tmp_path / "child.yaml"),
+        2,
+        10,
+    )
+    assert (d.origin.file, d.origin.line, d.origin.preset) == (str(tmp_path / "base.yaml"), 7, None)
+    assert d.format().startswith(
+        f"{tmp_path / 'child.yaml'}:2:10: error: head.classes: must be at least 1, got a whole "
+        f"number -1 (set in {tmp_path / 'base.yaml'}, line 7)"
+    )
 
 
 EXPLICIT = GOOD + "conv: {padding: explicit}\n"

@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import keras
+import numpy as np
 
+from archspec.inference import InferencePlan
 from archspec.ir import Graph, Layer
 from archspec.limits import DEFAULT_MAX_LAYERS
-from archspec.ops import keras_call
+from archspec.ops import keras_call, op_of
 from archspec.weights import LoadReport, match_layers, read_keras_weights
 
 Precision = Literal["float32", "mixed_float16", "mixed_bfloat16"]
@@ -244,6 +246,142 @@ def load_weights(model: keras.Model, path: str | Path) -> LoadReport:
     assign, report = match_layers(weight_shapes(model), read_keras_weights(path))
     assign_weights(model, assign)
     return report
+
+
+# --- inference: folding BatchNormalization into the conv before it ---------------------------
+
+
+def folded_weights(conv: keras.layers.Layer, norm: keras.layers.Layer, axes: int) -> list[Any]:
+    """The kernel and bias of `conv` followed by `norm` (at inference) as one layer.
+
+    `axes` trailing axes of the kernel index the output channels (the op table's
+    `fold_axes`). Computed in float64, rounded to float32 once.
+    """
+    if norm.axis not in (-1, len(norm.input.shape) - 1):
+        raise ValueError(f"{norm.name}: only a BatchNormalization over channels folds in")
+    kernel = keras.ops.convert_to_numpy(conv.kernel).astype(np.float64)
+    channels = int(np.prod(kernel.shape[-axes:]))
+    bias = (
+        keras.ops.convert_to_numpy(conv.bias).astype(np.float64)
+        if conv.use_bias
+        else np.zeros(channels)
+    )
+
+    def value(variable: Any, default: float) -> Any:
+        if variable is None:  # scale=False or center=False
+            return np.full(channels, default)
+        return keras.ops.convert_to_numpy(variable).astype(np.float64)
+
+    gamma, beta = value(norm.gamma, 1.0), value(norm.beta, 0.0)
+    mean, variance = value(norm.moving_mean, 0.0), value(norm.moving_variance, 1.0)
+    scale = gamma / np.sqrt(variance + norm.epsilon)
+    new_kernel = kernel * scale.reshape(kernel.shape[-axes:])
+    new_bias = (bias - mean) * scale + beta
+    return [new_kernel.astype(np.float32), new_bias.astype(np.float32)]
+
+
+def fold_model(
+    model: keras.Model, plan: InferencePlan, *, precision: Precision = "float32"
+) -> keras.Model:
+    """The inference model of `plan`, its weights computed from `model` (the training model).
+
+    `model` is `plan.training` built (its weights trained or loaded, or initial); the result
+    computes the same outputs as `model` in inference mode, within float32 rounding. Every
+    other layer's weights are copied by name.
+    """
+    inference = build_model(plan.graph, precision=precision)
+    norm_of = {fold.conv: fold.norm for fold in plan.folds}
+    for target in inference.layers:
+        if not target.weights:
+            continue
+        source = model.get_layer(target.name)
+        if target.name in norm_of:
+            axes = op_of(plan.graph[target.name].op).fold_axes
+            norm = model.get_layer(norm_of[target.name])
+            target.set_weights(folded_weights(source, norm, axes))
+        else:
+            target.set_weights(source.get_weights())
+    return inference
+
+
+# --- export: through Keras's own exporters ----------------------------------------------------
+
+ExportFormat = Literal["savedmodel", "onnx", "tflite"]
+KERAS_EXPORT_FORMATS: dict[str, str] = {"savedmodel": "tf_saved_model", "tflite": "litert"}
+"""archspec's format names -> `keras.Model.export`'s (TFLite's converter ships with
+TensorFlow); ONNX goes through tf2onnx (see `_export_onnx`)."""
+
+
+def export_model(model: keras.Model, path: str | Path, export_format: ExportFormat) -> None:
+    """Write the model's forward pass (in inference mode) to `path` in a serving format.
+
+    A SavedModel is a folder; ONNX and TFLite are files (Keras's TFLite export wants the
+    name to end in .tflite). Every format takes any batch size. The model must compute in
+    float32 (ONNX asks for it), and the backend must be TensorFlow, which every format here
+    converts from.
+    """
+    if backend_name() != "tensorflow":
+        raise NotImplementedError(
+            f"export runs on the TensorFlow backend, not {backend_name()} (unset KERAS_BACKEND)"
+        )
+    with _quiet_converters():
+        if export_format == "onnx":
+            _export_onnx(model, Path(path))
+        else:
+            # The model's own input as the signature: any batch size, no call needed first.
+            model.export(
+                str(path),
+                format=KERAS_EXPORT_FORMATS[export_format],
+                verbose=False,
+                input_signature=[model.inputs[0]],
+            )
+
+
+def _export_onnx(model: keras.Model, path: Path) -> None:
+    """ONNX through tf2onnx, from the model's inference function with every weight frozen.
+
+    Keras's own ONNX export hands tf2onnx the traced function as it is, and tf2onnx then
+    makes every tensor the function captures that is not a variable into a graph input:
+    the mean and variance a Normalization layer holds (keras.applications' EfficientNetB0
+    exported by Keras has three inputs, two of which nothing feeds). Freezing first turns
+    weights and such tensors alike into constants; the file's input is `input`, its output
+    `output`.
+    """
+    import tensorflow as tf
+    import tf2onnx
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
+
+    given = model.inputs[0]
+    spec = tf.TensorSpec(given.shape, given.dtype, name="input")
+    function = tf.function(lambda images: model(images, training=False))
+    frozen = convert_variables_to_constants_v2(function.get_concrete_function(spec))
+    (images,), (scores,) = frozen.inputs, frozen.outputs
+    tf2onnx.convert.from_graph_def(
+        frozen.graph.as_graph_def(),
+        name=model.name,
+        input_names=[images.name],
+        output_names=[scores.name],
+        tensors_to_rename={images.name: "input", scores.name: "output"},
+        output_path=str(path),
+    )
+
+
+@contextlib.contextmanager
+def _quiet_converters() -> Iterator[None]:
+    """Keep tf2onnx's and TensorFlow's INFO and WARNING logs off the terminal while exporting."""
+    import logging
+
+    loggers = [logging.getLogger(name) for name in ("tf2onnx", "tensorflow", "absl")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 # --- running: devices, distribution, timed steps ----------------------------------------------

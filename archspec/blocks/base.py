@@ -79,7 +79,10 @@ class StageSpec(Model):
                 tuple[block_settings_model(cls), ...],  # type: ignore[misc, arg-type]
                 Field((), max_length=MAX_BLOCK_SETTINGS, description=BLOCKS_DESCRIPTION),
             )
-            cls.model_rebuild(force=True)
+            if cls.__pydantic_complete__:  # built already: build again with the new field
+                cls.model_rebuild(force=True)
+            # Otherwise (`defer_build`, see `archspec.fields.Model`) the first use builds it,
+            # with the field as set here.
             register(cls)
 
     @model_validator(mode="before")

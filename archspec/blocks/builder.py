@@ -309,7 +309,8 @@ class StageBuilder:
         if stride is None:
             stride = stage.stride if index == self.stride_block else 1
         name = f"{self.name}_block{index + 1}"
-        self.graph.path = ("stages", self.index)
+        # A strided block's problems (an uneven or collapsing stride) are the stride's.
+        self.graph.path = ("stages", self.index, *(("stride",) if stride > 1 else ()))
         before = self.graph.totals()
         builder = BlockBuilder(
             self.graph,
@@ -325,6 +326,7 @@ class StageBuilder:
             written_blocks=self.written_blocks,
         )
         x = builder.finish((lower or settings.lower_block)(builder, x))
+        self.graph.path = ("stages", self.index)
         self.block_names.append(name)
         # Blocks after the second (and after any per-block settings) are copies of it, bar a
         # strided last block, left out: projecting its cost gives a lower bound that refuses
