@@ -7,8 +7,14 @@ hint of a collapsing 'valid' window, one warning per place, and PyTorch-style po
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
+
 import archspec
+from archspec.errors import SpecError
 from archspec.graph_builder import correct_pad
+from archspec.limits import Limits
 
 
 def network(**sections: object) -> archspec.Spec:
@@ -282,3 +288,27 @@ def test_a_blocks_own_problem_keeps_its_hint_and_code():
     (error,) = archspec.analyze(network(stages=[stage])).errors
     assert (error.code, error.path) == ("groups", "stages[0].blocks[1].groups")
     assert error.hint == "use a divisor of 32, such as 4"
+
+
+@pytest.mark.parametrize("spec_name", ["resnet22", "mobilenetv3_small", "densenet121"])
+def test_every_budget_holds_at_exactly_the_models_figures_and_fails_one_below(spec_name):
+    """The budgets count exactly what the IR holds: a limit equal to the model's figure
+    passes, one unit less is a located error of that budget's code (an activation count that
+    started at one value, 4 bytes, would fail the first)."""
+    spec = archspec.load(spec_name)
+    graph = archspec.lower(spec)
+    exact = Limits(
+        max_params=graph.params,
+        max_activation_bytes=graph.activation_bytes,
+        max_layers=len(graph),
+    )
+    assert archspec.lower(spec, limits=exact).params == graph.params
+    for field, code in (
+        ("max_params", "too-many-params"),
+        ("max_activation_bytes", "too-much-memory"),
+        ("max_layers", "too-many-layers"),
+    ):
+        below = dataclasses.replace(exact, **{field: getattr(exact, field) - 1})
+        with pytest.raises(SpecError) as raised:
+            archspec.lower(spec, limits=below)
+        assert [d.code for d in raised.value.diagnostics] == [code], field
