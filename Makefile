@@ -78,11 +78,14 @@ fuzz: $(STAMP)  ## 10,000 hostile documents through the pipeline, timed (several
 
 # Not part of `test` (nor CI). MUTANTS narrows the run to globs of mutant names, e.g.
 # make mutate MUTANTS='archspec.files.* archspec.diff.*'; MUTATE_BUDGET caps the seconds of
-# (fastest) tests per mutant, 0 for no cap (tests/mutation_plugin.py). The presets folder is
-# a link to specs/ in mutants/ as here: a copy would make specs/ a folder outside the presets.
+# (fastest) tests per mutant, 0 for no cap (tests/mutation_plugin.py). The package's links
+# (presets -> specs/, schemas -> schemas/) stay links in mutants/ as here: a copy would make
+# the tests' checks that presets and schema are the repository's files fail.
 mutate: $(STAMP)  ## mutation testing of the core modules with mutmut (see TESTING.md)
-	test -L mutants/archspec/presets || { rm -rf mutants/archspec/presets; \
-		mkdir -p mutants/archspec && ln -s ../specs mutants/archspec/presets; }
+	mkdir -p mutants/archspec
+	for link in presets schemas; do test -L mutants/archspec/$$link || { \
+		rm -rf mutants/archspec/$$link; \
+		ln -s "$$(readlink archspec/$$link)" mutants/archspec/$$link; }; done
 	set -f; ARCHSPEC_MUTATE_BUDGET=$(MUTATE_BUDGET) \
 		$(BIN)/mutmut run --max-children $(MUTATE_JOBS) $(MUTANTS)
 	$(BIN)/mutmut export-cicd-stats
