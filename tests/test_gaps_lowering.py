@@ -312,3 +312,20 @@ def test_every_budget_holds_at_exactly_the_models_figures_and_fails_one_below(sp
         with pytest.raises(SpecError) as raised:
             archspec.lower(spec, limits=below)
         assert [d.code for d in raised.value.diagnostics] == [code], field
+
+
+def test_a_residual_whose_paths_disagree_names_both_shapes_and_a_way_out():
+    # 'strided_bottom_right' pads a strided 3x3 conv with one zero row and column, which
+    # suits even maps only: 15 -> 7 on the main path, 15 -> 8 through the 1x1 projection.
+    stages = [{"block": "basic", "filters": 8, "stride": 2, "depth": 1}]
+    spec = network(
+        input={"shape": [30, 30, 3]},
+        stem={"filters": 8, "stride": 2},
+        conv={"padding": "strided_bottom_right"},
+        stages=stages,
+    )
+    analysis = archspec.analyze(spec)
+    [error] = [d for d in analysis.diagnostics if d.severity == "error"]
+    assert (error.path, error.code) == ("stages[0]", "shape-mismatch")
+    assert "the main path gives (7, 7, 8) but the shortcut gives (8, 8, 8)" in error.message
+    assert error.hint == "use 'same' padding or sizes the strides divide evenly"
