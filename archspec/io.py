@@ -205,8 +205,6 @@ def _unreadable(name: str, exc: OSError) -> UnreadableError:
     """The `UnreadableError` for an operating-system error on `name`."""
     if exc.errno == errno.ENOENT:
         return UnreadableError(name, "no such file", code="not-found")
-    if exc.errno == errno.EISDIR:
-        return UnreadableError(name, "is a folder, not a spec file", code="not-a-file")
     reason = exc.strerror or str(exc)
     return UnreadableError(name, f"cannot be read: {reason[0].lower()}{reason[1:]}")
 
@@ -597,7 +595,8 @@ class _Composer:
         hint = next((h for key, h in _HINTS.items() if problem.startswith(key)), None)
         if hint and hint.startswith("check the indentation") and exc.context_mark and mark:
             start, here = exc.context_mark, mark
-            what = "items" if "'-'" in problem else "keys"
+            # a block sequence, in libyaml's words and in PyYAML's (whose problem names no '-')
+            what = "items" if "block collection" in (exc.context or "") else "keys"
             hint = (
                 f"check the indentation: the {what} of the "
                 f"{'list' if what == 'items' else 'mapping'} that starts at line "

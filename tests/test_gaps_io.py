@@ -1,0 +1,183 @@
+"""Reading spec files, where the mutation campaign found it unchecked (TESTING.md).
+
+Each test pins what a user sees of a problem in the file itself, as a planted bug changed it
+without any other test noticing: the code of each reading error (`--format json` shows it and
+tools match on it), where a bad character, a bad merge key or a misplaced key is located, the
+message and hint, the same hint from libyaml and from PyYAML's own parser, and the kind of
+special file refused.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+import yaml
+
+import archspec.io
+from archspec.errors import SpecError, UnreadableError
+from archspec.io import parse_document, read_document
+
+_DEEP = "[" * 40 + "]" * 40
+_LAUGHS = (
+    "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+    "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+    "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+    "d: [" + ", ".join(["*c"] * 21) + "]\n"
+)
+_MERGE_HINT = "write `<<: *anchor` where `&anchor` names a mapping"
+_CONTROL_HINT = "remove the control character; only printable text, tabs and newlines are"
+
+
+def problem(text: str, *, json_syntax: bool = False):
+    """The one diagnostic of reading `text` as the file f.yaml (or f.json)."""
+    name = "f.json" if json_syntax else "f.yaml"
+    with pytest.raises(SpecError) as info:
+        parse_document(text, name, json_syntax=json_syntax)
+    (diagnostic,) = info.value.diagnostics
+    assert diagnostic.file == name
+    return diagnostic
+
+
+def described(diagnostic) -> tuple[object, ...]:
+    at = diagnostic.location
+    return (at.line, at.column, diagnostic.code, diagnostic.message, diagnostic.hint)
+
+
+@pytest.mark.parametrize(
+    ("text", "json_syntax", "expected"),
+    [
+        (
+            "a: 1\na: 2\n",
+            False,
+            (2, 1, "duplicate-key", "duplicate key 'a' (first given at line 1)",
+             "each key may appear once; remove one of them"),
+        ),
+        (
+            '{"a": 1, "a": 2}',
+            True,
+            (1, 10, "duplicate-key", "duplicate key 'a' (first given at line 1)",
+             "each key may appear once; remove one of them"),
+        ),
+        (_DEEP, False, (1, 33, "too-deep", "nesting is deeper than 32 levels", None)),
+        (_DEEP, True, (1, 33, "too-deep", "nesting is deeper than 32 levels", None)),
+        (
+            _LAUGHS,
+            False,
+            (1, 4, "too-large", "the document expands to more than 20000 values",
+             "anchors and aliases (&a / *a) multiply; a spec needs only a few"),
+        ),
+        ('{"a" 1}', True, (1, 6, "syntax", "expected ':'", None)),
+        ('{"a": tru}', True, (1, 7, "syntax", "not valid JSON: Expecting value", None)),
+        (
+            "a:\n  <<: 1\n",
+            False,
+            (2, 7, "syntax", "a merge key (<<) takes a mapping, or a list of mappings",
+             _MERGE_HINT),
+        ),
+        (
+            "a:\n  <<: [{b: 1}, 2]\n",
+            False,
+            (2, 7, "syntax", "a merge key (<<) takes a mapping, or a list of mappings",
+             _MERGE_HINT),
+        ),
+    ],
+)  # fmt: skip
+def test_each_reading_error_has_its_code_place_message_and_hint(text, json_syntax, expected):
+    assert described(problem(text, json_syntax=json_syntax)) == expected
+
+
+@pytest.mark.parametrize("parser", ["libyaml", "pure"])
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("\na: x\x01\n", (2, 5)),  # after a newline at the very start
+        ("a: 1\nb: 2\n\nc: é\x01\nd: 3\n", (4, 5)),  # newlines and text on both sides
+    ],
+)
+def test_a_control_character_is_located_on_its_own_line(text, where, parser, monkeypatch):
+    if parser == "pure":
+        monkeypatch.setattr(archspec.io, "_EventSource", yaml.BaseLoader)
+    expected = (*where, "syntax", "character U+0001 is not allowed in YAML", _CONTROL_HINT)
+    assert described(problem(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("\nname: \ud800\n", (2, 7)),
+        ("a: 1\nb: 2\nc: x\ud800\nd: 4\ne: 5\nf: 6\n", (3, 5)),
+    ],
+)
+def test_an_unpaired_surrogate_in_yaml_text_is_located(text, where):
+    # Text handed to parse_document directly (a file's bytes cannot decode to one).
+    message = "character U+D800 (half of a surrogate pair) is not text"
+    assert described(problem(text)) == (*where, "encoding", message, None)
+
+
+@pytest.mark.parametrize("text", ["`a: 1\n", "a: 1\n`b: 2\n"])
+def test_a_character_that_cannot_start_a_token_is_named_wherever_it_is(text):
+    diagnostic = problem(text)
+    assert diagnostic.message == (
+        "while scanning for the next token: found character '`' that cannot start any token"
+    )
+    assert (diagnostic.location.line, diagnostic.location.column) == (text.count("\n"), 1)
+
+
+@pytest.mark.parametrize("parser", ["libyaml", "pure"])
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        (
+            "a:\n  - 1\n  x: 2\n",
+            "check the indentation: the items of the list that starts at line 2 are in column "
+            "3, but line 3 starts in column 3; indent with spaces so that they line up",
+        ),
+        (
+            "a:\n  b: 1\n c: 2\n",
+            "check the indentation: the keys of the mapping that starts at line 1 are in "
+            "column 1, but line 3 starts in column 2; indent with spaces so that they line up",
+        ),
+    ],
+)
+def test_a_misindented_line_is_explained_for_lists_and_mappings(text, hint, parser, monkeypatch):
+    # PyYAML's own parser words the list's problem without the '-' that libyaml's names.
+    if parser == "pure":
+        monkeypatch.setattr(archspec.io, "_EventSource", yaml.BaseLoader)
+    diagnostic = problem(text)
+    assert (diagnostic.code, diagnostic.hint) == ("syntax", hint)
+
+
+def test_a_missing_file_is_not_found(tmp_path):
+    with pytest.raises(UnreadableError) as info:
+        read_document(tmp_path / "missing.yaml")
+    (diagnostic,) = info.value.diagnostics
+    assert (diagnostic.file, diagnostic.message, diagnostic.code) == (
+        str(tmp_path / "missing.yaml"),
+        "no such file",
+        "not-found",
+    )
+
+
+@pytest.mark.parametrize(
+    ("mode", "kind"),
+    [
+        (stat.S_IFDIR, "folder"),
+        (stat.S_IFIFO, "named pipe"),
+        (stat.S_IFCHR, "character device"),
+        (stat.S_IFBLK, "block device"),
+        (stat.S_IFSOCK, "socket"),
+        (0, "special file"),  # a kind this table does not know (BSD's whiteouts, Solaris's doors)
+    ],
+)
+def test_each_kind_of_special_file_is_named(tmp_path, monkeypatch, mode, kind):
+    # Not every kind can be made here (a block device needs root, and Linux refuses to open a
+    # socket at all), so the file system reports the kind for an ordinary file.
+    path = tmp_path / "spec.yaml"
+    path.write_text("name: a\n")
+    monkeypatch.setattr(os, "fstat", lambda descriptor: os.stat_result((mode, *[0] * 9)))
+    with pytest.raises(UnreadableError) as info:
+        read_document(path)
+    (diagnostic,) = info.value.diagnostics
+    assert (diagnostic.message, diagnostic.code) == (f"not a regular file (a {kind})", "not-a-file")
