@@ -17,7 +17,7 @@ import yaml
 
 import archspec.io
 from archspec.errors import SpecError, UnreadableError
-from archspec.io import parse_document, read_document
+from archspec.io import MAX_FILE_BYTES, parse_document, read_document
 
 _DEEP = "[" * 40 + "]" * 40
 _LAUGHS = (
@@ -181,3 +181,37 @@ def test_each_kind_of_special_file_is_named(tmp_path, monkeypatch, mode, kind):
         read_document(path)
     (diagnostic,) = info.value.diagnostics
     assert (diagnostic.message, diagnostic.code) == (f"not a regular file (a {kind})", "not-a-file")
+
+
+def test_a_file_of_exactly_the_size_limit_is_read_and_one_byte_more_is_not(tmp_path):
+    path = tmp_path / "spec.yaml"
+    text = "name: a\n"
+    path.write_text(text + "#" * (MAX_FILE_BYTES - len(text)))
+    assert read_document(path).data == {"name": "a"}
+    path.write_text(text + "#" * (MAX_FILE_BYTES - len(text) + 1))
+    with pytest.raises(SpecError) as info:
+        read_document(path)
+    (diagnostic,) = info.value.diagnostics
+    assert described(diagnostic) == (
+        1,
+        1,
+        "file-too-large",
+        "file is larger than 1024 KiB",
+        "a spec is a short description of a model; is this the right file?",
+    )
+    assert diagnostic.file == str(path)
+
+
+def test_a_file_is_read_within_the_bound_it_is_given_and_counts_its_values(tmp_path):
+    path = tmp_path / "spec.yaml"
+    path.write_text("a: [1, 2]\nb: {c: 3}\n")
+    document = read_document(path)
+    assert document.values == 6  # the root, a, its two items, b and c
+    assert read_document(path, max_values=6).data == {"a": [1, 2], "b": {"c": 3}}
+    with pytest.raises(SpecError) as info:
+        read_document(path, max_values=5)
+    (diagnostic,) = info.value.diagnostics
+    assert (diagnostic.code, diagnostic.location.line) == ("too-large", 2)
+    assert diagnostic.message == (
+        "with the specs that extend it, it expands to more than 20000 values"
+    )
