@@ -69,6 +69,33 @@ def described(diagnostic) -> tuple[object, ...]:
              "anchors and aliases (&a / *a) multiply; a spec needs only a few"),
         ),
         ('{"a" 1}', True, (1, 6, "syntax", "expected ':'", None)),
+        ("[1 2]", True, (1, 4, "syntax", "expected ',' or ']'", None)),
+        (
+            '{"a": [1, 2,] }',  # text after the bracket
+            True,
+            (1, 13, "syntax", "a comma before ']'", "JSON allows no comma after the last item"),
+        ),
+        (
+            "a: .inf\n",
+            False,
+            (1, 4, "syntax", ".inf is not a finite number",
+             "a spec's numbers are sizes and rates; use a finite value"),
+        ),
+        (
+            "a: !!int x\n",
+            False,
+            (1, 4, "syntax", "'x' is not a whole number, as its tag !!int says",
+             "write a whole number, or remove the tag"),
+        ),
+        (
+            "a: !foo x\n",
+            False,
+            (1, 4, "tag", "the tag '!foo' is not allowed",
+             "archspec reads plain YAML: text, numbers, true/false, null, lists and mappings; "
+             "remove the tag"),
+        ),
+        ("? [1]\n: a\n", False, (1, 3, "key", "a mapping key must be a plain name", None)),
+        ("1: a\n", False, (1, 1, "key", "key '1' is read as int, not a name", 'quote it: "1"')),
         ('{"a": tru}', True, (1, 7, "syntax", "not valid JSON: Expecting value", None)),
         (
             "a:\n  <<: 1\n",
