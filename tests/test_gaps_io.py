@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 import archspec.io
-from archspec.errors import SpecError, UnreadableError
+from archspec.errors import Diagnostic, Location, Origin, SpecError, UnreadableError
 from archspec.io import MAX_FILE_BYTES, parse_document, read_document
 
 _DEEP = "[" * 40 + "]" * 40
@@ -242,3 +242,53 @@ def test_a_file_is_read_within_the_bound_it_is_given_and_counts_its_values(tmp_p
     assert diagnostic.message == (
         "with the specs that extend it, it expands to more than 20000 values"
     )
+
+
+def test_a_source_map_locates_a_path_its_key_or_its_nearest_written_ancestor():
+    doc = parse_document("head:\n  classes: 4\nstages:\n  - {filters: 8}\n", "f.yaml")
+    at = doc.source.locate
+    assert (at(("head", "classes")).line, at(("head", "classes")).column) == (2, 12)
+    assert (at(("head", "classes"), key=True).line, at(("head", "classes"), key=True).column) == (
+        2,
+        3,
+    )
+    # Not written: its parent's value, or with key=True the parent's key.
+    assert (at(("head", "pool")).line, at(("head", "pool")).column) == (2, 3)
+    assert (at(("head", "pool"), key=True).line, at(("head", "pool"), key=True).column) == (1, 1)
+    # A list item has no key: its value, even with key=True.
+    assert (at(("stages", 0), key=True).line, at(("stages", 0), key=True).column) == (4, 5)
+    assert at(()) == doc.source.values[()]
+    assert archspec.io.SourceMap().locate(("head",)) is None
+
+
+def test_a_source_map_without_a_path_forgets_it_and_all_below_it_only():
+    doc = parse_document("a:\n  b: 1\n  c: {d: 2}\ne: 3\n", "f.yaml")
+    doc.source.inherited["base.yaml"] = "preset"
+    kept = doc.source.without({("a", "c")})
+    assert sorted(kept.values) == [(), ("a",), ("a", "b"), ("e",)]
+    assert sorted(kept.keys) == [("a",), ("a", "b"), ("e",)]
+    assert kept.inherited == {"base.yaml": "preset"}
+    kept.inherited.clear()  # a copy: the original keeps its own
+    assert doc.source.inherited == {"base.yaml": "preset"}
+    assert doc.source.without(set()) == doc.source
+
+
+def test_problems_in_an_extended_file_move_to_the_extends_line_and_come_in_line_order():
+    source = parse_document("name: a\nextends: base.yaml\nhead: {classes: 3}\n", "c.yaml").source
+    source.inherited.update({"base.yaml": None, "preset.yaml": "resnet22"})
+    extends_at = source.values[("extends",)]
+    whole_file = Diagnostic("unreadable", location=Location("c.yaml"))
+    no_place = Diagnostic("built in Python")
+    late = Diagnostic("late", location=Location("c.yaml", 3, 7))
+    early = Diagnostic("early", location=Location("c.yaml", 1, 9))
+    same_line = Diagnostic("same line, earlier column", location=Location("c.yaml", 3, 2))
+    inherited = Diagnostic("inherited", location=Location("preset.yaml", 14, 5))
+    shown = source.relocated([whole_file, late, inherited, no_place, early, same_line, late])
+    moved = Diagnostic(
+        "inherited", location=extends_at, origin=Origin("preset.yaml", 14, 5, "resnet22")
+    )
+    assert shown == (early, moved, same_line, late, whole_file, no_place)
+    # Without an extends line there is nowhere to move it: it stays where it was written.
+    alone = parse_document("name: a\n", "c.yaml").source
+    alone.inherited["preset.yaml"] = "resnet22"
+    assert alone.relocated([inherited]) == (inherited,)
