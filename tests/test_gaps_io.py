@@ -17,7 +17,7 @@ import yaml
 
 import archspec.io
 from archspec.errors import Diagnostic, Location, Origin, SpecError, UnreadableError
-from archspec.io import MAX_FILE_BYTES, parse_document, read_document
+from archspec.io import MAX_DEPTH, MAX_FILE_BYTES, parse_document, read_document
 
 _DEEP = "[" * 40 + "]" * 40
 _LAUGHS = (
@@ -70,6 +70,28 @@ def described(diagnostic) -> tuple[object, ...]:
         ),
         ('{"a" 1}', True, (1, 6, "syntax", "expected ':'", None)),
         ("[1 2]", True, (1, 4, "syntax", "expected ',' or ']'", None)),
+        ('{"a": 1 "b": 2}', True, (1, 9, "syntax", "expected ',' or '}'", None)),
+        ("{'a': 1}", True, (1, 2, "syntax", "expected a quoted key", None)),
+        ('{"a"', True, (1, 5, "syntax", "expected ':'", None)),  # the text ends there
+        ("\n{\"a\": tru}", True, (2, 7, "syntax", "not valid JSON: Expecting value", None)),
+        ("", True, (1, 1, "empty", "the file is empty", None)),
+        ("", False, (1, 1, "empty", "the file is empty", None)),
+        (
+            '{"a": 1.' + "0" * 200 + "}",
+            True,
+            (1, 7, "number-too-long", "a number written with 202 characters",
+             "a spec's numbers are sizes and rates; none needs more than 100 characters"),
+        ),
+        (
+            '{"a": "\\ud800"}',
+            True,
+            (1, 7, "encoding", "the text holds U+D800, half of a surrogate pair", None),
+        ),
+        (
+            '{"\\ud800": 1}',
+            True,
+            (1, 2, "encoding", "the text holds U+D800, half of a surrogate pair", None),
+        ),
         (
             '{"a": [1, 2,] }',  # text after the bracket
             True,
@@ -292,3 +314,15 @@ def test_problems_in_an_extended_file_move_to_the_extends_line_and_come_in_line_
     alone = parse_document("name: a\n", "c.yaml").source
     alone.inherited["preset.yaml"] = "resnet22"
     assert alone.relocated([inherited]) == (inherited,)
+
+
+def test_json_objects_nest_to_the_limit_and_count_their_values():
+    inside = '{"a":' * (MAX_DEPTH - 1) + "{}" + "}" * (MAX_DEPTH - 1)
+    assert parse_document(inside, "f.json", json_syntax=True).values == MAX_DEPTH
+    beyond = '{"a":' * MAX_DEPTH + "{}" + "}" * MAX_DEPTH
+    assert problem(beyond, json_syntax=True).code == "too-deep"
+    text = '{"a":[1,2],"b":{"c":3}}'  # no space anywhere
+    document = parse_document(text, "f.json", json_syntax=True, max_values=6)
+    assert (document.data, document.values) == ({"a": [1, 2], "b": {"c": 3}}, 6)
+    with pytest.raises(SpecError):
+        parse_document(text, "f.json", json_syntax=True, max_values=5)
