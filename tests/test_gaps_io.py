@@ -73,6 +73,12 @@ def described(diagnostic) -> tuple[object, ...]:
         ('{"a": 1 "b": 2}', True, (1, 9, "syntax", "expected ',' or '}'", None)),
         ("{'a': 1}", True, (1, 2, "syntax", "expected a quoted key", None)),
         ('{"a"', True, (1, 5, "syntax", "expected ':'", None)),  # the text ends there
+        (
+            '{"a',  # a key's string not closed
+            True,
+            (1, 2, "syntax", "not valid JSON: Unterminated string starting at", None),
+        ),
+        ('{"a": 1} x', True, (1, 10, "syntax", "unexpected text after the JSON document", None)),
         ("\n{\"a\": tru}", True, (2, 7, "syntax", "not valid JSON: Expecting value", None)),
         ("", True, (1, 1, "empty", "the file is empty", None)),
         ("", False, (1, 1, "empty", "the file is empty", None)),
