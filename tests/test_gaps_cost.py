@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 import math
 
+import pytest
 from click.testing import CliRunner
 
 import archspec
 from archspec.cli import main
+from archspec.cost import human_count
 from tests.conftest import ROOT
 
 RESNET22 = str(ROOT / "specs" / "resnet22.yaml")
@@ -122,3 +124,21 @@ def test_a_model_of_a_fixed_size_has_no_size_note():
         "sample. Parameters as Keras counts them (BN moving statistics are the non-trainable "
         "ones)."
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (2_500_000_000_000, "2.50 T"),
+        (1_000_000_000_000, "1.00 T"),
+        (999_990_000_000, "999.99 G"),
+        (3_482_255_360, "3.48 G"),
+        (1_000_000_000, "1.00 G"),
+        (1_751_924, "1.75 M"),
+        (1_000, "1.00 k"),
+        (999, "999"),
+        (-2_000_000, "-2.00 M"),
+    ],
+)
+def test_counts_read_in_decimal_units_from_exactly_one_unit_up(value, text):
+    assert human_count(value) == text
