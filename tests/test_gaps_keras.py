@@ -153,3 +153,22 @@ def test_an_onnx_file_says_which_model_it_holds_and_names_input_and_output(tmp_p
     assert graph.doc_string == "converted from gaps_keras"  # tf2onnx writes the name there
     assert [item.name for item in graph.input] == ["input"]
     assert [item.name for item in graph.output] == ["output"]
+
+
+def test_a_synthetic_batch_is_seeded_shaped_and_labelled_with_every_class(trained):
+    images, labels = backend.synthetic_batch(trained, 64)
+    assert tuple(images.shape) == (64, 16, 16, 3)
+    assert sorted(set(np.asarray(labels).tolist())) == [0, 1, 2]
+    again_images, again_labels = backend.synthetic_batch(trained, 64, seed=0)  # the default
+    np.testing.assert_array_equal(np.asarray(images), np.asarray(again_images))
+    np.testing.assert_array_equal(np.asarray(labels), np.asarray(again_labels))
+    other_images, _ = backend.synthetic_batch(trained, 64, seed=1)
+    assert not np.array_equal(np.asarray(images), np.asarray(other_images))
+    sized, _ = backend.synthetic_batch(trained, 2, image_shape=(8, 12, 3))
+    assert tuple(sized.shape) == (2, 8, 12, 3)
+
+
+def test_a_model_with_one_output_gets_only_label_zero():
+    model = archspec.build(archspec.loads(SPEC.replace("classes: 3", "classes: 1"), "one.yaml"))
+    _, labels = backend.synthetic_batch(model, 32)
+    assert set(np.asarray(labels).tolist()) == {0}
