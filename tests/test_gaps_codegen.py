@@ -4,13 +4,15 @@ The golden files pin the source of every preset; these pin what none of them rea
 name too long for the docstrings' first lines (the fallback summaries, at the exact limit), a
 description with Windows line ends, runs of blank lines and wide characters, a block type used
 in one form only (its function named without the form), a backbone (no `classes` parameter),
-and the writer's helpers on inputs the presets never give them (names a namespace must fix,
+a block summary too long for its function's first line (an extension's block type writes its
+own), and the writer's helpers on inputs the presets never give them (names a namespace must fix,
 literals of every kind, the summary fallback among three).
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 
 import pytest
 
@@ -23,6 +25,7 @@ from archspec.backends.python import (
     display_width,
     docstring_lines,
     first_fitting,
+    generate,
     python_literal,
     wrap_paragraphs,
 )
@@ -32,8 +35,8 @@ LONGEST_FITTING_NAME = LINE_LENGTH - 6 - len(SUMMARY_TAIL)
 """A name whose summary line fills the 88 columns exactly, with its six quotes."""
 
 
-def codegen(**changes: object) -> str:
-    """The source of a small network (one basic stage) with `changes` to its spec."""
+def network(**changes: object) -> dict[str, object]:
+    """A small network (one basic stage) with `changes` to its spec."""
     spec: dict[str, object] = {
         "name": "gaps",
         "input": {"shape": [32, 32, 3]},
@@ -42,7 +45,12 @@ def codegen(**changes: object) -> str:
         "head": {"classes": 3},
     }
     spec.update(changes)
-    return archspec.codegen(archspec.Spec.model_validate(spec))
+    return spec
+
+
+def codegen(**changes: object) -> str:
+    """The source of `network(**changes)`."""
+    return archspec.codegen(archspec.Spec.model_validate(network(**changes)))
 
 
 def module_docstring(source: str) -> str:
@@ -182,3 +190,17 @@ def test_arguments_that_fill_their_own_line_exactly_stay_together():
 def test_a_docstring_without_a_body_is_one_line():
     expected = ['    """One "quoted"\' block."""']  # escaped as a body would be
     assert docstring_lines('One "quoted"" block.', "", "    ") == expected
+
+
+def test_a_block_summary_too_long_for_the_first_line_gives_a_generic_one():
+    """Block types summarize their blocks themselves; an extension's summary may be long."""
+    graph = archspec.lower(archspec.Spec.model_validate(network()))
+    fitting = "s" * (LINE_LENGTH - 4 - 6 - len("One basic block ()."))
+    for summary, expected in (
+        (fitting, f"One basic block ({fitting})."),
+        (fitting + "s", "One block."),
+    ):
+        blocks = tuple(dataclasses.replace(block, summary=summary) for block in graph.blocks)
+        source = generate(dataclasses.replace(graph, blocks=blocks))
+        (function,) = (n for n in ast.parse(source).body if getattr(n, "name", "") == "basic_block")
+        assert ast.get_docstring(function).splitlines()[0] == expected
