@@ -9,6 +9,7 @@ size; a model of a fixed size has no such note.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -17,7 +18,7 @@ from click.testing import CliRunner
 
 import archspec
 from archspec.cli import main
-from archspec.cost import human_count
+from archspec.cost import cost_rows, human_count, total_row
 from tests.conftest import ROOT
 
 RESNET22 = str(ROOT / "specs" / "resnet22.yaml")
@@ -142,3 +143,20 @@ def test_a_model_of_a_fixed_size_has_no_size_note():
 )
 def test_counts_read_in_decimal_units_from_exactly_one_unit_up(value, text):
     assert human_count(value) == text
+
+
+def test_cost_rows_at_each_depth():
+    graph = archspec.lower(archspec.load(RESNET22))
+    assert cost_rows(graph) == cost_rows(graph, "stage")  # the default depth
+    layers = cost_rows(graph, "layer")
+    assert [row.name for row in layers[:3]] == ["input", "stem", graph.scope_layers("stem")[0].name]
+    (block,) = (row for row in cost_rows(graph, "block") if row.name == "stage2_block1")
+    (ir_block,) = (b for b in graph.blocks if b.name == "stage2_block1")
+    assert ir_block.summary  # a block that summarizes itself is shown with its summary
+    assert block.what == f"{ir_block.kind}, {ir_block.summary}"
+    # ...and one without a summary by its kind alone
+    plain = tuple(dataclasses.replace(b, summary="") for b in graph.blocks)
+    rows = cost_rows(dataclasses.replace(graph, blocks=plain), "block")
+    assert next(row for row in rows if row.name == "stage2_block1").what == ir_block.kind
+    total = total_row(graph)
+    assert (total.name, total.what) == ("total", f"{graph.layer_count} layers")

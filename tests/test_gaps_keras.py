@@ -172,3 +172,19 @@ def test_a_model_with_one_output_gets_only_label_zero():
     model = archspec.build(archspec.loads(SPEC.replace("classes: 3", "classes: 1"), "one.yaml"))
     _, labels = backend.synthetic_batch(model, 32)
     assert set(np.asarray(labels).tolist()) == {0}
+
+
+def test_export_on_another_backend_says_which_and_how_to_switch(monkeypatch, tmp_path):
+    monkeypatch.setattr(backend, "backend_name", lambda: "jax")
+    with pytest.raises(NotImplementedError) as info:
+        backend.export_model(None, tmp_path / "model", "savedmodel")
+    assert str(info.value) == (
+        "export runs on the TensorFlow backend, not jax (unset KERAS_BACKEND)"
+    )
+
+
+def test_a_savedmodel_export_prints_nothing(tmp_path, capfd):
+    model = small_model()
+    capfd.readouterr()
+    backend.export_model(model, tmp_path / "model", "savedmodel")
+    assert capfd.readouterr().out == ""
