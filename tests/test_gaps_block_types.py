@@ -6,6 +6,10 @@ What these tests pin, found by mutation testing (`make mutate`, archspec/blocks/
   description, fields without bounds too), and tells the registry's listeners;
 - the registry refuses a second block type of a name and a model without a `block` Literal,
   with messages that say which;
+- per-block settings apply in the block types that lower their own stages (plain, ConvNeXt,
+  DenseNet: they once ran every block on the stage's settings), and the budget's projection
+  of a deep stage copies a block with the stage's settings, never the last listed one (it
+  once refused a model at exactly its limit, claiming twice its parameters);
 All IR-only (no Keras build).
 """
 
@@ -16,6 +20,7 @@ from typing import Literal
 import pytest
 from pydantic import Field, ValidationError
 
+import archspec
 from archspec.blocks import base
 from archspec.blocks.base import (
     BLOCKS_DESCRIPTION,
@@ -26,6 +31,8 @@ from archspec.blocks.base import (
     unregister,
 )
 from archspec.blocks.resnet import BottleneckStage
+from archspec.errors import SpecError
+from archspec.limits import Limits
 
 
 @pytest.fixture
@@ -88,7 +95,7 @@ def test_per_block_settings_keep_each_fields_type_bounds_and_description():
 
 
 def test_a_second_block_type_of_a_name_is_refused(listened):
-    with pytest.raises(TypeError, match="^block type 'basic' is defined twice$"):
+    with pytest.raises(TypeError, match=r"^block type 'basic' is defined twice$"):
 
         class Twin(StageSpec):
             block: Literal["basic"]
@@ -104,3 +111,46 @@ def test_a_second_block_type_of_a_name_is_refused(listened):
 def test_a_model_without_a_block_literal_cannot_be_registered():
     with pytest.raises(TypeError, match=r"^StageSpec has no `block: Literal\[...\]` field$"):
         register(StageSpec)
+
+
+def network(stage: dict) -> archspec.Spec:
+    return archspec.Spec.model_validate(
+        {
+            "name": "per_block",
+            "input": {"shape": [16, 16, 3]},
+            "stem": {"filters": 16},
+            "stages": [stage],
+            "head": {"classes": 3},
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("stage", "layer", "attr", "expected"),
+    [
+        ({"block": "plain", "stride": 2}, "conv", "kernel", [3, 5, 3]),
+        ({"block": "convnext", "stride": 2}, "dw_conv", "kernel", [7, 5, 7]),
+        ({"block": "densenet", "stride": 2}, "conv1", "filters", [64, 80, 64]),
+        ({"block": "depthwise_separable"}, "dw_conv", "kernel", [3, 5, 3]),
+        ({"block": "mbconv"}, "dwconv", "kernel", [3, 5, 3]),
+    ],
+)
+def test_per_block_settings_apply_in_every_block_type(stage, layer, attr, expected):
+    override = {"kernel": 5} if attr == "kernel" else {"bottleneck": 5}
+    spec = network({**stage, "filters": 16, "depth": 3, "blocks": [{}, override]})
+    graph = archspec.lower(spec)
+    names = [f"stage1_block{i}_{layer}" for i in (1, 2, 3)]
+    assert [graph[name].attrs[attr] for name in names] == expected
+
+
+def test_a_deep_stage_with_a_heavier_listed_block_fits_at_exactly_its_parameters():
+    # Block 2 (a 7x7 conv) is listed; blocks 3 to 6 are 3x3 like block 1.
+    spec = network({"block": "plain", "filters": 8, "depth": 6, "blocks": [{}, {"kernel": 7}]})
+    params = sum(layer.params for layer in archspec.lower(spec))
+    archspec.lower(spec, limits=Limits(max_params=params))
+    with pytest.raises(SpecError) as caught:
+        archspec.lower(spec, limits=Limits(max_params=params - 1))
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.message == (
+        f"the model would have {params:,} parameters, over the limit of {params - 1:,}"
+    )

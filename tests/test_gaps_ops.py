@@ -70,8 +70,7 @@ def test_a_dense_layer_on_a_map_of_open_size_is_refused_with_a_way_out():
         )
     (diagnostic,) = caught.value.diagnostics
     assert diagnostic.message == (
-        "classifier: its number of inputs depends on the image size, which input.shape "
-        "leaves open"
+        "classifier: its number of inputs depends on the image size, which input.shape leaves open"
     )
     assert diagnostic.hint == (
         "give input.shape a fixed height and width, or pool globally (head.pool: avg)"
@@ -85,6 +84,6 @@ def test_define_adds_an_op_once_and_refuses_a_second_of_the_same_name(monkeypatc
     assert ops.op_of("halve") is new
     before = dict(ops.OPS)
     twin = ops.Op("conv2d", None, lambda a: "twin")
-    with pytest.raises(ValueError, match="^op 'conv2d' is defined twice$"):
+    with pytest.raises(ValueError, match=r"^op 'conv2d' is defined twice$"):
         ops.define(twin)
-    assert ops.OPS == before
+    assert before == ops.OPS
