@@ -6,7 +6,11 @@ What these tests pin, found by mutation testing (`make mutate`, archspec/ops.py)
 - the error when a dense layer reads a map whose size the open input shape leaves unknown
   (message and hint, located at the head);
 - `define` adding an op once, refusing a second op of the same name with a message that says
-  so, and leaving the table as it was.
+  so, and leaving the table as it was;
+- the shape rules of the merging ops (add, multiply's broadcast, concatenate), reshape and
+  flatten, including what they say when inputs do not fit: an extension block's layers reach
+  them with shapes no built-in block produces;
+- `keras_call` refusing the input layer, which has no Keras layer.
 All IR-only (no Keras build).
 """
 
@@ -87,3 +91,68 @@ def test_define_adds_an_op_once_and_refuses_a_second_of_the_same_name(monkeypatc
     with pytest.raises(ValueError, match=r"^op 'conv2d' is defined twice$"):
         ops.define(twin)
     assert before == ops.OPS
+
+
+def shape_of(op: str, *inputs: ops.Shape, **attrs: object) -> ops.Shape:
+    return ops.op_of(op).shape(attrs, inputs)
+
+
+def refusal(op: str, *inputs: ops.Shape, **attrs: object) -> str:
+    with pytest.raises(ops.ShapeError) as caught:
+        shape_of(op, *inputs, **attrs)
+    return str(caught.value)
+
+
+def test_add_takes_equal_shapes_only():
+    assert shape_of("add", (4, 4, 8), (4, 4, 8), (4, 4, 8)) == (4, 4, 8)
+    assert refusal("add", (4, 4, 8), (4, 4, 8), (2, 2, 8)) == (
+        "its inputs have different shapes: (4, 4, 8) and (4, 4, 8) and (2, 2, 8)"
+    )
+
+
+def test_multiply_broadcasts_sizes_of_one():
+    assert shape_of("multiply", (4, 4, 8), (1, 1, 8)) == (4, 4, 8)
+    assert shape_of("multiply", (1, 1, 8), (4, 4, 8)) == (4, 4, 8)
+    assert shape_of("multiply", (1, 1, 8), (1, 1, 8)) == (1, 1, 8)
+    assert refusal("multiply", (4, 4, 8), (1, 1, 4)) == (
+        "its inputs have shapes that do not broadcast: (4, 4, 8) and (1, 1, 4)"
+    )
+    assert refusal("multiply", (1, 1, 8), (1,)) == "its inputs have different ranks"
+
+
+def test_concatenate_adds_channels_of_equal_maps():
+    assert shape_of("concatenate", (4, 4, 8), (4, 4, 16)) == (4, 4, 24)
+    assert refusal("concatenate", (4, 4, 8), (2, 2, 8)) == (
+        "its inputs differ in more than their channels: (4, 4, 8) and (2, 2, 8)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("size", "target", "shape"),
+    [
+        ((4, 4, 8), (1, 1, -1), (1, 1, 128)),
+        ((4, 4, 8), (2, 64), (2, 64)),
+        ((None, None, 8), (1, 1, -1), (1, 1, None)),
+        ((None, None, 8), (2, 4), (2, 4)),
+    ],
+)
+def test_reshape_fills_one_open_size(size, target, shape):
+    assert shape_of("reshape", size, target_shape=target) == shape
+
+
+@pytest.mark.parametrize("target", [(3, -1), (2, 32), (1, 64), (-1, -1)])
+def test_reshape_refuses_targets_that_do_not_hold_the_values(target):
+    assert refusal("reshape", (4, 4, 8), target_shape=target) == (
+        f"cannot reshape (4, 4, 8) to {target}"
+    )
+
+
+def test_flatten_of_an_open_map_has_an_open_size():
+    assert shape_of("flatten", (None, None, 8)) == (None,)
+    assert shape_of("flatten", (4, 4, 8)) == (128,)
+
+
+def test_the_input_layer_has_no_keras_call():
+    graph = lowered([{"block": "plain", "filters": 8}])
+    with pytest.raises(ValueError, match=r"^op 'input' has no Keras layer$"):
+        ops.keras_call(graph.input)
