@@ -471,3 +471,25 @@ def test_a_deep_stage_is_refused_early_by_projecting_its_second_block():
     assert diagnostic.message == (
         f"the model would have {projected:,} parameters, over the limit of {projected - 1:,}"
     )
+
+
+def test_the_authoring_api_defaults_to_unstrided_linear_layers_on_the_main_path():
+    class DefaultsStage(StageSpec):
+        """A depthwise conv and a conv, each with every default."""
+
+        block: Literal["defaults"]
+
+        def lower_block(self, b, x):
+            h = b.depthwise_conv("dw_conv", x, 3, bias=False)
+            return b.conv("conv", h, b.filters, 3, bias=False)
+
+    try:
+        graph = archspec.lower(network({"block": "defaults", "filters": 16}))
+    finally:
+        unregister("defaults")
+    depthwise, conv = graph["stage1_block1_dw_conv"], graph["stage1_block1_conv"]
+    assert (depthwise.attrs["strides"], depthwise.attrs["depth_multiplier"]) == (1, 1)
+    assert (conv.attrs["strides"], conv.attrs["groups"]) == (1, 1)
+    assert "activation" not in conv.attrs
+    assert depthwise.branch == conv.branch == "main"
+    assert depthwise.shape == conv.shape == (16, 16, 16)

@@ -135,7 +135,6 @@ class BlockBuilder:
         attrs: Mapping[str, object] | None = None,
         *,
         branch: str = "main",
-        unpadded: str | None = None,
     ) -> str:
         """Any op of the table; attribute values that are `Arg`s become bindings."""
         attrs = attrs or {}
@@ -143,7 +142,7 @@ class BlockBuilder:
         bindings = {key: v.binding for key, v in attrs.items() if isinstance(v, Arg)}
         name = f"{self.name}_{local}"
         meta = self.meta(local, branch, bindings)
-        return self.graph.add(name, op, inputs, values, unpadded=unpadded, **meta)
+        return self.graph.add(name, op, inputs, values, **meta)
 
     def conv(
         self,
