@@ -432,9 +432,13 @@ def test_an_error_in_a_transition_is_located_at_its_stage():
 
 
 def test_a_densenet_transition_is_counted_once_against_the_budget():
-    spec = network({"block": "densenet", "filters": 8, "stride": 2})
-    params = sum(layer.params for layer in archspec.lower(spec))
-    archspec.lower(spec, limits=Limits(max_params=params))
+    # The transition's 1x1 conv on the stem's 64 channels outweighs the rest of the model.
+    stage = {"block": "densenet", "filters": 1, "stride": 2, "bottleneck": 1, "compression": 1.0}
+    spec = archspec.Spec.model_validate({**network(stage).model_dump(), "stem": {"filters": 64}})
+    graph = archspec.lower(spec)
+    transition = sum(layer.params for layer in graph if layer.block == "stage1_transition")
+    assert transition > graph.params - transition
+    archspec.lower(spec, limits=Limits(max_params=graph.params))
 
 
 def test_a_transition_keeps_at_least_one_channel():
@@ -493,3 +497,12 @@ def test_the_authoring_api_defaults_to_unstrided_linear_layers_on_the_main_path(
     assert "activation" not in conv.attrs
     assert depthwise.branch == conv.branch == "main"
     assert depthwise.shape == conv.shape == (16, 16, 16)
+
+
+@pytest.mark.parametrize(("filters", "groups", "nearest"), [(7, 2, 1), (8, 7, 8), (12, 5, 6)])
+def test_groups_that_do_not_divide_the_width_suggest_the_nearest_divisor(filters, groups, nearest):
+    stage = {"block": "bottleneck", "filters": filters, "groups": groups}
+    diagnostic = only_error(network(stage))
+    assert diagnostic.path == "stages[0].groups"
+    assert diagnostic.message == f"groups={groups} does not divide the stage's {filters} filters"
+    assert diagnostic.hint == f"use a divisor of {filters}, such as {nearest}"
