@@ -506,3 +506,71 @@ def test_groups_that_do_not_divide_the_width_suggest_the_nearest_divisor(filters
     assert diagnostic.path == "stages[0].groups"
     assert diagnostic.message == f"groups={groups} does not divide the stage's {filters} filters"
     assert diagnostic.hint == f"use a divisor of {filters}, such as {nearest}"
+
+
+@pytest.fixture
+def counted():
+    """A block type that counts the blocks it lowers: a 3x3 conv each."""
+    lowered: list[str] = []
+
+    class CountedStage(StageSpec):
+        """A 3x3 conv, counted."""
+
+        block: Literal["counted"]
+
+        def lower_block(self, b, x):
+            lowered.append(b.name)
+            return b.conv("conv", x, b.filters, 3, bias=False)
+
+    yield lowered
+    unregister("counted")
+
+
+def test_an_absurdly_deep_stage_is_refused_after_its_second_block(counted):
+    spec = network({"block": "counted", "filters": 16, "depth": 1000})
+    stem = sum(
+        layer.params
+        for layer in archspec.lower(network({"block": "counted", "filters": 16}))
+        if layer.scope == "stem"
+    )
+    counted.clear()
+    per_block = 3 * 3 * 16 * 16
+    diagnostic = only_error(spec, Limits(max_params=100_000))
+    assert counted == ["stage1_block1", "stage1_block2"]
+    # The stem, the two blocks and 997 copies of the second: the last block is left out.
+    projected = stem + 999 * per_block
+    assert diagnostic.path == "stages[0]"
+    assert diagnostic.message == (
+        f"the model would have {projected:,} parameters, over the limit of 100,000"
+    )
+
+
+def test_a_window_that_does_not_fit_an_unstrided_block_is_located_at_its_stage():
+    class ShrinkStage(StageSpec):
+        """A 'valid' 3x3 pool, unstrided."""
+
+        block: Literal["shrink"]
+
+        def lower_block(self, b, x):
+            return b.pool("pool", x, "max", 3, 1, "valid")
+
+    spec = archspec.Spec.model_validate(
+        {
+            "name": "tiny",
+            "input": {"shape": [2, 2, 3]},
+            "stem": {"filters": 8},
+            "stages": [{"block": "shrink", "filters": 8}],
+            "head": {"classes": 3},
+        }
+    )
+    try:
+        diagnostic = only_error(spec)
+    finally:
+        unregister("shrink")
+    assert diagnostic.path == "stages[0]"
+
+
+def test_a_deep_stage_fits_a_budget_of_exactly_its_parameters(counted):
+    spec = network({"block": "counted", "filters": 16, "depth": 6, "stride": 2})
+    params = archspec.lower(spec).params
+    archspec.lower(spec, limits=Limits(max_params=params))
