@@ -1,4 +1,4 @@
-"""The block-type registry and the block-authoring API, where the other tests do not look.
+"""Block types and the block-authoring API where no preset goes, against their documentation.
 
 What these tests pin, found by mutation testing (`make mutate`, archspec/blocks/*.py):
 - defining a block type gives its stage a typed, bounded, documented `blocks` list (at most
@@ -9,7 +9,16 @@ What these tests pin, found by mutation testing (`make mutate`, archspec/blocks/
 - per-block settings apply in the block types that lower their own stages (plain, ConvNeXt,
   DenseNet: they once ran every block on the stage's settings), and the budget's projection
   of a deep stage copies a block with the stage's settings, never the last listed one (it
-  once refused a model at exactly its limit, claiming twice its parameters);
+  once refused a model at exactly its limit, claiming twice its parameters); an absurd stage
+  is refused after its second block, with the projected figure, at the stage;
+- squeeze-and-excitation at each position each block type offers (what it reads, what reads
+  it, its widths), VGG-BN blocks, SE refused before a plain block's only conv, mobile blocks'
+  expanded widths, forms and strided fused convs, drop path's stochastic-depth layers and
+  its spread over written blocks, squeeze-width rounding;
+- located errors: an identity shortcut on a strided block, a residual add whose paths
+  differ, groups that do not divide the width (with the nearest divisor), a window that does
+  not fit an unstrided block or a transition; transitions documented by their function;
+  the authoring API's defaults and `int_of`'s refusal.
 All IR-only (no Keras build).
 """
 
