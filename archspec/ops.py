@@ -21,6 +21,7 @@ shape functions pass None through, and lowering computes MACs at a nominal size.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -228,19 +229,27 @@ def window_output(extent: int | None, kernel: int, stride: int, padding: str) ->
     return (extent - kernel) // stride + 1
 
 
-def _window_shape(
-    size_attr: str, channels: Callable[[Attrs, Shape], int]
-) -> Callable[[Attrs, Sequence[Shape]], Shape]:
-    def shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
-        h, w = inputs[0][:2]
-        size, stride, padding = attrs[size_attr], attrs["strides"], attrs["padding"]
-        return (
-            window_output(h, size, stride, padding),
-            window_output(w, size, stride, padding),
-            channels(attrs, inputs[0]),
-        )
+def _window_shape(attrs: Attrs, inputs: Sequence[Shape], size_attr: str, channels: int) -> Shape:
+    h, w = inputs[0][:2]
+    size, stride, padding = attrs[size_attr], attrs["strides"], attrs["padding"]
+    return (
+        window_output(h, size, stride, padding),
+        window_output(w, size, stride, padding),
+        channels,
+    )
 
-    return shape
+
+def _conv_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    return _window_shape(attrs, inputs, "kernel", attrs["filters"])
+
+
+def _depthwise_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    channels = channels_of(inputs[0]) * attrs["depth_multiplier"]
+    return _window_shape(attrs, inputs, "kernel", channels)
+
+
+def _pool_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
+    return _window_shape(attrs, inputs, "size", channels_of(inputs[0]))
 
 
 def _conv_params(attrs: Attrs, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
@@ -345,13 +354,13 @@ def _merged_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return inputs[0]
 
 
-def _pool_call(cls: str) -> KerasCall:
-    # Keras pools default strides to the pool size, so strides are always written.
-    return KerasCall(cls, ("size",), (Keyword("strides"), Keyword("padding", "valid")))
+_POOL_KEYWORDS = (Keyword("strides"), Keyword("padding", "valid"))
+"""A window pool's keywords: Keras pools default strides to the pool size, so strides are
+always written."""
 
 
-def _pool_text(kind: str) -> Callable[[Attrs], str]:
-    return lambda a: f"{kind} pool {a['size']}x{a['size']}/{a['strides']}"
+def _pool_text(kind: str, attrs: Attrs) -> str:
+    return f"{kind} pool {attrs['size']}x{attrs['size']}/{attrs['strides']}"
 
 
 def _flat_size(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
@@ -372,8 +381,8 @@ def _reshaped(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
     return tuple(size // known if n == -1 else n for n in target)
 
 
-def _global_pool_text(kind: str) -> Callable[[Attrs], str]:
-    return lambda a: f"global {kind} pool"
+def _global_pool_text(kind: str, attrs: Attrs) -> str:
+    return f"global {kind} pool"
 
 
 def _pooled_shape(attrs: Attrs, inputs: Sequence[Shape]) -> Shape:
@@ -399,7 +408,7 @@ define(
             ),
         ),
         _conv_text,
-        shape=_window_shape("kernel", lambda a, shape: a["filters"]),
+        shape=_conv_shape,
         params=_conv_params,
         macs=_conv_macs,
         window=("kernel", "strides", "padding"),
@@ -420,7 +429,7 @@ define(
             ),
         ),
         _depthwise_text,
-        shape=_window_shape("kernel", lambda a, shape: channels_of(shape) * a["depth_multiplier"]),
+        shape=_depthwise_shape,
         params=_depthwise_params,
         macs=_depthwise_macs,
         window=("kernel", "strides", "padding"),
@@ -535,9 +544,11 @@ for _kind in ("max", "avg"):
     define(
         Op(
             f"{_kind}_pool",
-            _pool_call("MaxPooling2D" if _kind == "max" else "AveragePooling2D"),
-            _pool_text(_kind),
-            shape=_window_shape("size", lambda a, shape: channels_of(shape)),
+            KerasCall(
+                "MaxPooling2D" if _kind == "max" else "AveragePooling2D", ("size",), _POOL_KEYWORDS
+            ),
+            functools.partial(_pool_text, _kind),
+            shape=_pool_shape,
             window=("size", "strides", "padding"),
         )
     )
@@ -549,7 +560,7 @@ for _kind in ("max", "avg"):
                 (),
                 (Keyword("keepdims", False),),
             ),
-            _global_pool_text(_kind),
+            functools.partial(_global_pool_text, _kind),
             shape=_pooled_shape,
         )
     )

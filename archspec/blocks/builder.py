@@ -135,7 +135,6 @@ class BlockBuilder:
         attrs: Mapping[str, object] | None = None,
         *,
         branch: str = "main",
-        unpadded: str | None = None,
     ) -> str:
         """Any op of the table; attribute values that are `Arg`s become bindings."""
         attrs = attrs or {}
@@ -143,7 +142,7 @@ class BlockBuilder:
         bindings = {key: v.binding for key, v in attrs.items() if isinstance(v, Arg)}
         name = f"{self.name}_{local}"
         meta = self.meta(local, branch, bindings)
-        return self.graph.add(name, op, inputs, values, unpadded=unpadded, **meta)
+        return self.graph.add(name, op, inputs, values, **meta)
 
     def conv(
         self,
@@ -289,20 +288,13 @@ class StageBuilder:
         self.network_blocks = sum(depths)
         self.written_blocks = sum(s.depth for s in graph.spec.stages)
 
-    def block(
-        self,
-        index: int,
-        x: str,
-        lower: BlockFunction | None = None,
-        *,
-        stride: int | None = None,
-    ) -> str:
+    def block(self, index: int, x: str, *, stride: int | None = None) -> str:
         """Lower block `index` (from 0) of the stage; return its output.
 
-        By default the block lowers by its type's `lower_block` on its own settings (the
-        stage's with its `blocks` overrides); `lower` replaces that. The block that
-        `residual.stride_at` picks carries the stage's stride, unless `stride` says (a type
-        whose stride sits on a transition runs its blocks with stride 1).
+        The block lowers by its type's `lower_block` on its own settings (the stage's with its
+        `blocks` overrides). The block that `residual.stride_at` picks carries the stage's
+        stride, unless `stride` says (a type whose stride sits on a transition runs its blocks
+        with stride 1).
         """
         stage = self.stage
         settings = stage.block_spec(index)
@@ -325,13 +317,13 @@ class StageBuilder:
             network_blocks=self.network_blocks,
             written_blocks=self.written_blocks,
         )
-        x = builder.finish((lower or settings.lower_block)(builder, x))
+        x = builder.finish(settings.lower_block(builder, x))
         self.graph.path = ("stages", self.index)
         self.block_names.append(name)
-        # Blocks after the second (and after any per-block settings) are copies of it, bar a
-        # strided last block, left out: projecting its cost gives a lower bound that refuses
-        # absurd depths early.
-        copies = index >= max(1, len(stage.blocks) - 1)
+        # Blocks after the second and after any per-block settings are copies of the first
+        # such block, bar a strided last block, left out: projecting its cost gives a lower
+        # bound that refuses absurd depths early.
+        copies = index >= max(1, len(stage.blocks))
         repeats = max(0, self.depth - 2 - index) if copies else 0
         self.budget.check(self.graph, repeats, before)
         return x

@@ -48,7 +48,7 @@ class ConvNeXtStage(StageSpec):
                 "downsample", x, self.lower_downsample, filters=stage.filters, stride=self.stride
             )
         for index in range(self.depth):
-            x = stage.block(index, x, self.lower_block, stride=1)
+            x = stage.block(index, x, stride=1)
         return x
 
     def lower_block(self, b: BlockBuilder, x: str) -> str:

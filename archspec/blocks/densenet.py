@@ -47,7 +47,7 @@ class DenseStage(StageSpec):
                 "transition", x, self.lower_transition, filters=compressed, stride=self.stride
             )
         for index in range(self.depth):
-            x = stage.block(index, x, self.lower_block, stride=1)
+            x = stage.block(index, x, stride=1)
         return x
 
     def lower_block(self, b: BlockBuilder, x: str) -> str:

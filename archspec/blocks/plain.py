@@ -56,7 +56,7 @@ class PlainStage(StageSpec):
     def lower_stage(self, stage: StageBuilder, x: str) -> str:
         """The convs, then the pool by the stride (a transition after the blocks)."""
         for index in range(self.depth):
-            x = stage.block(index, x, self.lower_block, stride=1)
+            x = stage.block(index, x, stride=1)
         if self.stride > 1:
             x = stage.transition(
                 "downsample", x, self.lower_pool, filters=stage.filters, stride=self.stride
