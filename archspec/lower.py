@@ -199,7 +199,8 @@ class NetworkLowering:
         """One stage, as its block type lowers it; the budget is checked after each block."""
         graph = self.graph
         stage = self.spec.stages[index]
-        graph.scope, graph.path = f"stage{index + 1}", ("stages", index)
+        # No path here: each block and transition sets its own before it adds a layer.
+        graph.scope = f"stage{index + 1}"
         if len(stage.blocks) > stage.depth:
             raise graph.fail(
                 ("stages", index, "blocks"),
