@@ -239,3 +239,15 @@ def test_everything_an_override_sets_is_located_at_the_override(overrides, path,
 )
 def test_yaml_1_1_habits_get_their_whole_hint(section, problem):
     assert only_problem(section) == problem
+
+
+def test_a_kind_without_words_of_its_own_gets_pydantics_lowercased():
+    # YAML refuses .nan before validation; a Python override can hand it to a finite field.
+    with pytest.raises(SpecError) as info:
+        archspec.load("resnet22", overrides={"input.rescale": {"scale": float("nan")}})
+    (d,) = info.value.diagnostics
+    assert (d.path, d.code, d.message) == (
+        "input.rescale.scale",
+        "finite_number",
+        "input should be a finite number",
+    )
