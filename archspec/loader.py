@@ -546,7 +546,9 @@ def _describe(kind: str, error: Any, value: Any) -> tuple[str, str | None]:
     ctx = error.get("ctx", {})
     if isinstance(value, dict | list):
         got = f"got {_kind(value)}"
-    elif isinstance(value, bool) or value is None:
+    elif value is None:
+        got = "got null"
+    elif isinstance(value, bool):
         got = f"got {_kind(value)} {json.dumps(value)}"  # as YAML and JSON spell them
     else:
         got = f"got {_kind(value)} {_quoted_value(value)}"

@@ -251,3 +251,16 @@ def test_a_kind_without_words_of_its_own_gets_pydantics_lowercased():
         "finite_number",
         "input should be a finite number",
     )
+
+
+def test_a_wrong_value_is_named_by_its_kind():
+    # null once ("got null", not "got null null"); bytes only a Python override can give.
+    assert only_problem("name: null") == ("name", "expected text, got null", None)
+    with pytest.raises(SpecError) as info:
+        archspec.load("resnet22", overrides={"name": b"x"})
+    (d,) = info.value.diagnostics
+    assert (d.path, d.message) == ("name", "expected text, got bytes b'x'")
+    with pytest.raises(SpecError) as info:
+        archspec.load("vgg16", overrides={"stem.filters": 8})  # VGG has no stem
+    (d,) = info.value.diagnostics
+    assert (d.path, d.message) == ("stem.filters", "stem is null, not a mapping of keys")
