@@ -100,9 +100,11 @@ def cost_deltas(a: Graph, b: Graph) -> list[PartDelta]:
     """Per part, matched by name (stem, stage1.., head), then the total."""
     left = {row.name: row for row in cost_rows(a, "stage")[1:]}
     right = {row.name: row for row in cost_rows(b, "stage")[1:]}
+    # Stages are numbered from 1 in both, so `a`'s then `b`'s extra ones are in number order;
+    # only a stem or head that `a` lacks is out of place, and the sort is stable.
     names = [*left, *(name for name in right if name not in left)]
     order = {"stem": 0, "head": 2}
-    names.sort(key=lambda n: (order.get(n, 1), int(n[5:]) if n.startswith("stage") else 0))
+    names.sort(key=lambda name: order.get(name, 1))
     deltas = [PartDelta(name, left.get(name), right.get(name)) for name in names]
     deltas.append(PartDelta("total", total_row(a), total_row(b)))
     return deltas

@@ -203,10 +203,11 @@ def apply_overrides(document: Document, overrides: Sequence[Override]) -> Docume
                     where, f"{here} is {_kind(node)}, not a mapping of keys", shown
                 )
         node[path[-1]] = override.value
+        # Locating the path locates everything in its value: nothing below it is left, so a
+        # nested value's nearest located ancestor is the path itself.
         source = source.without({path})
-        for sub in _paths(override.value, path):
-            source.values[sub] = where
-            source.keys[sub] = where
+        source.values[path] = where
+        source.keys[path] = where
     return replace(document, data=data, source=source)
 
 
@@ -214,18 +215,6 @@ def _refuse_override(
     where: Location, message: str, path: str = "", *, hint: str | None = None
 ) -> SpecError:
     return SpecError([Diagnostic(message, path, where, hint=hint, code="override")])
-
-
-def _paths(value: Any, path: FieldPath) -> list[FieldPath]:
-    """`path` and the path of everything inside `value`."""
-    found = [path]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += _paths(item, (*path, index))
-    return found
 
 
 # --- presets, names and the folders a spec may read -------------------------------------------
@@ -546,7 +535,9 @@ def _describe(kind: str, error: Any, value: Any) -> tuple[str, str | None]:
     ctx = error.get("ctx", {})
     if isinstance(value, dict | list):
         got = f"got {_kind(value)}"
-    elif isinstance(value, bool) or value is None:
+    elif value is None:
+        got = "got null"
+    elif isinstance(value, bool):
         got = f"got {_kind(value)} {json.dumps(value)}"  # as YAML and JSON spell them
     else:
         got = f"got {_kind(value)} {_quoted_value(value)}"
