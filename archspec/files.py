@@ -42,8 +42,8 @@ def check_output_path(output: Path, inputs: Iterable[Path], protected: Iterable[
     Returns the path to write: the target of a symbolic link, so the link stays a link.
     Raises `OutputError` before any work is done.
     """
-    if str(output) in ("", "."):
-        raise OutputError("''", "the output path is empty")
+    if str(output) == ".":  # what `-o .`, `-o ./` and an empty Path all are
+        raise OutputError(".", "that is the current folder, not a file: name the file to write")
     try:
         return _checked_target(output, set(inputs), protected)
     except OSError as exc:  # a name too long, a folder that cannot be searched, ...
@@ -83,8 +83,8 @@ def check_folder_output(
     `marker` (a SavedModel's saved_model.pb), so no typo can replace a folder of other files.
     Returns the path to write. Raises `OutputError` before any work is done.
     """
-    if str(output) in ("", "."):
-        raise OutputError("''", "the output path is empty")
+    if str(output) == ".":  # what `-o .`, `-o ./` and an empty Path all are
+        raise OutputError(".", "refusing to replace the current folder: name a new folder")
     try:
         target = output.resolve()
         readers = set(inputs)

@@ -140,19 +140,31 @@ def as_overrides(overrides: Mapping[str, Any] | Sequence[Override] | None) -> li
     if overrides is None:
         return []
     if isinstance(overrides, Mapping):
-        return [
-            Override(str(key), _plain(value), f"overrides[{str(key)!r}]")
-            for key, value in overrides.items()
-        ]
+        chosen = []
+        for key, value in overrides.items():
+            label = f"overrides[{str(key)!r}]"
+            chosen.append(Override(str(key), _plain(value, Location(label), str(key)), label))
+        return chosen
     return list(overrides)
 
 
-def _plain(value: Any) -> Any:
-    """A Python value as YAML or JSON data would give it: tuples become lists."""
+def _plain(value: Any, where: Location, key: str) -> Any:
+    """A Python value as YAML or JSON data would give it: tuples become lists.
+
+    A set is refused: it has no order, and validation would take it for a list in whatever
+    order it happens to iterate (`{224, 3}` as a shape).
+    """
+    if isinstance(value, set | frozenset):
+        raise _refuse_override(
+            where,
+            f"{_quoted_value(value)} is a set, which has no order",
+            key,
+            hint="give the values as a list or a tuple, in the order they belong",
+        )
     if isinstance(value, tuple | list):
-        return [_plain(item) for item in value]
+        return [_plain(item, where, key) for item in value]
     if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
+        return {name: _plain(item, where, key) for name, item in value.items()}
     return value
 
 

@@ -67,12 +67,34 @@ def test_an_output_error_says_the_path_and_the_reason():
 
 def test_an_empty_folder_output_is_refused_before_anything_is_read(tmp_path):
     # Path() is what `-o .` gives (the command line refuses `-o ""` itself).
-    assert refusal(Path()) == "'': the output path is empty"
+    assert refusal(Path()) == ".: refusing to replace the current folder: name a new folder"
     spec = tmp_path / "spec.yaml"
     spec.write_text((ROOT / "specs" / "resnet22.yaml").read_text())
     result = CliRunner().invoke(main, ["export", str(spec), "--format", "savedmodel", "-o", "."])
     assert result.exit_code == 2, result.output
-    assert result.output == "error: '': the output path is empty\n"
+    assert result.output == "error: .: refusing to replace the current folder: name a new folder\n"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["schema"],
+        ["codegen", "resnet22"],
+        ["graph", "resnet22"],
+    ],  # build's and export's -o want a name with their format's suffix, and say so first
+    ids=lambda command: "-".join(command[:1] + command[3:]),
+)
+@pytest.mark.parametrize("folder", [".", "./"])
+def test_the_current_folder_as_a_file_output_is_refused_by_name(
+    tmp_path, monkeypatch, command, folder
+):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, [*command, "-o", folder])
+    assert result.exit_code == 2, result.output
+    assert result.output == (
+        "error: .: that is the current folder, not a file: name the file to write\n"
+    )
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_folder_output_names_itself_and_why_it_is_refused(tmp_path):

@@ -154,3 +154,61 @@ def test_no_key_or_value_makes_set_fail_other_than_plainly(key, value):
     assert result.exit_code in (0, 1, 2), result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output
+
+
+TINY = (
+    "name: tiny\ninput: {shape: [32, 32, 3]}\nstem: {filters: 8}\n"
+    "stages: [{block: preact_basic, filters: 8}]\nhead: {classes: 10}\n"
+)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{32, 33, 3}, frozenset({32}), [32, {32}, 3], ({3},), {"shape": {1}}],
+    ids=["set", "frozenset", "set-in-list", "set-in-tuple", "set-in-mapping"],
+)
+def test_a_set_is_refused_where_a_list_would_be_taken(value):
+    # pydantic would take a set for a list, in whatever order the set iterates.
+    with pytest.raises(archspec.SpecError) as info:
+        archspec.loads(TINY, overrides={"input.shape": value})
+    (d,) = info.value.diagnostics
+    assert (d.code, str(d.location), d.path) == (
+        "override",
+        "overrides['input.shape']",
+        "input.shape",
+    )
+    assert "is a set, which has no order" in d.message
+    assert d.hint == "give the values as a list or a tuple, in the order they belong"
+
+
+_DATA = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 300) | st.text(max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.tuples(inner, inner)
+        | st.frozensets(st.integers(0, 300), max_size=3)
+        | st.dictionaries(st.sampled_from(["a", "shape"]), inner, max_size=2)
+    ),
+    max_leaves=8,
+)
+
+
+def _holds_a_set(value) -> bool:
+    if isinstance(value, set | frozenset):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_a_set(item) for item in value.values())
+    return isinstance(value, list | tuple) and any(_holds_a_set(item) for item in value)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.sampled_from(["input.shape", "stem.filters", "stages[0]", "head"]), _DATA)
+def test_a_set_anywhere_in_a_python_override_is_refused_and_nothing_else_is_for_it(key, value):
+    try:
+        archspec.loads(TINY, overrides={key: value})
+    except archspec.SpecError as error:
+        set_errors = [d for d in error.diagnostics if "is a set" in d.message]
+        assert bool(set_errors) == _holds_a_set(value)
+        assert all(str(d.location) == f"overrides[{key!r}]" for d in set_errors)
+    else:
+        assert not _holds_a_set(value)

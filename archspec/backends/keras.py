@@ -344,8 +344,8 @@ def _export_onnx(model: keras.Model, path: Path) -> None:
     makes every tensor the function captures that is not a variable into a graph input:
     the mean and variance a Normalization layer holds (keras.applications' EfficientNetB0
     exported by Keras has three inputs, two of which nothing feeds). Freezing first turns
-    weights and such tensors alike into constants; the file's input is `input`, its output
-    `output`.
+    weights and such tensors alike into constants; the file's graph is named after the model,
+    its input is `input`, its output `output`.
     """
     import tensorflow as tf
     import tf2onnx
@@ -358,14 +358,15 @@ def _export_onnx(model: keras.Model, path: Path) -> None:
     function = tf.function(lambda images: model(images, training=False))
     frozen = convert_variables_to_constants_v2(function.get_concrete_function(spec))
     (images,), (scores,) = frozen.inputs, frozen.outputs
-    tf2onnx.convert.from_graph_def(
+    proto, _ = tf2onnx.convert.from_graph_def(
         frozen.graph.as_graph_def(),
         name=model.name,
         input_names=[images.name],
         output_names=[scores.name],
         tensors_to_rename={images.name: "input", scores.name: "output"},
-        output_path=str(path),
     )
+    proto.graph.name = model.name  # tf2onnx names every graph "tf2onnx"
+    path.write_bytes(proto.SerializeToString())
 
 
 @contextlib.contextmanager
