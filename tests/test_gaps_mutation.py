@@ -96,3 +96,29 @@ def test_no_budget_or_no_mutant_runs_every_test_fastest_first(tmp_path, monkeypa
 def test_a_budget_smaller_than_any_test_still_runs_the_fastest(tmp_path, monkeypatch):
     kept, _ = collect(tmp_path, monkeypatch, mutant="archspec.x_f__mutmut_1", budget="0.001")
     assert kept == ["t::fast"]
+
+
+def test_a_fresh_mutants_folder_is_set_up_as_make_mutate_does_it(tmp_path):
+    """On a fresh clone, `make mutate` first links the package's links into mutants/, then
+    mutmut copies `also_copy` there (mutmut.utils.file_utils.copy_also_copy_files: copy2 for
+    a file, copytree with dirs_exist_ok for a folder). A folder copied into one of those links
+    before the link's target exists fails with FileExistsError, and the run never starts."""
+    settings = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
+    links = sorted(path for path in (ROOT / "archspec").iterdir() if path.is_symlink())
+    assert links, "archspec/presets and archspec/schemas are links to specs/ and schemas/"
+    linked_by_make = dry_run("mutate").split("for link in", 1)[1].split(";", 1)[0].split()
+    mutants = tmp_path / "mutants"
+    (mutants / "archspec").mkdir(parents=True)
+    for link in links:
+        assert link.name in linked_by_make, f"make mutate must keep {link.name} a link"
+        (mutants / "archspec" / link.name).symlink_to(link.readlink())
+    for entry in settings["also_copy"]:
+        source, destination = ROOT / entry, mutants / entry
+        if source.is_file():
+            shutil.copy2(source, destination)
+        else:
+            shutil.copytree(source, destination, dirs_exist_ok=True)
+    for link in links:
+        copied = mutants / "archspec" / link.name
+        assert copied.is_symlink() and copied.resolve().is_dir()
+        assert sorted(p.name for p in copied.iterdir()) == sorted(p.name for p in link.iterdir())
