@@ -520,7 +520,8 @@ def _explain_one(error: Any, loc: tuple[Any, ...], data: Any, source: SourceMap)
         model = _model_at(loc[:-1])
         allowed = _field_names(model) if model else []
         message = f"unknown key {_quoted_value(field)}"
-        hint = _did_you_mean(field, allowed, "allowed keys")
+        # In a union of models the key's model is unknown: no (empty) list of keys to offer.
+        hint = _did_you_mean(field, allowed, "allowed keys") if allowed else None
         at_key = True
     elif kind in ("union_tag_invalid", "union_tag_not_found"):
         tags = _quoted(error["ctx"].get("expected_tags", "")) or list(block_types())
