@@ -460,7 +460,10 @@ def validate_document(doc: Document) -> Spec:
 
 
 def explain(exc: ValidationError, data: Any, source: SourceMap) -> list[Diagnostic]:
-    """Translate pydantic's errors into located, actionable diagnostics, in file order."""
+    """Translate pydantic's errors into located, actionable diagnostics, in file order.
+
+    At most `MAX_DIAGNOSTICS` are listed; a last one, about the file as a whole, counts the rest.
+    """
     errors = exc.errors(include_url=False)
     locs = [tuple(e["loc"]) for e in errors]
     unknown: dict[tuple[Any, ...], list[str]] = {loc[:-1]: [] for loc in locs}
@@ -470,32 +473,43 @@ def explain(exc: ValidationError, data: Any, source: SourceMap) -> list[Diagnost
     diagnostics: list[Diagnostic] = []
     untold: list[Diagnostic] = []
     for index, (error, loc) in enumerate(zip(errors, locs, strict=True)):
+        if _repeated(error, loc, locs, unknown):
+            continue
         if len(diagnostics) == MAX_DIAGNOSTICS:
+            rest = zip(errors[index:], locs[index:], strict=True)
+            count = sum(not _repeated(e, at, locs, unknown) for e, at in rest)
+            whole = source.locate(())  # the file as a whole, which is listed after every line
             untold.append(
                 Diagnostic(
-                    f"{len(errors) - index:,} more problems in this file are not shown",
-                    location=source.locate(()),
+                    f"{count:,} more problems in this file are not shown",
+                    location=whole and Location(whole.file),
                     hint=f"only the first {MAX_DIAGNOSTICS} are reported; fix those first",
                     code="too-many-problems",
                 )
             )
             break
-        # A container's length is reported again when its items fail; keep the items' errors.
-        if error["type"] in ("too_short", "too_long") and any(
-            other[: len(loc)] == loc and len(other) > len(loc) for other in locs
-        ):
-            continue
-        # A misspelt key is reported once, as unknown, not also as the key it misses.
-        if error["type"] == "missing" and closest(
-            str(loc[-1]), unknown.get(loc[:-1], [])[:MAX_DIAGNOSTICS]
-        ):
-            continue
         diagnostics.append(_explain_one(error, loc, data, source))
-    return sorted(
+    shown = sorted(
         dict.fromkeys(diagnostics),
         key=lambda d: (
             (d.file or "", d.location.line or 0, d.location.column or 0) if d.location else ("",)
         ),
+    )
+    return [*shown, *untold]  # the count of what is not shown comes last
+
+
+def _repeated(
+    error: Any, loc: tuple[Any, ...], locs: list[tuple[Any, ...]], unknown: dict[Any, list[str]]
+) -> bool:
+    """Whether `error` repeats a problem that another of the errors reports better."""
+    # A container's length is reported again when its items fail; keep the items' errors.
+    if error["type"] in ("too_short", "too_long") and any(
+        other[: len(loc)] == loc and len(other) > len(loc) for other in locs
+    ):
+        return True
+    # A misspelt key is reported once, as unknown, not also as the key it misses.
+    return error["type"] == "missing" and bool(
+        closest(str(loc[-1]), unknown.get(loc[:-1], [])[:MAX_DIAGNOSTICS])
     )
 
 
