@@ -7,11 +7,13 @@ from __future__ import annotations
 from typing import Literal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import Field
 
 import archspec
 from archspec.blocks.base import StageSpec, unregister
-from archspec.loader import MAX_SUGGESTED_LENGTH, closest
+from archspec.loader import MAX_SUGGESTED_LENGTH, Override, closest
 
 TINY = (
     "name: tiny\ninput: {shape: [32, 32, 3]}\nstem: {filters: 8}\nhead: {classes: 10}\n"
@@ -111,3 +113,63 @@ def dilated_block():
 def test_list_fields_of_an_extension_get_the_beginners_hints(dilated_block, rates, hint):
     d = only_error(TINY % f"gaps_dilated, filters: 8, rates: {rates}")
     assert (d.code, d.path, d.hint) == ("list_type", "stages[0].rates", hint)
+
+
+# --- a message quotes the value that was written ---------------------------------------------
+
+_TINY_SPEC = TINY % "preact_basic, filters: 8"
+
+
+def _keys(value: object, key: str = "") -> list[str]:
+    """The key of every value in `value`, containers and what they hold."""
+    inner: list[str] = []
+    if isinstance(value, dict):
+        inner = [k for name, item in value.items() for k in _keys(item, f"{key}.{name}")]
+    elif isinstance(value, list):
+        inner = [k for i, item in enumerate(value) for k in _keys(item, f"{key}[{i}]")]
+    return [key.lstrip("."), *inner] if key else inner
+
+
+_KEYS = [
+    key
+    for key in _keys(archspec.loads(_TINY_SPEC).model_dump(mode="json", by_alias=True))
+    if key.split(".")[0] not in ("extends", "$schema")
+]
+
+
+def test_a_value_a_field_turns_into_a_list_first_is_quoted_as_written():
+    # pydantic reports `stem.filters: -1` at ('stem', 'filters', 0): the item of the tuple
+    # the scalar became. The message must quote -1, not "null".
+    d = only_error(_TINY_SPEC.replace("stem: {filters: 8}", "stem: {filters: -1}"))
+    assert (d.path, str(d.location), d.message) == (
+        "stem.filters",
+        "t.yaml:3:17",
+        "must be at least 1, got a whole number -1",
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(_KEYS),
+    st.integers(-5, 5)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=4)
+    | st.booleans()
+    | st.lists(st.integers(-3, 3), max_size=3),
+)
+def test_no_message_says_null_of_a_value_that_is_not_null(key, value):
+    try:
+        archspec.loads(_TINY_SPEC, "t.yaml", overrides={key: value})
+    except archspec.SpecError as error:
+        for d in error.diagnostics:
+            assert not d.message.endswith("got null"), (key, value, d)
+
+
+def test_overrides_are_left_as_given_for_the_next_spec():
+    # A command that reads several specs applies the same overrides to each.
+    whole = Override("head", {"classes": 3}, "--set head={classes: 3}")
+    overrides = [whole, Override("head.pool", "max", "--set head.pool=max")]
+    for _ in range(2):
+        spec = archspec.loads(_TINY_SPEC, "t.yaml", overrides=overrides)
+        assert (spec.head.classes, spec.head.pool) == (3, "max")
+    assert whole.value == {"classes": 3}
