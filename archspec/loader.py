@@ -214,7 +214,9 @@ def apply_overrides(document: Document, overrides: Sequence[Override]) -> Docume
                 raise _refuse_override(
                     where, f"{here} is {_kind(node)}, not a mapping of keys", shown
                 )
-        node[path[-1]] = override.value
+        # A copy: a later override may write inside this value, and the caller's Override
+        # (reused by the next spec a command reads) must keep what it says.
+        node[path[-1]] = copy.deepcopy(override.value)
         # Locating the path locates everything in its value: nothing below it is left, so a
         # nested value's nearest located ancestor is the path itself.
         source = source.without({path})
@@ -291,13 +293,9 @@ def read_resolved(path: Path, *, root: str | Path | None = None) -> Document:
 def _root_for(path: Path, root: str | Path | None) -> Path:
     """The real folder a spec at `path` may read under.
 
-    That is `root` when given, the presets' folder for a preset, else the spec's own folder.
+    That is `root` when given, else the spec's own folder (for a preset, the presets' folder).
     """
-    if root is not None:
-        return Path(root).resolve()
-    presets = PRESETS_DIR.resolve()
-    folder = path.parent.resolve()
-    return presets if folder == presets else folder
+    return Path(root).resolve() if root is not None else path.parent.resolve()
 
 
 def _confine(path: Path, root: Path, shown: str, where: Location | None = None) -> None:
@@ -515,7 +513,7 @@ def _repeated(
 
 def _explain_one(error: Any, loc: tuple[Any, ...], data: Any, source: SourceMap) -> Diagnostic:
     kind = error["type"]
-    path, found, value = _walk(data, loc)
+    path, value = _walk(data, loc)
     field = str(loc[-1]) if loc else ""
     hint = None
     at_key = False
@@ -554,7 +552,7 @@ def _explain_one(error: Any, loc: tuple[Any, ...], data: Any, source: SourceMap)
     else:
         message, hint = _describe(kind, error, value)
         hint = hint or _beginner_hint(kind, error, value)
-    location = source.locate(path, key=at_key) if found or at_key else source.locate(path)
+    location = source.locate(path, key=at_key)
     return Diagnostic(message, path=format_path(path), location=location, hint=hint, code=kind)
 
 
@@ -636,24 +634,23 @@ def _beginner_hint(kind: str, error: Any, value: Any) -> str | None:
     return None
 
 
-def _walk(data: Any, loc: tuple[Any, ...]) -> tuple[FieldPath, bool, Any]:
-    """Follow an error's loc through the data, skipping union tags pydantic inserts.
+def _walk(data: Any, loc: tuple[Any, ...]) -> tuple[FieldPath, Any]:
+    """Follow an error's loc through the data, skipping the parts the data does not have.
 
-    Returns the path in the document, whether it was found in full, and the value there.
+    pydantic's locs hold union tags ('preact_basic', 'function-after[...]') and the item
+    numbers of a value it turned into a tuple first (`stem.filters: -1` fails at
+    ('stem', 'filters', 0)); a missing key ends its loc. Returns the path in the document and
+    the value at its end, which is the value that failed.
     """
     path: list[str | int] = []
     node = data
-    for i, part in enumerate(loc):
+    for part in loc:
         in_mapping = isinstance(node, dict) and part in node
         in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
         if in_mapping or in_list:
             node = node[part]
-        elif i < len(loc) - 1:
-            continue  # a tag such as 'preact_basic' or 'function-after[...]'
-        else:
-            return tuple(path), False, None
-        path.append(part)
-    return tuple(path), True, node
+            path.append(part)
+    return tuple(path), node
 
 
 def _unwrap(annotation: Any) -> list[Any]:
