@@ -13,6 +13,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+TINY_SPEC = (
+    "name: tiny\ninput: {shape: [32, 32, 3]}\nstem: {filters: 8}\n"
+    "stages: [{block: preact_basic, filters: 8}]\nhead: {classes: 10}\n"
+)
+"""The smallest valid spec, for tests of what reading and overriding one does."""
 SLOW_SPECS = {
     "preact_resnet1001",
     "resnet152",

@@ -14,6 +14,7 @@ from pydantic import Field
 import archspec
 from archspec.blocks.base import StageSpec, unregister
 from archspec.loader import MAX_SUGGESTED_LENGTH, Override, closest
+from tests.conftest import TINY_SPEC
 
 TINY = (
     "name: tiny\ninput: {shape: [32, 32, 3]}\nstem: {filters: 8}\nhead: {classes: 10}\n"
@@ -117,8 +118,6 @@ def test_list_fields_of_an_extension_get_the_beginners_hints(dilated_block, rate
 
 # --- a message quotes the value that was written ---------------------------------------------
 
-_TINY_SPEC = TINY % "preact_basic, filters: 8"
-
 
 def _keys(value: object, key: str = "") -> list[str]:
     """The key of every value in `value`, containers and what they hold."""
@@ -132,7 +131,7 @@ def _keys(value: object, key: str = "") -> list[str]:
 
 _KEYS = [
     key
-    for key in _keys(archspec.loads(_TINY_SPEC).model_dump(mode="json", by_alias=True))
+    for key in _keys(archspec.loads(TINY_SPEC).model_dump(mode="json", by_alias=True))
     if key.split(".")[0] not in ("extends", "$schema")
 ]
 
@@ -140,7 +139,7 @@ _KEYS = [
 def test_a_value_a_field_turns_into_a_list_first_is_quoted_as_written():
     # pydantic reports `stem.filters: -1` at ('stem', 'filters', 0): the item of the tuple
     # the scalar became. The message must quote -1, not "null".
-    d = only_error(_TINY_SPEC.replace("stem: {filters: 8}", "stem: {filters: -1}"))
+    d = only_error(TINY_SPEC.replace("stem: {filters: 8}", "stem: {filters: -1}"))
     assert (d.path, str(d.location), d.message) == (
         "stem.filters",
         "t.yaml:3:17",
@@ -159,7 +158,7 @@ def test_a_value_a_field_turns_into_a_list_first_is_quoted_as_written():
 )
 def test_no_message_says_null_of_a_value_that_is_not_null(key, value):
     try:
-        archspec.loads(_TINY_SPEC, "t.yaml", overrides={key: value})
+        archspec.loads(TINY_SPEC, "t.yaml", overrides={key: value})
     except archspec.SpecError as error:
         for d in error.diagnostics:
             assert not d.message.endswith("got null"), (key, value, d)
@@ -170,6 +169,6 @@ def test_overrides_are_left_as_given_for_the_next_spec():
     whole = Override("head", {"classes": 3}, "--set head={classes: 3}")
     overrides = [whole, Override("head.pool", "max", "--set head.pool=max")]
     for _ in range(2):
-        spec = archspec.loads(_TINY_SPEC, "t.yaml", overrides=overrides)
+        spec = archspec.loads(TINY_SPEC, "t.yaml", overrides=overrides)
         assert (spec.head.classes, spec.head.pool) == (3, "max")
     assert whole.value == {"classes": 3}

@@ -18,14 +18,10 @@ import archspec
 from archspec.errors import Diagnostic, Location, SpecError
 from archspec.io import Document, SourceMap, parse_document
 from archspec.loader import Override, apply_overrides, as_overrides, validate_document
-
-TINY = (
-    "name: tiny\ninput: {shape: [32, 32, 3]}\nstem: {filters: 8}\n"
-    "stages: [{block: preact_basic, filters: 8}]\nhead: {classes: 10}\n"
-)
+from tests.conftest import TINY_SPEC
 
 
-def only_error(text: str = TINY, file: str = "tiny.yaml", **kwargs) -> Diagnostic:
+def only_error(text: str = TINY_SPEC, file: str = "tiny.yaml", **kwargs) -> Diagnostic:
     """The one diagnostic of loading `text`."""
     with pytest.raises(SpecError) as info:
         archspec.loads(text, file, **kwargs)
@@ -47,7 +43,9 @@ def test_a_refused_set_is_named_by_its_value(value, shown):
 
 
 def test_a_list_of_overrides_is_taken_as_given():
-    spec = archspec.loads(TINY, overrides=[Override("head.classes", 5, "--set head.classes=5")])
+    spec = archspec.loads(
+        TINY_SPEC, overrides=[Override("head.classes", 5, "--set head.classes=5")]
+    )
     assert spec.head.classes == 5
     d = only_error(overrides=[Override("head.classes", 0, "--set head.classes=0")])
     assert (d.path, str(d.location)) == ("head.classes", "--set head.classes=0")
@@ -85,7 +83,7 @@ def test_a_list_position_that_is_not_there_is_refused(key, message):
 
 
 def test_applying_overrides_leaves_the_document_as_it_was():
-    document = parse_document(TINY, "tiny.yaml")
+    document = parse_document(TINY_SPEC, "tiny.yaml")
     before = copy.deepcopy(document.data)
     changed = apply_overrides(
         document, as_overrides({"stages[0].filters": 16, "head.classes": 3, "input.shape[0]": 33})

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 import archspec
 from archspec.cli import main
 from archspec.loader import override_path
+from tests.conftest import TINY_SPEC
 
 
 def run(*args: str):
@@ -156,12 +157,6 @@ def test_no_key_or_value_makes_set_fail_other_than_plainly(key, value):
     assert "Traceback" not in result.output
 
 
-TINY = (
-    "name: tiny\ninput: {shape: [32, 32, 3]}\nstem: {filters: 8}\n"
-    "stages: [{block: preact_basic, filters: 8}]\nhead: {classes: 10}\n"
-)
-
-
 @pytest.mark.parametrize(
     "value",
     [{32, 33, 3}, frozenset({32}), [32, {32}, 3], ({3},), {"shape": {1}}],
@@ -170,7 +165,7 @@ TINY = (
 def test_a_set_is_refused_where_a_list_would_be_taken(value):
     # pydantic would take a set for a list, in whatever order the set iterates.
     with pytest.raises(archspec.SpecError) as info:
-        archspec.loads(TINY, overrides={"input.shape": value})
+        archspec.loads(TINY_SPEC, overrides={"input.shape": value})
     (d,) = info.value.diagnostics
     assert (d.code, str(d.location), d.path) == (
         "override",
@@ -205,7 +200,7 @@ def _holds_a_set(value) -> bool:
 @given(st.sampled_from(["input.shape", "stem.filters", "stages[0]", "head"]), _DATA)
 def test_a_set_anywhere_in_a_python_override_is_refused_and_nothing_else_is_for_it(key, value):
     try:
-        archspec.loads(TINY, overrides={key: value})
+        archspec.loads(TINY_SPEC, overrides={key: value})
     except archspec.SpecError as error:
         set_errors = [d for d in error.diagnostics if "is a set" in d.message]
         assert bool(set_errors) == _holds_a_set(value)
