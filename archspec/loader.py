@@ -38,7 +38,7 @@ from archspec.io import (
     parse_document,
     read_document,
 )
-from archspec.spec import Spec
+from archspec.spec import ONE_OR_MANY_TYPE, Spec
 
 PRESETS_DIR = Path(__file__).parent / "presets"
 MAX_EXTENDS_DEPTH = 8
@@ -588,6 +588,8 @@ def _describe(kind: str, error: Any, value: Any) -> tuple[str, str | None]:
         return f"expected a mapping (key: value), {got}", None
     if kind in ("tuple_type", "list_type"):
         return f"expected a list, {got}", None
+    if kind == ONE_OR_MANY_TYPE:
+        return f"expected a whole number or a list of them, {got}", None
     if kind == "string_pattern_mismatch":
         return (
             f"{_quoted_value(value)} is not a valid name",
@@ -611,7 +613,8 @@ _YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
 
 def _beginner_hint(kind: str, error: Any, value: Any) -> str | None:
     """Hints for what people new to YAML or to these fields write most often."""
-    if kind in ("tuple_type", "list_type") and isinstance(value, str) and _SIZES.fullmatch(value):
+    lists = ("tuple_type", "list_type", ONE_OR_MANY_TYPE)
+    if kind in lists and isinstance(value, str) and _SIZES.fullmatch(value):
         numbers = re.findall(r"\d+", value)
         return f"write a list: [{', '.join(numbers)}]"
     bound = error.get("ctx", {}).get("le", error.get("ctx", {}).get("lt"))
@@ -626,7 +629,7 @@ def _beginner_hint(kind: str, error: Any, value: Any) -> str | None:
         return None
     if kind == "bool_type" and value.lower() in _YAML11_BOOLS:
         return "write true or false (YAML 1.2, which archspec reads, takes yes/no/on/off as text)"
-    numeric = ("int_type", "float_type", "tuple_type", "list_type")
+    numeric = ("int_type", "float_type", *lists)
     if kind in numeric and re.fullmatch(r"[-+]?\d+(_\d+)+(\.\d+)?", value):
         return f"write the number without separators: {value.replace('_', '')}"
     if kind in numeric and re.fullmatch(r"\d+(:[0-5]?\d)+", value):

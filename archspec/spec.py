@@ -22,7 +22,7 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
-from pydantic_core import core_schema
+from pydantic_core import PydanticCustomError, core_schema
 
 from archspec.blocks import StageSpec, stage_models
 from archspec.blocks.base import block_type_of, on_change
@@ -46,9 +46,20 @@ from archspec.fields import (
 from archspec.io import SourceMap
 from archspec.warning_codes import WarningCode
 
+ONE_OR_MANY_TYPE = "one_or_many_type"
+"""The error kind of a field that takes one number or a list of them, given neither."""
+
 
 def _one_or_many(value: Any) -> Any:
-    return [value] if isinstance(value, int | float) and not isinstance(value, bool) else value
+    """One filter count as a list of one, a list as it is, anything else refused.
+
+    Refused here, where the error can name both forms: pydantic's own would ask for a list.
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return [value]
+    if isinstance(value, list | tuple):
+        return value
+    raise PydanticCustomError(ONE_OR_MANY_TYPE, "expected a whole number or a list of them")
 
 
 MAX_STEM_CONVS = 4
