@@ -286,8 +286,9 @@ class Assignment(click.ParamType):
         try:
             data = parse_document(text, label).data
         except SpecError as exc:
-            reason = exc.diagnostics[0].message
-            self.fail(f"{value!r}: the value is not YAML: {reason}", param, ctx)
+            problem = exc.diagnostics[0]
+            what = "the value is not YAML: " if problem.code == "syntax" else ""
+            self.fail(f"{value!r}: {what}{problem.message}", param, ctx)
         return Override(key.strip(), data, printable(label))
 
 

@@ -38,6 +38,7 @@ from archspec.errors import (
     Origin,
     SpecError,
     UnreadableError,
+    format_path,
     printable,
     shorten,
 )
@@ -183,7 +184,7 @@ def read_regular_file(path: Path, limit: int) -> bytes:
             raise UnreadableError(
                 name,
                 f"not a regular file (a {_file_kind(mode)})",
-                hint="give a spec file; archspec does not read pipes, devices or sockets",
+                hint=_NOT_A_FILE_HINTS.get(_file_kind(mode), _NOT_A_FILE_HINT),
                 code="not-a-file",
             )
         chunks = []
@@ -207,6 +208,12 @@ def _unreadable(name: str, exc: OSError) -> UnreadableError:
         return UnreadableError(name, "no such file", code="not-found")
     reason = exc.strerror or str(exc)
     return UnreadableError(name, f"cannot be read: {reason[0].lower()}{reason[1:]}")
+
+
+_NOT_A_FILE_HINT = "give a spec file; archspec does not read pipes, devices or sockets"
+_NOT_A_FILE_HINTS = {
+    "folder": "give a spec file in it; `archspec validate FOLDER` checks every spec in a folder",
+}
 
 
 def _file_kind(mode: int) -> str:
@@ -353,11 +360,13 @@ def _number_length_checked(text: str) -> str:
     return text
 
 
+_FINITE_HINT = "a spec's numbers are sizes and rates; use a finite value"
+
+
 def _finite(value: float, text: str) -> float:
     if not math.isfinite(value):
         raise _BadScalar(
-            f"{shorten(text)} is not a finite number",
-            hint="a spec's numbers are sizes and rates; use a finite value",
+            f"{shorten(text)} is not a finite number", hint=_FINITE_HINT, code="not-finite"
         )
     return value
 
@@ -379,6 +388,11 @@ _PLAIN_TAGS_HINT = (
 )
 
 
+def _index(mark: Any) -> int:
+    """A mark's index in the text (libyaml's marks and PyYAML's both have one)."""
+    return mark.index if mark is not None else 0
+
+
 def _short_tag(tag: str) -> str:
     return "!!" + tag.removeprefix(_TAG_PREFIX) if tag.startswith(_TAG_PREFIX) else tag
 
@@ -395,6 +409,10 @@ class _Node:
     """A plain (unquoted) scalar without a tag: its type is resolved from its text."""
     items: list[_Node] = field(default_factory=list)
     """Sequence items; for a mapping, keys and values alternating."""
+    span: tuple[int, int] = (0, 0)
+    """Where a scalar starts and ends in the text (indexes)."""
+    stray: bool = False
+    """The empty value of a key that a comma split off a value in `{...}`: `{a: 1,024}`."""
 
 
 _HINTS = {
@@ -499,6 +517,9 @@ class _Composer:
             elif isinstance(event, yaml.ScalarEvent):
                 count += not self.is_key(stack)
                 node = _Node(yaml.ScalarNode, event.tag, at, event.value, plain=event.implicit[0])
+                node.span = (_index(event.start_mark), _index(event.end_mark))
+                if event.value == "" and self.is_value(stack):
+                    node.stray = self.is_stray(stack[-1].items[-1], node)
                 if event.anchor is not None:
                     anchors[event.anchor] = node
             elif isinstance(event, yaml.CollectionStartEvent):
@@ -545,6 +566,21 @@ class _Composer:
             )
         return root
 
+    def is_stray(self, key: _Node, value: _Node) -> bool:
+        """Whether `key` follows a comma and has no ':' before its empty `value`."""
+        (start, end), here = key.span, value.span[0]
+        if ":" in self.text[end:here]:
+            return False
+        before = start - 1  # the text between tokens is read once in all: linear time
+        while before >= 0 and self.text[before] in " \t\r\n":
+            before -= 1
+        return before >= 0 and self.text[before] == ","
+
+    @staticmethod
+    def is_value(stack: list[_Node]) -> bool:
+        """Whether the next node is a mapping value."""
+        return bool(stack) and stack[-1].kind is yaml.MappingNode and len(stack[-1].items) % 2 == 1
+
     @staticmethod
     def is_key(stack: list[_Node]) -> bool:
         """Whether the next node is a mapping key (keys are not counted as values)."""
@@ -564,7 +600,7 @@ class _Composer:
             line,
             column,
             f"character U+{exc.character:04X} is not allowed in YAML",
-            hint="remove the control character; only printable text, tabs and newlines are",
+            hint="remove it; YAML allows only printable text, tabs and newlines",
             code="syntax",
         )
 
@@ -621,8 +657,18 @@ class _NodeConverter:
         self.count = 0
         self.merged = 0
 
-    def error(self, node: _Node, message: str, *, hint: str | None = None, code: str) -> SpecError:
-        return SpecError([Diagnostic(message, location=node.location, hint=hint, code=code)])
+    def error(
+        self,
+        node: _Node,
+        message: str,
+        *,
+        hint: str | None = None,
+        code: str,
+        path: FieldPath = (),
+    ) -> SpecError:
+        return SpecError(
+            [Diagnostic(message, format_path(path), location=node.location, hint=hint, code=code)]
+        )
 
     def convert(self, node: _Node, path: FieldPath, depth: int) -> Any:
         self.count += 1
@@ -635,7 +681,7 @@ class _NodeConverter:
             return [self.convert(item, (*path, i), depth + 1) for i, item in enumerate(node.items)]
         if node.kind is yaml.MappingNode:
             result: dict[str, Any] = {}
-            for key, (key_node, value_node) in self.pairs(node, 0).items():
+            for key, (key_node, value_node) in self.pairs(node, 0, path).items():
                 where = (*path, key)
                 self.source.keys[where] = key_node.location
                 result[key] = self.convert(value_node, where, depth + 1)
@@ -643,7 +689,7 @@ class _NodeConverter:
         try:
             return self.scalar(node)
         except _BadScalar as exc:
-            raise self.error(node, exc.message, hint=exc.hint, code=exc.code) from None
+            raise self.error(node, exc.message, hint=exc.hint, code=exc.code, path=path) from None
 
     def scalar(self, node: _Node) -> Any:
         """A scalar's value by YAML 1.2's core schema, or by its explicit standard tag."""
@@ -689,23 +735,32 @@ class _NodeConverter:
             hint=f"write {expected}, or remove the tag",
         )
 
-    def key(self, node: _Node) -> str:
+    def key(self, node: _Node, value: _Node, path: FieldPath) -> str:
+        """A mapping key's name; its `value` tells a stray comma's key from a numeric key."""
         if node.kind is not yaml.ScalarNode:
-            raise self.error(node, "a mapping key must be a plain name", code="key")
+            raise self.error(node, "a mapping key must be a plain name", code="key", path=path)
         try:
             key = self.scalar(node)
         except _BadScalar as exc:
-            raise self.error(node, exc.message, hint=exc.hint, code=exc.code) from None
+            raise self.error(node, exc.message, hint=exc.hint, code=exc.code, path=path) from None
         if not isinstance(key, str):
+            hint = f'quote it: "{printable(node.text)}"'
+            if value.stray:  # `{filters: 1,024}`: the comma started a key
+                hint = (
+                    f"in {{...}} a comma ends a value, so {_shown(node.text)} became a key of "
+                    "its own; write numbers without commas (1024, 0.5) and lists in brackets "
+                    "([64, 64, 3])"
+                )
             raise self.error(
                 node,
                 f"key {_shown(node.text)} is read as {type(key).__name__}, not a name",
-                hint=f'quote it: "{printable(node.text)}"',
+                hint=hint,
                 code="key",
+                path=path,
             )
         return key
 
-    def pairs(self, node: _Node, merges: int) -> dict[str, tuple[_Node, _Node]]:
+    def pairs(self, node: _Node, merges: int, path: FieldPath) -> dict[str, tuple[_Node, _Node]]:
         """A mapping's keys with their key and value nodes, merge keys (`<<: *base`) applied.
 
         Merged pairs are defaults: a key written in the mapping overrides them, and of several
@@ -723,7 +778,7 @@ class _NodeConverter:
             if is_merge:
                 sources.extend(self.merge_sources(value_node))
                 continue
-            key = self.key(key_node)
+            key = self.key(key_node, value_node, path)
             if key in written:
                 raise _duplicate_key(key, written[key][0].location, key_node.location)
             written[key] = (key_node, value_node)
@@ -735,7 +790,7 @@ class _NodeConverter:
             )
         merged: dict[str, tuple[_Node, _Node]] = {}
         for source in sources:
-            for key, pair in self.pairs(source, merges + 1).items():
+            for key, pair in self.pairs(source, merges + 1, path).items():
                 self.merged += 1
                 if self.merged > self.max_values:
                     raise _too_many_values(source.location, self.max_values)
@@ -791,7 +846,7 @@ class _JsonReader:
         try:
             data, pos = self.value(pos, (), 0)
         except json.JSONDecodeError as exc:
-            raise self.error(exc.pos, f"not valid JSON: {exc.msg}") from None
+            raise self.error(exc.pos, f"not valid JSON: {_json_problem(exc)}") from None
         pos = self.skip(pos)
         if pos != len(self.text):
             raise self.error(pos, "unexpected text after the JSON document")
@@ -809,9 +864,18 @@ class _JsonReader:
         return Location(self.file, self.line, pos - self.line_start + 1)
 
     def error(
-        self, pos: int, message: str, *, code: str = "syntax", hint: str | None = None
+        self,
+        pos: int,
+        message: str,
+        *,
+        code: str = "syntax",
+        hint: str | None = None,
+        path: FieldPath = (),
     ) -> SpecError:
-        return SpecError([Diagnostic(message, location=self.location(pos), code=code, hint=hint)])
+        location = self.location(pos)
+        return SpecError(
+            [Diagnostic(message, format_path(path), location=location, code=code, hint=hint)]
+        )
 
     def trailing_comma(self, pos: int) -> SpecError:
         return self.error(
@@ -845,13 +909,19 @@ class _JsonReader:
         try:
             value, end = self.decoder.raw_decode(self.text, pos)
         except json.JSONDecodeError as exc:
-            raise self.error(exc.pos, f"not valid JSON: {exc.msg}") from None
+            raise self.error(exc.pos, f"not valid JSON: {_json_problem(exc)}", path=path) from None
         except _NonStandardConstant as exc:
-            raise self.error(pos, f"{exc.name} is not allowed in JSON") from None
+            raise self.error(pos, f"{exc.name} is not allowed in JSON", path=path) from None
         except _BadScalar as exc:
-            raise self.error(pos, exc.message, hint=exc.hint, code=exc.code) from None
+            raise self.error(pos, exc.message, hint=exc.hint, code=exc.code, path=path) from None
         if isinstance(value, float) and not math.isfinite(value):
-            raise self.error(pos, f"{self.text[pos:end]} is too large to be a finite number")
+            raise self.error(
+                pos,
+                f"{shorten(self.text[pos:end])} is not a finite number",
+                hint=_FINITE_HINT,
+                code="not-finite",
+                path=path,
+            )
         if isinstance(value, str):
             self.check_text(value, pos)
         return value, end
@@ -911,6 +981,11 @@ class _JsonReader:
             if char != ",":
                 raise self.error(pos, "expected ',' or ']'")
             pos += 1
+
+
+def _json_problem(exc: json.JSONDecodeError) -> str:
+    """The decoder's problem without its dangling "at" (the location says where)."""
+    return re.sub(r"( starting)? at$", "", exc.msg)
 
 
 class _NonStandardConstant(Exception):

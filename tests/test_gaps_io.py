@@ -27,7 +27,7 @@ _LAUGHS = (
     "d: [" + ", ".join(["*c"] * 21) + "]\n"
 )
 _MERGE_HINT = "write `<<: *anchor` where `&anchor` names a mapping"
-_CONTROL_HINT = "remove the control character; only printable text, tabs and newlines are"
+_CONTROL_HINT = "remove it; YAML allows only printable text, tabs and newlines"
 
 
 def problem(text: str, *, json_syntax: bool = False):
@@ -76,7 +76,7 @@ def described(diagnostic) -> tuple[object, ...]:
         (
             '{"a',  # a key's string not closed
             True,
-            (1, 2, "syntax", "not valid JSON: Unterminated string starting at", None),
+            (1, 2, "syntax", "not valid JSON: Unterminated string", None),
         ),
         ('{"a": 1} x', True, (1, 10, "syntax", "unexpected text after the JSON document", None)),
         ("\n{\"a\": tru}", True, (2, 7, "syntax", "not valid JSON: Expecting value", None)),
@@ -106,7 +106,7 @@ def described(diagnostic) -> tuple[object, ...]:
         (
             "a: .inf\n",
             False,
-            (1, 4, "syntax", ".inf is not a finite number",
+            (1, 4, "not-finite", ".inf is not a finite number",
              "a spec's numbers are sizes and rates; use a finite value"),
         ),
         (
