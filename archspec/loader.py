@@ -342,7 +342,17 @@ def resolve_extends(
     base_path = _extends_path(target, doc.file)
     if is_path:
         _confine(base_path, root, target, where)  # before looking: nothing outside is probed
-    if not is_preset and not (is_path and _may_exist(base_path)):
+    if is_path and not _may_exist(base_path):
+        close = closest(Path(target).stem, preset_names())
+        raise refuse(
+            f"{shown} cannot be read: no such file",
+            f"did you mean the preset '{close}'?"
+            if close and "/" not in target
+            else f"a path in extends is relative to the folder of the file that names it; "
+            f"there is no {base_path}",
+            code="not-found",
+        )
+    if not is_preset and not is_path:
         close = closest(target, preset_names())
         hint = f"did you mean '{close}'?" if close else None
         raise refuse(
@@ -551,7 +561,9 @@ def _explain_one(error: Any, loc: tuple[Any, ...], data: Any, source: SourceMap)
         hint = _did_you_mean(str(value), choices, "allowed values")
     else:
         message, hint = _describe(kind, error, value)
-        hint = hint or _beginner_hint(kind, error, value)
+        hint = hint or _beginner_hint(kind, error, value, loc)
+        if hint is None and kind in ("tuple_type", "list_type"):
+            hint = _list_hint(loc, value)
     location = source.locate(path, key=at_key)
     return Diagnostic(message, path=format_path(path), location=location, hint=hint, code=kind)
 
@@ -596,7 +608,8 @@ def _describe(kind: str, error: Any, value: Any) -> tuple[str, str | None]:
             "start with a letter; use only letters, digits, '_' and '-'",
         )
     if kind == "too_short":
-        return f"needs at least {ctx['min_length']} item(s), got {ctx['actual_length']}", None
+        least = ctx["min_length"]
+        return f"needs at least {least} item{'s' * (least != 1)}, got {ctx['actual_length']}", None
     if kind == "too_long":
         return f"allows at most {ctx['max_length']} items, got {ctx['actual_length']}", None
     if kind == "string_too_long":
@@ -608,15 +621,22 @@ def _describe(kind: str, error: Any, value: Any) -> tuple[str, str | None]:
 
 
 _SIZES = re.compile(r"\s*(\d+)(?:\s*[xX×,]\s*(\d+))+\s*")
+_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
+_PERCENT = re.compile(r"\s*([-+]?\d+(?:\.\d+)?)\s*%\s*")
 _YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
 
 
-def _beginner_hint(kind: str, error: Any, value: Any) -> str | None:
+def _beginner_hint(kind: str, error: Any, value: Any, loc: tuple[Any, ...] = ()) -> str | None:
     """Hints for what people new to YAML or to these fields write most often."""
     lists = ("tuple_type", "list_type", ONE_OR_MANY_TYPE)
+    separated = isinstance(value, str) and _THOUSANDS.fullmatch(value)
     if kind in lists and isinstance(value, str) and _SIZES.fullmatch(value):
         numbers = re.findall(r"\d+", value)
-        return f"write a list: [{', '.join(numbers)}]"
+        # `filters: 1,024` (a number or a list) is a number with a separator: 024 is no width
+        zero_led = any(number.startswith("0") for number in numbers[1:])
+        if not (kind == ONE_OR_MANY_TYPE and separated and zero_led):
+            return f"write a list: [{', '.join(numbers)}]"
     bound = error.get("ctx", {}).get("le", error.get("ctx", {}).get("lt"))
     if (
         kind in ("less_than", "less_than_equal")
@@ -624,6 +644,11 @@ def _beginner_hint(kind: str, error: Any, value: Any) -> str | None:
         and isinstance(value, int | float)
         and 1 < value <= 100
     ):
+        if [part for part in loc if isinstance(part, str)][-2:] == ["se", "ratio"]:
+            return (
+                "ratio is the share of the channels the squeeze keeps, not a reduction: "
+                f"a reduction of {value:g} is ratio: {1 / value:.4g}"
+            )
         return f"this is a fraction, not a percentage: {value:g}% is {value / 100:g}"
     if not isinstance(value, str):
         return None
@@ -632,9 +657,35 @@ def _beginner_hint(kind: str, error: Any, value: Any) -> str | None:
     numeric = ("int_type", "float_type", *lists)
     if kind in numeric and re.fullmatch(r"[-+]?\d+(_\d+)+(\.\d+)?", value):
         return f"write the number without separators: {value.replace('_', '')}"
+    if kind in numeric and separated:
+        return f"write the number without separators: {value.replace(',', '')}"
+    if kind == "float_type" and _DECIMAL_COMMA.fullmatch(value):
+        return f"write a decimal point: {value.replace(',', '.')}"
+    percent = _PERCENT.fullmatch(value)
+    if kind == "float_type" and percent:
+        number = float(percent.group(1))
+        return f"write a fraction, without '%': {number:g}% is {number / 100:g}"
     if kind in numeric and re.fullmatch(r"\d+(:[0-5]?\d)+", value):
         return "YAML 1.2 has no base-60 numbers; write the number itself"
     return None
+
+
+def _list_hint(loc: tuple[Any, ...], value: Any) -> str | None:
+    """For a list field given something else: the list to write, or what the list holds."""
+    owner = _model_at(loc[:-1]) if loc and isinstance(loc[-1], str) else None
+    if owner is None or loc[-1] not in _field_names(owner):
+        return None
+    info = _field(owner, loc[-1])
+    items = typing.get_args(info.annotation)
+    if items[-1:] == (Ellipsis,):  # any number of items
+        if isinstance(value, dict):
+            return (
+                "a list is needed even for one item: put it in brackets, [{...}], or start "
+                "its line with '- '"
+            )
+        if isinstance(value, int | float | str) and not isinstance(value, bool):
+            return f"write a list: [{value}]"
+    return str(info.description) if info.description else None
 
 
 def _walk(data: Any, loc: tuple[Any, ...]) -> tuple[FieldPath, Any]:
