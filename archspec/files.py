@@ -62,6 +62,8 @@ def _checked_target(output: Path, inputs: set[Path], protected: Iterable[Path]) 
             raise OutputError(output, "refusing to write into archspec's presets")
     if target.exists():
         mode = target.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise OutputError(output, "that is a folder, not a file: name the file to write in it")
         if not stat.S_ISREG(mode):
             raise OutputError(output, "refusing to replace something that is not a regular file")
         if not os.access(target, os.W_OK) or not mode & (

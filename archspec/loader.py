@@ -261,8 +261,13 @@ def spec_file(argument: str | Path) -> Path:
     return _shortest(preset) if preset else Path(argument)
 
 
+STDIN_HINT = "archspec reads specs from files, not from standard input: save the spec to a file"
+
+
 def not_found_hint(argument: str) -> str | None:
     """For a name that is no file, folder or preset: the closest preset name, if any."""
+    if argument == "-":
+        return STDIN_HINT
     path = Path(argument)
     if len(path.parts) > 1:
         return None
@@ -284,7 +289,7 @@ def read_resolved(path: Path, *, root: str | Path | None = None) -> Document:
     except UnreadableError as exc:
         if exc.diagnostics[0].code == "not-found":
             hint = not_found_hint(str(path))
-            message = "no such file or preset" if hint else "no such file"
+            message = "no such file or preset" if hint and hint != STDIN_HINT else "no such file"
             raise UnreadableError(str(path), message, hint=hint, code="not-found") from None
         raise
     return resolve_extends(document, base)
