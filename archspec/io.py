@@ -227,8 +227,39 @@ def _file_kind(mode: int) -> str:
     return next((name for test, name in kinds if test(mode)), "special file")
 
 
+_WIDE_MARKS = (
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\xfe\xff", "UTF-16"),
+    (b"\xff\xfe", "UTF-16"),
+)
+
+
+def _wide_encoding(raw: bytes) -> str | None:
+    """UTF-16 or UTF-32, by a byte-order mark or by ASCII text's zero bytes; else None."""
+    for mark, name in _WIDE_MARKS:
+        if raw.startswith(mark):
+            return name
+    zeros = tuple(byte == 0 for byte in raw[:4])
+    if zeros in ((False, True, True, True), (True, True, True, False)):
+        return "UTF-32"
+    if zeros in ((False, True, False, True), (True, False, True, False)):
+        return "UTF-16"
+    return None
+
+
 def decode_text(raw: bytes, file: str) -> str:
     """Decode UTF-8 (with or without a byte-order mark), reporting a bad byte's position."""
+    wide = _wide_encoding(raw)
+    if wide is not None:  # PowerShell's `>` and Windows editors write UTF-16
+        raise _error(
+            file,
+            1,
+            1,
+            f"the file is encoded as {wide}, not UTF-8",
+            hint="save the file as UTF-8 (in PowerShell: Out-File -Encoding utf8)",
+            code="encoding",
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -216,3 +216,45 @@ def test_a_folder_given_as_a_spec_says_what_to_do_with_a_folder(tmp_path, monkey
         "    hint: give a spec file in it; `archspec validate FOLDER` checks every spec in a "
         "folder",
     ]
+
+
+# --- a spec saved as UTF-16 or UTF-32 (PowerShell's `>`, Windows editors) ---------------------
+
+
+@pytest.mark.parametrize(
+    ("encoding", "name"),
+    [
+        ("utf-16", "UTF-16"),
+        ("utf-16-le", "UTF-16"),
+        ("utf-16-be", "UTF-16"),
+        ("utf-32", "UTF-32"),
+        ("utf-32-le", "UTF-32"),
+        ("utf-32-be", "UTF-32"),
+    ],
+)
+def test_a_spec_in_a_wide_encoding_is_named_as_such(tmp_path, monkeypatch, encoding, name):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.yaml").write_bytes(SPEC.encode(encoding))
+    for command in ("validate", "inspect"):
+        result = run(command, "s.yaml")
+        assert result.exit_code == 1
+        assert result.output.splitlines()[:2] == [
+            f"s.yaml:1:1: error: the file is encoded as {name}, not UTF-8",
+            "    hint: save the file as UTF-8 (in PowerShell: Out-File -Encoding utf8)",
+        ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"\x00\x01\x02", "character U+0000 is not allowed in YAML"),
+        (b"a: \xff\n", "byte 0xff at offset 3 is not valid UTF-8"),
+        (b"\xef\xbb\xbfa: \x00", "character U+0000 is not allowed in YAML"),
+    ],
+)
+def test_other_bad_bytes_keep_their_own_messages(tmp_path, monkeypatch, raw, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.yaml").write_bytes(raw)
+    result = run("validate", "s.yaml")
+    assert result.exit_code == 1
+    assert message in result.output.splitlines()[0]
