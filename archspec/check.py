@@ -271,7 +271,8 @@ def _is_spec(path: Path, root: str | Path | None) -> bool:
         data = parse_document(text, str(path), json_syntax=json_syntax).data
     except SpecError:
         # A spec with a mistake in its YAML or JSON is still a spec: checking it says where.
-        return _looks_like_spec(raw.decode("utf-8", "replace"), json_syntax)
+        # (ASCII keys of a file saved as UTF-16 or UTF-32 read once their zero bytes go)
+        return _looks_like_spec(raw.replace(b"\x00", b"").decode("utf-8", "replace"), json_syntax)
     if not isinstance(data, dict):
         return False
     return _spec_keys(set(data))

@@ -108,3 +108,14 @@ def test_a_spec_broken_anywhere_is_never_skipped(tmp_path_factory, line, junk):
     result = run("validate", str(folder))
     assert result.exit_code == 1, result.output
     assert result.output.splitlines()[-1].startswith("1 file checked: 0 valid, 1 invalid")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+def test_a_spec_saved_as_utf16_is_checked_in_a_folder(tmp_path, monkeypatch, encoding):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "spec.yaml").write_bytes(GOOD.encode(encoding))
+    result = run("validate", ".")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0].startswith(
+        f"spec.yaml:1:1: error: the file is encoded as {encoding[:6].upper()}, not UTF-8"
+    )
