@@ -288,9 +288,12 @@ def read_resolved(path: Path, *, root: str | Path | None = None) -> Document:
         document = read_document(path)
     except UnreadableError as exc:
         if exc.diagnostics[0].code == "not-found":
-            hint = not_found_hint(str(path))
+            name, hint = str(path), not_found_hint(str(path))
             message = "no such file or preset" if hint and hint != STDIN_HINT else "no such file"
-            raise UnreadableError(str(path), message, hint=hint, code="not-found") from None
+            if preset_path(name) is not None:  # `./resnet22`, which pathlib shortened
+                name, message = f".{os.sep}{name}", "no such file"
+                hint = f"for the preset, write {path} without './'"
+            raise UnreadableError(name, message, hint=hint, code="not-found") from None
         raise
     return resolve_extends(document, base)
 

@@ -195,3 +195,15 @@ def test_the_main_help_does_not_limit_archspec_to_residual_networks():
 def test_the_input_option_shows_its_form_as_written(command):
     lines = run(command, "--help").output.splitlines()
     assert any(line.strip().startswith("--input HxW ") for line in lines)
+
+
+@pytest.mark.parametrize("command", ["inspect", "show", "build"])
+def test_a_file_path_named_like_a_preset_keeps_its_dot_slash(tmp_path, monkeypatch, command):
+    """`./resnet22` is a file that is not there; the message must not call resnet22 missing."""
+    monkeypatch.chdir(tmp_path)
+    result = run(command, "./resnet22")
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        "./resnet22: error: no such file",
+        "    hint: for the preset, write resnet22 without './'",
+    ]
