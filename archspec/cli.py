@@ -1035,7 +1035,11 @@ def diff(
     reading: SpecReading,
     limits: Limits,
 ) -> None:
-    """What changed from spec A to spec B, and what it does to parameters, MACs and memory."""
+    """What changed from spec A to spec B, and what it does to parameters, MACs and memory.
+
+    --set applies to both A and B (so `diff A A --set ...` finds no change): to cost a change,
+    make B a file that extends A and sets it.
+    """
     import json
 
     from archspec import diff as diffing

@@ -207,3 +207,14 @@ def test_a_file_path_named_like_a_preset_keeps_its_dot_slash(tmp_path, monkeypat
         "./resnet22: error: no such file",
         "    hint: for the preset, write resnet22 without './'",
     ]
+
+
+def test_diff_says_that_set_applies_to_both_specs():
+    text = " ".join(run("diff", "--help").output.split())
+    assert (
+        "--set applies to both A and B (so `diff A A --set ...` finds no change): to cost a "
+        "change, make B a file that extends A and sets it." in text
+    )
+    result = run("diff", "resnet22", "resnet22", "--set", "head.classes=10")
+    assert result.exit_code == 0
+    assert "no setting differs" in result.output
