@@ -978,7 +978,7 @@ def export(
     type=click.Choice(["stage", "block", "layer"]),
     default="stage",
     show_default=True,
-    help="One row per stage, per block, or per layer.",
+    help="One row per stage, per block, or per layer (--format json has all three).",
 )
 @format_option("text", "json", help="text: a table for people; json: every figure, for tools.")
 @INPUT_OPTION
