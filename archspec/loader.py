@@ -371,7 +371,11 @@ def resolve_extends(
         )
     key = str(base_path.resolve())
     if key in chain or key == str(Path(doc.file).resolve()):
-        raise refuse(f"{shown} extends itself, directly or through other specs")
+        loop = [*chain, str(Path(doc.file).resolve()), key]
+        hint = None  # a file that extends itself needs no map
+        if len(loop) > 2:
+            hint = "the chain: " + " -> ".join(str(_shortest(Path(name))) for name in loop)
+        raise refuse(f"{shown} extends itself, directly or through other specs", hint)
     if len(chain) >= MAX_EXTENDS_DEPTH:
         raise refuse(f"more than {MAX_EXTENDS_DEPTH} levels of extends")
     try:

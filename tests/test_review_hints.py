@@ -221,3 +221,29 @@ def test_extends_of_a_missing_file_outside_the_tree_is_still_refused_unprobed(
     assert result.output.splitlines()[0] == (
         "models/mine.yaml:1:10: error: extends: '../nope.yaml' is outside the folder models"
     )
+
+
+# --- a loop of extends shows the loop ---------------------------------------------------------
+
+
+def test_a_loop_of_extends_shows_the_chain(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name, base in (("x", "y"), ("y", "z"), ("z", "y")):
+        (tmp_path / f"{name}.yaml").write_text(f"extends: {base}.yaml\nname: {name}\n")
+    result = run("validate", "x.yaml")
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "z.yaml:1:10: error: extends: 'y.yaml' extends itself, directly or through other specs",
+        "    hint: the chain: x.yaml -> y.yaml -> z.yaml -> y.yaml",
+        "1 file checked: 0 valid, 1 invalid (1 error, 0 warnings)",
+    ]
+
+
+def test_a_file_that_extends_itself_needs_no_chain(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.yaml").write_text("extends: s.yaml\nname: s\n")
+    result = run("validate", "s.yaml")
+    assert result.output.splitlines()[:2] == [
+        "s.yaml:1:10: error: extends: 's.yaml' extends itself, directly or through other specs",
+        "1 file checked: 0 valid, 1 invalid (1 error, 0 warnings)",
+    ]
