@@ -70,7 +70,7 @@ def test_an_unknown_warning_code_reads_as_one_sentence(code, expected):
     line = usage_error(run("inspect", "resnet22", "--ignore", code))
     assert line == (
         f"Error: Invalid value for '--ignore': {expected}uneven-stride, redundant-norm, unused, "
-        "single-class-softmax)"
+        "single-class-softmax, channels-first)"
     )
 
 
