@@ -574,7 +574,7 @@ def _explain_one(error: Any, loc: tuple[Any, ...], data: Any, source: SourceMap)
     else:
         message, hint = _describe(kind, error, value)
         hint = hint or _beginner_hint(kind, error, value, loc)
-        if hint is None and kind in ("tuple_type", "list_type"):
+        if hint is None and kind in ("tuple_type", "list_type", "too_long", "too_short"):
             hint = _list_hint(loc, value)
     location = source.locate(path, key=at_key)
     return Diagnostic(message, path=format_path(path), location=location, hint=hint, code=kind)

@@ -247,3 +247,13 @@ def test_a_file_that_extends_itself_needs_no_chain(tmp_path, monkeypatch):
         "s.yaml:1:10: error: extends: 's.yaml' extends itself, directly or through other specs",
         "1 file checked: 0 valid, 1 invalid (1 error, 0 warnings)",
     ]
+
+
+def test_a_shape_with_a_batch_size_is_told_what_the_shape_holds():
+    d = only(SPEC.replace("[64, 64, 3]", "[1, 64, 64, 3]"))
+    assert (d.path, d.message, d.hint) == (
+        "input.shape",
+        "allows at most 3 items, got 4",
+        "[height, width, channels] of one input image; null for a height or width of any size "
+        "(the model then needs a global pool before any dense layer).",
+    )
