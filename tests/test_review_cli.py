@@ -218,3 +218,14 @@ def test_diff_says_that_set_applies_to_both_specs():
     result = run("diff", "resnet22", "resnet22", "--set", "head.classes=10")
     assert result.exit_code == 0
     assert "no setting differs" in result.output
+
+
+def test_an_output_onto_the_weights_it_loads_says_so(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.keras").write_bytes(b"PK")
+    result = run("build", "resnet22", "--weights", "m.keras", "-o", "m.keras")
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        "error: m.keras: refusing to overwrite a file this command reads (the spec, a file it "
+        "extends, or the weights it loads)"
+    ]
