@@ -197,6 +197,7 @@ def apply_overrides(document: Document, overrides: Sequence[Override]) -> Docume
         if not isinstance(data, dict):
             raise _refuse_override(where, "the spec is not a mapping", shown)
         node: Any = data
+        created: list[FieldPath] = []  # mappings the key runs through that the spec lacks
         for depth, part in enumerate(path[:-1]):
             here = format_path(path[: depth + 1])
             child = path[depth + 1]
@@ -205,11 +206,20 @@ def apply_overrides(document: Document, overrides: Sequence[Override]) -> Docume
             elif part not in node:
                 node[part] = {} if isinstance(child, str) else []
                 node = node[part]
+                created.append(path[: depth + 1])
             else:
                 node = node[part]
             if isinstance(child, int) and not (isinstance(node, list) and child < len(node)):
                 items = f"a list of {len(node)}" if isinstance(node, list) else _kind(node)
-                raise _refuse_override(where, f"{here} has no item {child}: it is {items}", shown)
+                hint = None
+                if isinstance(node, list) and child == len(node):
+                    hint = (
+                        "a key changes an item that exists; to add one, set the whole list: "
+                        f"{here}=[...]"
+                    )
+                raise _refuse_override(
+                    where, f"{here} has no item {child}: it is {items}", shown, hint=hint
+                )
             if isinstance(child, str) and not isinstance(node, dict):
                 raise _refuse_override(
                     where, f"{here} is {_kind(node)}, not a mapping of keys", shown
@@ -220,8 +230,9 @@ def apply_overrides(document: Document, overrides: Sequence[Override]) -> Docume
         # Locating the path locates everything in its value: nothing below it is left, so a
         # nested value's nearest located ancestor is the path itself.
         source = source.without({path})
-        source.values[path] = where
-        source.keys[path] = where
+        for located in (*created, path):  # so `head.foo` of `head.foo.bar=1` is the option's
+            source.values[located] = where
+            source.keys[located] = where
     return replace(document, data=data, source=source)
 
 
