@@ -386,8 +386,14 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def spec_options(*, strict: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+STRICT_HELP = "Treat warnings as errors: exit 1 before any work."
+
+
+def spec_options(
+    *, strict: bool = True, strict_help: str = STRICT_HELP
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """--root, --set, --ignore (and --strict), passed on as `reading`, a `SpecReading`."""
+    from archspec.warning_codes import WARNING_CODES
 
     def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
         @ROOT_OPTION
@@ -403,7 +409,7 @@ def spec_options(*, strict: bool = True) -> Callable[[Callable[..., Any]], Calla
             "--ignore",
             type=WarningCodeType(),
             multiple=True,
-            help="Do not report warnings of this code (repeatable; codes in the README).",
+            help=f"Do not report warnings of this code (repeatable): {', '.join(WARNING_CODES)}.",
         )
         @wraps(function)
         def wrapper(
@@ -418,9 +424,7 @@ def spec_options(*, strict: bool = True) -> Callable[[Callable[..., Any]], Calla
             return function(*args, reading=reading, **kwargs)
 
         if strict:
-            return click.option(
-                "--strict", is_flag=True, help="Treat warnings as errors: exit 1 before any work."
-            )(wrapper)
+            return click.option("--strict", is_flag=True, help=strict_help)(wrapper)
         return wrapper
 
     return decorate
@@ -750,7 +754,7 @@ def main() -> None:
     help="Skip files and folders matching GLOB in folders and globs searched (repeatable); "
     "a GLOB matches a path relative to the folder searched, or any one name in it.",
 )
-@spec_options()
+@spec_options(strict_help="Treat warnings as errors: a file with a warning is invalid (exit 1).")
 @limit_options
 def validate(
     paths: tuple[str, ...],

@@ -229,3 +229,18 @@ def test_an_output_onto_the_weights_it_loads_says_so(tmp_path, monkeypatch):
         "error: m.keras: refusing to overwrite a file this command reads (the spec, a file it "
         "extends, or the weights it loads)"
     ]
+
+
+@pytest.mark.parametrize("command", ["validate", "inspect", "build", "show", "diff"])
+def test_the_ignore_help_lists_the_codes(command):
+    text = " ".join(run(command, "--help").output.split())
+    assert (
+        "--ignore CODE Do not report warnings of this code (repeatable): uneven-stride, "
+        "redundant-norm, unused, single-class-softmax, channels-first." in text
+    )
+
+
+def test_validate_strict_help_says_what_strict_means_for_validate():
+    text = " ".join(run("validate", "--help").output.split())
+    assert "--strict Treat warnings as errors: a file with a warning is invalid (exit 1)." in text
+    assert "before any work" not in text
