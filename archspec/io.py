@@ -367,6 +367,23 @@ def _int(text: str) -> int:
     return int(text, 10)
 
 
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9]+")
+
+
+def _without_leading_zero(text: str) -> str:
+    """Refuse `024`: YAML 1.1 readers (PyYAML's default) take it for octal, YAML 1.2 for 24."""
+    if _LEADING_ZERO.fullmatch(text):
+        hint = f"write {int(text, 10)}"
+        if len(text.lstrip("+-")) == 3:  # a group of thousands: `1,024`
+            hint += f"; if a comma split a number (1,{text.lstrip('+-')}), leave the comma out"
+        raise _BadScalar(
+            f"{shorten(text)} starts with a 0, which YAML 1.1 readers take for an octal number",
+            hint=hint,
+            code="leading-zero",
+        )
+    return text
+
+
 def _float(text: str) -> float:
     if _INFINITY.fullmatch(text):
         return -math.inf if text.startswith("-") else math.inf
@@ -733,7 +750,7 @@ class _NodeConverter:
             if text[0] not in _NUMBER_STARTS:
                 return text
             if _INT.fullmatch(text):
-                return _int(_number_length_checked(text))
+                return _int(_without_leading_zero(_number_length_checked(text)))
             if _FLOAT.fullmatch(text) or _INFINITY.fullmatch(text) or _NAN.fullmatch(text):
                 return _finite(_float(_number_length_checked(text)), text)
             return text
@@ -773,7 +790,11 @@ class _NodeConverter:
         try:
             key = self.scalar(node)
         except _BadScalar as exc:
-            raise self.error(node, exc.message, hint=exc.hint, code=exc.code, path=path) from None
+            if not value.stray:
+                raise self.error(
+                    node, exc.message, hint=exc.hint, code=exc.code, path=path
+                ) from None
+            key = 0  # `024` of `{filters: 1,024}`: a number that a comma split off
         if not isinstance(key, str):
             hint = f'quote it: "{printable(node.text)}"'
             if value.stray:  # `{filters: 1,024}`: the comma started a key

@@ -258,3 +258,44 @@ def test_other_bad_bytes_keep_their_own_messages(tmp_path, monkeypatch, raw, mes
     result = run("validate", "s.yaml")
     assert result.exit_code == 1
     assert message in result.output.splitlines()[0]
+
+
+# --- a number with a leading zero: octal to YAML 1.1, decimal to YAML 1.2 ---------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "path", "hint"),
+    [
+        (
+            "{classes: 4, dense: [1,024]}",
+            "head.dense[1]",
+            "write 24; if a comma split a number (1,024), leave the comma out",
+        ),
+        (
+            "{classes: 010}",
+            "head.classes",
+            "write 10; if a comma split a number (1,010), leave the comma out",
+        ),
+        ("{classes: 04}", "head.classes", "write 4"),
+        ("{classes: -07}", "head.classes", "write -7"),
+    ],
+)
+def test_a_number_with_a_leading_zero_is_refused_where_it_is(
+    tmp_path, monkeypatch, written, path, hint
+):
+    text = SPEC.replace("head: {classes: 4}", f"head: {written}")
+    code, lines = validate(tmp_path, monkeypatch, "s.yaml", text)
+    number = written.split(",")[-1].rstrip("]}") if "dense" in written else written[10:-1]
+    column = len("head: ") + written.index(number) + 1
+    assert code == 1
+    assert lines[:2] == [
+        f"s.yaml:6:{column}: error: {path}: {number} starts with a 0, which YAML 1.1 readers "
+        "take for an octal number",
+        f"    hint: {hint}",
+    ]
+
+
+@pytest.mark.parametrize("text", ["a: 0\n", "a: -0\n", "a: 0.5\n", "a: 0x1F\n", "a: !!int 024\n",
+                                  "a: '024'\n", "a: 100\n"])  # fmt: skip
+def test_numbers_without_a_leading_zero_read_as_before(text):
+    parse_document(text, "f")
