@@ -14,7 +14,7 @@ import math
 import os
 import re
 import sys
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, wraps
 from pathlib import Path
@@ -1088,18 +1088,17 @@ def show(
     spec, inputs = reading.spec(spec_path)
     target = checked_output(output, inputs)
     reading.lower(spec, limits)  # its errors and warnings, as every command reports them
-    quiet = unused_once_written(spec, limits, reading.ignore)
+    quiet = unused_once_written(spec, limits)
     emit(render.resolved_spec(spec, output_format, leave_out=quiet), target, output)
 
 
-def unused_once_written(
-    spec: Spec, limits: Limits, ignore: Collection[str] = ()
-) -> list[tuple[str | int, ...]]:
+def unused_once_written(spec: Spec, limits: Limits) -> list[tuple[str | int, ...]]:
     """Defaults that `show` would write out and that, written, have no effect.
 
     A setting such as `input.nominal_size` takes effect only in some specs; where it does not,
     stating it is reported as unused. `show` leaves out such a setting where the spec did not
-    state it, so that what it prints validates as cleanly as the spec itself.
+    state it, so that what it prints validates as cleanly as the spec itself (whatever
+    --ignore this run was given: the output is read without it).
     """
     from archspec.io import Document, SourceMap
     from archspec.render import resolved_data
@@ -1108,8 +1107,7 @@ def unused_once_written(
         return {d.path for d in analysis.diagnostics if d.code == "unused"}
 
     written = validate_document(Document(resolved_data(spec), SourceMap(), "<shown>"))
-    extra = unused(analyze(written, limits=limits, ignore=ignore))
-    extra -= unused(analyze(spec, limits=limits, ignore=ignore))
+    extra = unused(analyze(written, limits=limits)) - unused(analyze(spec, limits=limits))
     return [path for path in map(override_path, sorted(extra)) if path is not None]
 
 

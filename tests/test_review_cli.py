@@ -244,3 +244,10 @@ def test_validate_strict_help_says_what_strict_means_for_validate():
     text = " ".join(run("validate", "--help").output.split())
     assert "--strict Treat warnings as errors: a file with a warning is invalid (exit 1)." in text
     assert "before any work" not in text
+
+
+def test_show_output_is_clean_whatever_ignore_the_run_was_given(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert run("show", "resnet22", "--ignore", "unused", "-o", "r.yaml").exit_code == 0
+    result = run("validate", "--strict", "r.yaml")
+    assert result.exit_code == 0, result.output
