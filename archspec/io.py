@@ -1000,7 +1000,9 @@ class _JsonReader:
             if result and self.text[pos : pos + 1] == "}":
                 raise self.trailing_comma(pos)
             if self.text[pos : pos + 1] != '"':
-                raise self.error(pos, "expected a quoted key")
+                raise self.error(
+                    pos, "expected a quoted key", hint=_json_key_hint(self.text, pos), path=path
+                )
             key, end = scanstring(self.text, pos + 1)
             self.check_text(key, pos)
             if key in result:
@@ -1013,7 +1015,7 @@ class _JsonReader:
             if char == "}":
                 return result, pos + 1
             if char != ",":
-                raise self.error(pos, "expected ',' or '}'")
+                raise self.error(pos, "expected ',' or '}'", hint=_JSON_COMMA_HINT, path=path)
             pos += 1
 
     def array(self, pos: int, path: FieldPath, depth: int) -> tuple[list[Any], int]:
@@ -1031,8 +1033,24 @@ class _JsonReader:
             if char == "]":
                 return result, pos + 1
             if char != ",":
-                raise self.error(pos, "expected ',' or ']'")
+                raise self.error(pos, "expected ',' or ']'", hint=_JSON_COMMA_HINT, path=path)
             pos += 1
+
+
+_JSON_COMMA_HINT = "is a comma missing before this, or a bracket not closed?"
+
+
+def _json_key_hint(text: str, pos: int) -> str | None:
+    """What people write where JSON wants a key in double quotes."""
+    char = text[pos : pos + 1]
+    if char == "/" or char == "#":
+        return "JSON has no comments; remove it, or write the spec in YAML, which has # comments"
+    if char == "'":
+        return 'JSON quotes keys and text with double quotes: "name"'
+    if char.isalpha() or char == "_":
+        word = re.match(r"[\w$-]+", text[pos : pos + 80])
+        return f'quote the key: "{word.group() if word else char}"'
+    return None
 
 
 def _json_problem(exc: json.JSONDecodeError) -> str:

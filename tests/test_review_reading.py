@@ -299,3 +299,31 @@ def test_a_number_with_a_leading_zero_is_refused_where_it_is(
                                   "a: '024'\n", "a: 100\n"])  # fmt: skip
 def test_numbers_without_a_leading_zero_read_as_before(text):
     parse_document(text, "f")
+
+
+# --- what people write in JSON that JSON does not allow ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "column", "path", "message", "hint"),
+    [
+        ('{"name": "x", // a comment\n}', 15, "", "expected a quoted key",
+         "JSON has no comments; remove it, or write the spec in YAML, which has # comments"),
+        ('{"name": "x", # a comment\n}', 15, "", "expected a quoted key",
+         "JSON has no comments; remove it, or write the spec in YAML, which has # comments"),
+        ("{'name': 'x'}", 2, "", "expected a quoted key",
+         'JSON quotes keys and text with double quotes: "name"'),
+        ('{"head": {classes: 4}}', 11, "head", "expected a quoted key",
+         'quote the key: "classes"'),
+        ('{"head": {"classes": 4 "dropout": 0}}', 24, "head", "expected ',' or '}'",
+         "is a comma missing before this, or a bracket not closed?"),
+        ('{"input": {"shape": [64 64, 3]}}', 25, "input.shape", "expected ',' or ']'",
+         "is a comma missing before this, or a bracket not closed?"),
+    ],
+)  # fmt: skip
+def test_json_mistakes_get_hints(text, column, path, message, hint):
+    with pytest.raises(SpecError) as info:
+        parse_document(text, "f.json", json_syntax=True)
+    (d,) = info.value.diagnostics
+    assert d.location is not None
+    assert (d.location.column, d.path, d.message, d.hint) == (column, path, message, hint)
