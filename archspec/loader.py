@@ -800,8 +800,15 @@ def closest(word: str, choices: list[str]) -> str | None:
     short = [choice for choice in choices if len(choice) <= MAX_SUGGESTED_LENGTH]
     import difflib  # only a misspelt key needs it; valid specs are checked without it
 
+    # `ReLU`, `Relu`, `GELU`: the case alone differs, which difflib weighs as a misspelling
+    lowered = {choice.lower(): choice for choice in reversed(short)}
+    if word.lower() in lowered:
+        return lowered[word.lower()]
     close = difflib.get_close_matches(word, short, n=1, cutoff=0.6)
-    return close[0] if close else None
+    if close:
+        return close[0]
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[close[0]] if close else None
 
 
 def _quoted_value(value: Any) -> str:

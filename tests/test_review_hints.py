@@ -257,3 +257,42 @@ def test_a_shape_with_a_batch_size_is_told_what_the_shape_holds():
         "[height, width, channels] of one input image; null for a height or width of any size "
         "(the model then needs a global pool before any dense layer).",
     )
+
+
+# --- a value that differs only in case gets its suggestion ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "path", "suggestion"),
+    [
+        ("activation: ReLU", "activation", "relu"),
+        ("activation: GELU", "activation", "gelu"),
+        ("activation: Hard_Swish", "activation", "hard_swish"),
+    ],
+)
+def test_a_value_in_other_case_gets_the_suggestion(line, path, suggestion):
+    d = only(SPEC + line + "\n")
+    assert d.path == path
+    assert d.hint is not None
+    assert d.hint.startswith(f"did you mean '{suggestion}'? (allowed values: ")
+
+
+def test_a_preset_name_in_other_case_gets_the_suggestion(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("inspect", "ResNet50V2")
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        "ResNet50V2: error: no such file or preset",
+        "    hint: did you mean the preset 'resnet50v2'?",
+    ]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.sampled_from(["relu", "relu6", "swish", "gelu", "hard_swish", "sigmoid", "tanh"]),
+       st.randoms())  # fmt: skip
+def test_any_casing_of_an_activation_is_suggested_back(name, random):
+    cased = "".join(c.upper() if random.random() < 0.5 else c for c in name)
+    if cased == name:
+        return
+    d = only(SPEC + f"activation: {cased}\n")
+    assert d.hint is not None and d.hint.startswith(f"did you mean '{name}'?")
