@@ -373,7 +373,7 @@ _LEADING_ZERO = re.compile(r"[-+]?0[0-9]+")
 def _without_leading_zero(text: str) -> str:
     """Refuse `024`: YAML 1.1 readers (PyYAML's default) take it for octal, YAML 1.2 for 24."""
     if _LEADING_ZERO.fullmatch(text):
-        hint = f"write {int(text, 10)}"
+        hint = f"write {int(text, 10)}, or quote it for text: '{text}'"
         if len(text.lstrip("+-")) == 3:  # a group of thousands: `1,024`
             hint += f"; if a comma split a number (1,{text.lstrip('+-')}), leave the comma out"
         raise _BadScalar(

@@ -269,15 +269,17 @@ def test_other_bad_bytes_keep_their_own_messages(tmp_path, monkeypatch, raw, mes
         (
             "{classes: 4, dense: [1,024]}",
             "head.dense[1]",
-            "write 24; if a comma split a number (1,024), leave the comma out",
+            "write 24, or quote it for text: '024'; if a comma split a number (1,024), leave "
+            "the comma out",
         ),
         (
             "{classes: 010}",
             "head.classes",
-            "write 10; if a comma split a number (1,010), leave the comma out",
+            "write 10, or quote it for text: '010'; if a comma split a number (1,010), leave "
+            "the comma out",
         ),
-        ("{classes: 04}", "head.classes", "write 4"),
-        ("{classes: -07}", "head.classes", "write -7"),
+        ("{classes: 04}", "head.classes", "write 4, or quote it for text: '04'"),
+        ("{classes: -07}", "head.classes", "write -7, or quote it for text: '-07'"),
     ],
 )
 def test_a_number_with_a_leading_zero_is_refused_where_it_is(
