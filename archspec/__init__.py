@@ -1,4 +1,4 @@
-"""archspec: a declarative, spec-driven compiler for residual CNN architectures.
+"""archspec: a declarative, spec-driven compiler for CNN architectures.
 
 The public API is small and framework-free at import time; only `build` imports Keras.
 

@@ -4,7 +4,8 @@ What gets checked: a file named on the command line always; in a folder (searche
 recursively) or among a glob's matches, each `.yaml`, `.yml` or `.json` file that is a spec.
 A file is a spec when it names archspec's schema (`$schema: ...archspec.schema.json`, the
 modeline editors read) or when its top level is a mapping of spec keys (at least one of
-`extends`, `input`, `stem`, `stages`, `head`, and more spec keys than other keys). Hidden
+`extends`, `input`, `stem`, `stages`, `head`, and more spec keys than other keys; for a file
+that cannot be parsed, the keys that start its lines). Hidden
 files and folders (`.github/`, `.pre-commit-config.yaml`) and whatever matches an
 `--exclude` pattern are skipped. Every argument gets a report: a path that names nothing, a
 folder without specs or a glob that matches none is a problem, not a silent success.
@@ -264,13 +265,34 @@ def _is_spec(path: Path, root: str | Path | None) -> bool:
         return True
     if len(raw) > MAX_FILE_BYTES:
         return False
+    json_syntax = path.suffix.lower() == ".json"
     try:
-        data = parse_document(
-            decode_text(raw, str(path)), str(path), json_syntax=path.suffix.lower() == ".json"
-        ).data
+        text = decode_text(raw, str(path))
+        data = parse_document(text, str(path), json_syntax=json_syntax).data
     except SpecError:
-        return False
+        # A spec with a mistake in its YAML or JSON is still a spec: checking it says where.
+        # (ASCII keys of a file saved as UTF-16 or UTF-32 read once their zero bytes go)
+        return _looks_like_spec(raw.replace(b"\x00", b"").decode("utf-8", "replace"), json_syntax)
     if not isinstance(data, dict):
         return False
-    keys = set(data)
+    return _spec_keys(set(data))
+
+
+_TOP_LEVEL_KEY = re.compile(r"""^["']?([A-Za-z_$][\w$-]*)["']?[ \t]*:(?:\s|$)""", re.MULTILINE)
+_QUOTED_KEY = re.compile(r'"([^"\n]*)"\s*:')
+
+
+def _spec_keys(keys: set[str]) -> bool:
+    """A spec's top level: a structure key, and more spec keys than other keys."""
     return bool(keys & _STRUCTURE_KEYS) and 2 * len(keys & _SPEC_KEYS) > len(keys)
+
+
+def _looks_like_spec(text: str, json_syntax: bool) -> bool:
+    """Whether a file that cannot be parsed reads as a spec: by its keys, found in its text.
+
+    YAML's top-level keys start their lines; a JSON file's level is unknown, so it needs two
+    structure keys (`"stages"` and `"head"`, say) among its keys.
+    """
+    if json_syntax:
+        return len(set(_QUOTED_KEY.findall(text)) & _STRUCTURE_KEYS) >= 2
+    return _spec_keys(set(_TOP_LEVEL_KEY.findall(text)))

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import click
+from click.core import ParameterSource
 
 from archspec.errors import Diagnostic, SpecError, UnreadableError, printable
 from archspec.files import OutputError
@@ -31,7 +32,14 @@ from archspec.limits import (
     DEFAULT_MAX_PARAMS,
     Limits,
 )
-from archspec.loader import PRESETS_DIR, load, read_resolved, spec_file, validate_document
+from archspec.loader import (
+    PRESETS_DIR,
+    load,
+    override_path,
+    read_resolved,
+    spec_file,
+    validate_document,
+)
 from archspec.lower import analyze, lower
 from archspec.spec import Spec
 
@@ -286,8 +294,9 @@ class Assignment(click.ParamType):
         try:
             data = parse_document(text, label).data
         except SpecError as exc:
-            reason = exc.diagnostics[0].message
-            self.fail(f"{value!r}: the value is not YAML: {reason}", param, ctx)
+            problem = exc.diagnostics[0]
+            what = "the value is not YAML: " if problem.code == "syntax" else ""
+            self.fail(f"{value!r}: {what}{problem.message}", param, ctx)
         return Override(key.strip(), data, printable(label))
 
 
@@ -305,9 +314,9 @@ class WarningCodeType(click.ParamType):
         if value in WARNING_CODES:
             return str(value)
         close = difflib.get_close_matches(str(value)[:64], list(WARNING_CODES), n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
+        hint = f"; did you mean {close[0]!r}?" if close else ""
         self.fail(
-            f"{value!r} is no warning's code; {hint}(codes: {', '.join(WARNING_CODES)})",
+            f"{value!r} is no warning's code{hint} (codes: {', '.join(WARNING_CODES)})",
             param,
             ctx,
         )
@@ -377,8 +386,14 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def spec_options(*, strict: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+STRICT_HELP = "Treat warnings as errors: exit 1 before any work."
+
+
+def spec_options(
+    *, strict: bool = True, strict_help: str = STRICT_HELP
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """--root, --set, --ignore (and --strict), passed on as `reading`, a `SpecReading`."""
+    from archspec.warning_codes import WARNING_CODES
 
     def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
         @ROOT_OPTION
@@ -394,7 +409,7 @@ def spec_options(*, strict: bool = True) -> Callable[[Callable[..., Any]], Calla
             "--ignore",
             type=WarningCodeType(),
             multiple=True,
-            help="Do not report warnings of this code (repeatable; codes in the README).",
+            help=f"Do not report warnings of this code (repeatable): {', '.join(WARNING_CODES)}.",
         )
         @wraps(function)
         def wrapper(
@@ -409,9 +424,7 @@ def spec_options(*, strict: bool = True) -> Callable[[Callable[..., Any]], Calla
             return function(*args, reading=reading, **kwargs)
 
         if strict:
-            return click.option(
-                "--strict", is_flag=True, help="Treat warnings as errors: exit 1 before any work."
-            )(wrapper)
+            return click.option("--strict", is_flag=True, help=strict_help)(wrapper)
         return wrapper
 
     return decorate
@@ -427,6 +440,14 @@ def format_option(*choices: str, help: str) -> Callable[..., Any]:
         show_default=True,
         help=help,
     )
+
+
+def format_of_output(output_format: str, output: Path | None, suffixes: dict[str, str]) -> str:
+    """--format as given, or, where it was left out, the format `-o FILE`'s suffix names."""
+    context = click.get_current_context()
+    if output is None or context.get_parameter_source("output_format") != ParameterSource.DEFAULT:
+        return output_format
+    return suffixes.get(output.suffix.lower(), output_format)
 
 
 def output_option(help: str) -> Callable[..., Any]:
@@ -445,6 +466,7 @@ INPUT_OPTION = click.option(
     "--input",
     "input_size",
     type=InputSize(),
+    metavar="HxW",
     help="Evaluate at another input size: HxW, or N for N x N (the spec's channels are kept).",
 )
 
@@ -463,16 +485,43 @@ SEED_OPTION = click.option(
     type=click.IntRange(0, 2**32 - 1),
     help="Seed the initial weights (0 to 2**32-1): same seed, same weights.",
 )
+
+
+class WeightsPath(click.Path):
+    """An existing `.weights.h5` or `.keras` file, checked before any work."""
+
+    def __init__(self) -> None:
+        super().__init__(exists=True, dir_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The path; a usage error naming the option for anything but Keras weights."""
+        from archspec.weights import KERAS_WEIGHTS_SUFFIXES
+
+        path = super().convert(value, param, ctx)
+        if not Path(str(path)).name.endswith(KERAS_WEIGHTS_SUFFIXES):
+            self.fail(f"{str(value)!r} is not a .weights.h5 or .keras file", param, ctx)
+        return path
+
+
 WEIGHTS_OPTION = click.option(
     "--weights",
     "weights_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=WeightsPath(),
     help="Load a .weights.h5 or .keras file by layer name; print what loaded and what not. "
     "With --for inference, they are loaded into the training model, then folded.",
 )
 WEIGHTS_STRICT_OPTION = click.option(
     "--weights-strict", is_flag=True, help="Exit 1 if any layer's weights were not loaded."
 )
+
+
+def check_weights_options(weights_path: Path | None, weights_strict: bool) -> None:
+    """Before any work: --weights-strict means nothing without --weights."""
+    if weights_strict and weights_path is None:
+        raise click.BadParameter(
+            "it checks what --weights loads; give --weights FILE too",
+            param_hint="'--weights-strict'",
+        )
 
 
 def for_purpose(graph: Graph, purpose: str) -> tuple[Graph, str]:
@@ -683,7 +732,7 @@ def build_keras_model(
 )
 @click.version_option(package_name="archspec")
 def main() -> None:
-    """Validate, build, generate and cost residual CNNs described by YAML or JSON specs.
+    """Validate, build, generate and cost CNNs described by YAML or JSON specs.
 
     SPEC is a spec file or a preset name (`archspec presets` lists them). A bare preset name
     always means the preset; write ./NAME for a file or folder of that name.
@@ -705,7 +754,7 @@ def main() -> None:
     help="Skip files and folders matching GLOB in folders and globs searched (repeatable); "
     "a GLOB matches a path relative to the folder searched, or any one name in it.",
 )
-@spec_options()
+@spec_options(strict_help="Treat warnings as errors: a file with a warning is invalid (exit 1).")
 @limit_options
 def validate(
     paths: tuple[str, ...],
@@ -783,6 +832,7 @@ def build(
 
     if output is not None and output.suffix != ".keras":
         raise click.BadParameter("the output file must end in .keras", param_hint="'-o'")
+    check_weights_options(weights_path, weights_strict)
     spec, inputs = reading.spec(spec_path)
     weights = (weights_path.resolve(),) if weights_path is not None else ()
     target = checked_output(output, (*inputs, *weights))
@@ -890,6 +940,7 @@ def export(
             f"the output file of --format {export_format} must end in {suffix}",
             param_hint="'-o'",
         )
+    check_weights_options(weights_path, weights_strict)
     spec, inputs = reading.spec(spec_path)
     weights = (weights_path.resolve(),) if weights_path is not None else ()
     if suffix is None:
@@ -931,7 +982,7 @@ def export(
     type=click.Choice(["stage", "block", "layer"]),
     default="stage",
     show_default=True,
-    help="One row per stage, per block, or per layer.",
+    help="One row per stage, per block, or per layer (--format json has all three).",
 )
 @format_option("text", "json", help="text: a table for people; json: every figure, for tools.")
 @INPUT_OPTION
@@ -988,7 +1039,11 @@ def diff(
     reading: SpecReading,
     limits: Limits,
 ) -> None:
-    """What changed from spec A to spec B, and what it does to parameters, MACs and memory."""
+    """What changed from spec A to spec B, and what it does to parameters, MACs and memory.
+
+    --set applies to both A and B (so `diff A A --set ...` finds no change): to cost a change,
+    make B a file that extends A and sets it.
+    """
     import json
 
     from archspec import diff as diffing
@@ -1019,7 +1074,7 @@ def diff(
 
 @main.command()
 @click.argument("spec_path", metavar="SPEC")
-@format_option("yaml", "json", help="yaml for people; json for tools.")
+@format_option("yaml", "json", help="yaml for people; json for tools (the default for -o *.json).")
 @output_option("Write the spec to this file (atomically) instead of stdout.")
 @spec_options()
 @limit_options
@@ -1029,16 +1084,40 @@ def show(
     """SPEC fully resolved: `extends` and --set applied, every default written out."""
     from archspec import render
 
+    output_format = format_of_output(output_format, output, {".json": "json"})
     spec, inputs = reading.spec(spec_path)
     target = checked_output(output, inputs)
     reading.lower(spec, limits)  # its errors and warnings, as every command reports them
-    emit(render.resolved_spec(spec, output_format), target, output)
+    quiet = unused_once_written(spec, limits)
+    emit(render.resolved_spec(spec, output_format, leave_out=quiet), target, output)
+
+
+def unused_once_written(spec: Spec, limits: Limits) -> list[tuple[str | int, ...]]:
+    """Defaults that `show` would write out and that, written, have no effect.
+
+    A setting such as `input.nominal_size` takes effect only in some specs; where it does not,
+    stating it is reported as unused. `show` leaves out such a setting where the spec did not
+    state it, so that what it prints validates as cleanly as the spec itself (whatever
+    --ignore this run was given: the output is read without it).
+    """
+    from archspec.io import Document, SourceMap
+    from archspec.render import resolved_data
+
+    def unused(analysis: Any) -> set[str]:
+        return {d.path for d in analysis.diagnostics if d.code == "unused"}
+
+    written = validate_document(Document(resolved_data(spec), SourceMap(), "<shown>"))
+    extra = unused(analyze(written, limits=limits)) - unused(analyze(spec, limits=limits))
+    return [path for path in map(override_path, sorted(extra)) if path is not None]
 
 
 @main.command()
 @click.argument("spec_path", metavar="SPEC")
 @format_option(
-    "mermaid", "dot", help="mermaid renders in GitHub/GitLab markdown; dot renders with graphviz."
+    "mermaid",
+    "dot",
+    help="mermaid renders in GitHub/GitLab markdown; dot renders with graphviz (the default "
+    "for -o *.dot or *.gv).",
 )
 @output_option("Write the diagram to this file (atomically) instead of stdout.")
 @FOR_OPTION
@@ -1055,6 +1134,7 @@ def graph(
     """A block-level diagram of SPEC: stem, each block with its shortcut, head; shapes on edges."""
     from archspec.diagram import render_diagram
 
+    output_format = format_of_output(output_format, output, {".dot": "dot", ".gv": "dot"})
     spec, inputs = reading.spec(spec_path)
     target = checked_output(output, inputs)
     graph, _ = for_purpose(reading.lower(spec, limits), purpose)
@@ -1187,7 +1267,7 @@ def schema(output: Path | None, show_path: bool) -> None:
     emit(schema_text(), target, output)
 
 
-@main.group()
+@main.group(cls=Group)
 def weights() -> None:
     """Weights from other libraries, for archspec's models."""
 

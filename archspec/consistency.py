@@ -82,6 +82,16 @@ def check_settings(graph: GraphBuilder) -> None:
             severity="warning",
             code="single-class-softmax",
         )
+    height, width, channels = spec.input.shape
+    if height in CHANNELS_FIRST and (width or 0) >= 16 and channels >= 16:
+        graph.report(
+            ("input", "shape"),
+            f"[{height}, {width}, {channels}] looks channels first: archspec reads [height, "
+            f"width, channels], so this is {height} pixels high with {channels} channels",
+            hint=f"write [{width}, {channels}, {height}] for {height}-channel images",
+            severity="warning",
+            code="channels-first",
+        )
     # Only a stated `norm: true` warns: no default may (a minimal pre-activation spec keeps
     # the default stem BN -> ReLU, as the seed's resnet22 does). A pool between them
     # (DenseNet's stem) changes what the block normalizes.
@@ -101,6 +111,10 @@ def check_settings(graph: GraphBuilder) -> None:
             severity="warning",
             code="redundant-norm",
         )
+
+
+CHANNELS_FIRST = (1, 3, 4)
+"""A first size that is an image's usual channel count: grey, RGB, RGBA."""
 
 
 def _unused_keras_options(graph: GraphBuilder) -> None:

@@ -102,9 +102,22 @@ def total_row(graph: Graph) -> CostRow:
     return _row("total", f"{graph.layer_count} layers", graph.layers)
 
 
+def _row_json(row: CostRow) -> dict[str, Any]:
+    return {
+        "name": row.name,
+        "what": row.what,
+        "output_shape": list(row.shape),
+        "params": row.params,
+        "trainable_params": row.trainable_params,
+        "macs": row.macs,
+        "activation_bytes": row.activation_bytes,
+    }
+
+
 def graph_json(graph: Graph) -> dict[str, Any]:
-    """The documented JSON shape of `archspec inspect --format json`."""
+    """The documented JSON shape of `archspec inspect --format json`: every depth at once."""
     total = total_row(graph)
+    stage_of = {name: stage.name for stage in graph.stages for name in stage.blocks}
     return {
         "name": graph.name,
         "input_shape": list(graph.input.shape),
@@ -116,17 +129,11 @@ def graph_json(graph: Graph) -> dict[str, Any]:
         "macs": total.macs,
         "flops": total.flops,
         "activation_bytes": total.activation_bytes,
-        "stages": [
-            {
-                "name": row.name,
-                "what": row.what,
-                "output_shape": list(row.shape),
-                "params": row.params,
-                "trainable_params": row.trainable_params,
-                "macs": row.macs,
-                "activation_bytes": row.activation_bytes,
-            }
-            for row in cost_rows(graph, "stage")
+        "stages": [_row_json(row) for row in cost_rows(graph, "stage")],
+        "blocks": [
+            {"stage": stage_of[row.name], **_row_json(row)}
+            for row in cost_rows(graph, "block")
+            if row.level == 1
         ],
         "layers": [
             {

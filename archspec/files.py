@@ -34,6 +34,12 @@ class OutputError(Exception):
         super().__init__(f"{path}: {reason}")
 
 
+_READ_BY_THIS_COMMAND = (
+    "refusing to overwrite a file this command reads (the spec, a file it extends, or the "
+    "weights it loads)"
+)
+
+
 def check_output_path(output: Path, inputs: Iterable[Path], protected: Iterable[Path] = ()) -> Path:
     """Refuse an output that would replace an input, a non-regular file or a read-only file.
 
@@ -55,13 +61,15 @@ def _checked_target(output: Path, inputs: set[Path], protected: Iterable[Path]) 
     if target in inputs:
         raise OutputError(
             output,
-            "refusing to overwrite a file this command reads (the spec, or a file it extends)",
+            _READ_BY_THIS_COMMAND,
         )
     for folder in protected:
         if target.is_relative_to(folder.resolve()):
             raise OutputError(output, "refusing to write into archspec's presets")
     if target.exists():
         mode = target.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise OutputError(output, "that is a folder, not a file: name the file to write in it")
         if not stat.S_ISREG(mode):
             raise OutputError(output, "refusing to replace something that is not a regular file")
         if not os.access(target, os.W_OK) or not mode & (
@@ -91,7 +99,7 @@ def check_folder_output(
         if target in readers:
             raise OutputError(
                 output,
-                "refusing to overwrite a file this command reads (the spec, or a file it extends)",
+                _READ_BY_THIS_COMMAND,
             )
         for source in readers:
             if source.is_relative_to(target):

@@ -38,6 +38,7 @@ from archspec.errors import (
     Origin,
     SpecError,
     UnreadableError,
+    format_path,
     printable,
     shorten,
 )
@@ -183,7 +184,7 @@ def read_regular_file(path: Path, limit: int) -> bytes:
             raise UnreadableError(
                 name,
                 f"not a regular file (a {_file_kind(mode)})",
-                hint="give a spec file; archspec does not read pipes, devices or sockets",
+                hint=_NOT_A_FILE_HINTS.get(_file_kind(mode), _NOT_A_FILE_HINT),
                 code="not-a-file",
             )
         chunks = []
@@ -209,6 +210,12 @@ def _unreadable(name: str, exc: OSError) -> UnreadableError:
     return UnreadableError(name, f"cannot be read: {reason[0].lower()}{reason[1:]}")
 
 
+_NOT_A_FILE_HINT = "give a spec file; archspec does not read pipes, devices or sockets"
+_NOT_A_FILE_HINTS = {
+    "folder": "give a spec file in it; `archspec validate FOLDER` checks every spec in a folder",
+}
+
+
 def _file_kind(mode: int) -> str:
     kinds = (
         (stat.S_ISDIR, "folder"),
@@ -220,8 +227,39 @@ def _file_kind(mode: int) -> str:
     return next((name for test, name in kinds if test(mode)), "special file")
 
 
+_WIDE_MARKS = (
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\xfe\xff", "UTF-16"),
+    (b"\xff\xfe", "UTF-16"),
+)
+
+
+def _wide_encoding(raw: bytes) -> str | None:
+    """UTF-16 or UTF-32, by a byte-order mark or by ASCII text's zero bytes; else None."""
+    for mark, name in _WIDE_MARKS:
+        if raw.startswith(mark):
+            return name
+    zeros = tuple(byte == 0 for byte in raw[:4])
+    if zeros in ((False, True, True, True), (True, True, True, False)):
+        return "UTF-32"
+    if zeros in ((False, True, False, True), (True, False, True, False)):
+        return "UTF-16"
+    return None
+
+
 def decode_text(raw: bytes, file: str) -> str:
     """Decode UTF-8 (with or without a byte-order mark), reporting a bad byte's position."""
+    wide = _wide_encoding(raw)
+    if wide is not None:  # PowerShell's `>` and Windows editors write UTF-16
+        raise _error(
+            file,
+            1,
+            1,
+            f"the file is encoded as {wide}, not UTF-8",
+            hint="save the file as UTF-8 (in PowerShell: Out-File -Encoding utf8)",
+            code="encoding",
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -329,6 +367,23 @@ def _int(text: str) -> int:
     return int(text, 10)
 
 
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9]+")
+
+
+def _without_leading_zero(text: str) -> str:
+    """Refuse `024`: YAML 1.1 readers (PyYAML's default) take it for octal, YAML 1.2 for 24."""
+    if _LEADING_ZERO.fullmatch(text):
+        hint = f"write {int(text, 10)}, or quote it for text: '{text}'"
+        if len(text.lstrip("+-")) == 3:  # a group of thousands: `1,024`
+            hint += f"; if a comma split a number (1,{text.lstrip('+-')}), leave the comma out"
+        raise _BadScalar(
+            f"{shorten(text)} starts with a 0, which YAML 1.1 readers take for an octal number",
+            hint=hint,
+            code="leading-zero",
+        )
+    return text
+
+
 def _float(text: str) -> float:
     if _INFINITY.fullmatch(text):
         return -math.inf if text.startswith("-") else math.inf
@@ -353,11 +408,13 @@ def _number_length_checked(text: str) -> str:
     return text
 
 
+_FINITE_HINT = "a spec's numbers are sizes and rates; use a finite value"
+
+
 def _finite(value: float, text: str) -> float:
     if not math.isfinite(value):
         raise _BadScalar(
-            f"{shorten(text)} is not a finite number",
-            hint="a spec's numbers are sizes and rates; use a finite value",
+            f"{shorten(text)} is not a finite number", hint=_FINITE_HINT, code="not-finite"
         )
     return value
 
@@ -379,6 +436,11 @@ _PLAIN_TAGS_HINT = (
 )
 
 
+def _index(mark: Any) -> int:
+    """A mark's index in the text (libyaml's marks and PyYAML's both have one)."""
+    return mark.index if mark is not None else 0
+
+
 def _short_tag(tag: str) -> str:
     return "!!" + tag.removeprefix(_TAG_PREFIX) if tag.startswith(_TAG_PREFIX) else tag
 
@@ -395,6 +457,10 @@ class _Node:
     """A plain (unquoted) scalar without a tag: its type is resolved from its text."""
     items: list[_Node] = field(default_factory=list)
     """Sequence items; for a mapping, keys and values alternating."""
+    span: tuple[int, int] = (0, 0)
+    """Where a scalar starts and ends in the text (indexes)."""
+    stray: bool = False
+    """The empty value of a key that a comma split off a value in `{...}`: `{a: 1,024}`."""
 
 
 _HINTS = {
@@ -499,6 +565,9 @@ class _Composer:
             elif isinstance(event, yaml.ScalarEvent):
                 count += not self.is_key(stack)
                 node = _Node(yaml.ScalarNode, event.tag, at, event.value, plain=event.implicit[0])
+                node.span = (_index(event.start_mark), _index(event.end_mark))
+                if event.value == "" and self.is_value(stack):
+                    node.stray = self.is_stray(stack[-1].items[-1], node)
                 if event.anchor is not None:
                     anchors[event.anchor] = node
             elif isinstance(event, yaml.CollectionStartEvent):
@@ -545,6 +614,21 @@ class _Composer:
             )
         return root
 
+    def is_stray(self, key: _Node, value: _Node) -> bool:
+        """Whether `key` follows a comma and has no ':' before its empty `value`."""
+        (start, end), here = key.span, value.span[0]
+        if ":" in self.text[end:here]:
+            return False
+        before = start - 1  # the text between tokens is read once in all: linear time
+        while before >= 0 and self.text[before] in " \t\r\n":
+            before -= 1
+        return before >= 0 and self.text[before] == ","
+
+    @staticmethod
+    def is_value(stack: list[_Node]) -> bool:
+        """Whether the next node is a mapping value."""
+        return bool(stack) and stack[-1].kind is yaml.MappingNode and len(stack[-1].items) % 2 == 1
+
     @staticmethod
     def is_key(stack: list[_Node]) -> bool:
         """Whether the next node is a mapping key (keys are not counted as values)."""
@@ -564,7 +648,7 @@ class _Composer:
             line,
             column,
             f"character U+{exc.character:04X} is not allowed in YAML",
-            hint="remove the control character; only printable text, tabs and newlines are",
+            hint="remove it; YAML allows only printable text, tabs and newlines",
             code="syntax",
         )
 
@@ -621,8 +705,18 @@ class _NodeConverter:
         self.count = 0
         self.merged = 0
 
-    def error(self, node: _Node, message: str, *, hint: str | None = None, code: str) -> SpecError:
-        return SpecError([Diagnostic(message, location=node.location, hint=hint, code=code)])
+    def error(
+        self,
+        node: _Node,
+        message: str,
+        *,
+        hint: str | None = None,
+        code: str,
+        path: FieldPath = (),
+    ) -> SpecError:
+        return SpecError(
+            [Diagnostic(message, format_path(path), location=node.location, hint=hint, code=code)]
+        )
 
     def convert(self, node: _Node, path: FieldPath, depth: int) -> Any:
         self.count += 1
@@ -635,7 +729,7 @@ class _NodeConverter:
             return [self.convert(item, (*path, i), depth + 1) for i, item in enumerate(node.items)]
         if node.kind is yaml.MappingNode:
             result: dict[str, Any] = {}
-            for key, (key_node, value_node) in self.pairs(node, 0).items():
+            for key, (key_node, value_node) in self.pairs(node, 0, path).items():
                 where = (*path, key)
                 self.source.keys[where] = key_node.location
                 result[key] = self.convert(value_node, where, depth + 1)
@@ -643,7 +737,7 @@ class _NodeConverter:
         try:
             return self.scalar(node)
         except _BadScalar as exc:
-            raise self.error(node, exc.message, hint=exc.hint, code=exc.code) from None
+            raise self.error(node, exc.message, hint=exc.hint, code=exc.code, path=path) from None
 
     def scalar(self, node: _Node) -> Any:
         """A scalar's value by YAML 1.2's core schema, or by its explicit standard tag."""
@@ -656,7 +750,7 @@ class _NodeConverter:
             if text[0] not in _NUMBER_STARTS:
                 return text
             if _INT.fullmatch(text):
-                return _int(_number_length_checked(text))
+                return _int(_without_leading_zero(_number_length_checked(text)))
             if _FLOAT.fullmatch(text) or _INFINITY.fullmatch(text) or _NAN.fullmatch(text):
                 return _finite(_float(_number_length_checked(text)), text)
             return text
@@ -689,23 +783,36 @@ class _NodeConverter:
             hint=f"write {expected}, or remove the tag",
         )
 
-    def key(self, node: _Node) -> str:
+    def key(self, node: _Node, value: _Node, path: FieldPath) -> str:
+        """A mapping key's name; its `value` tells a stray comma's key from a numeric key."""
         if node.kind is not yaml.ScalarNode:
-            raise self.error(node, "a mapping key must be a plain name", code="key")
+            raise self.error(node, "a mapping key must be a plain name", code="key", path=path)
         try:
             key = self.scalar(node)
         except _BadScalar as exc:
-            raise self.error(node, exc.message, hint=exc.hint, code=exc.code) from None
+            if not value.stray:
+                raise self.error(
+                    node, exc.message, hint=exc.hint, code=exc.code, path=path
+                ) from None
+            key = 0  # `024` of `{filters: 1,024}`: a number that a comma split off
         if not isinstance(key, str):
+            hint = f'quote it: "{printable(node.text)}"'
+            if value.stray:  # `{filters: 1,024}`: the comma started a key
+                hint = (
+                    f"in {{...}} a comma ends a value, so {_shown(node.text)} became a key of "
+                    "its own; write numbers without commas (1024, 0.5) and lists in brackets "
+                    "([64, 64, 3])"
+                )
             raise self.error(
                 node,
                 f"key {_shown(node.text)} is read as {type(key).__name__}, not a name",
-                hint=f'quote it: "{printable(node.text)}"',
+                hint=hint,
                 code="key",
+                path=path,
             )
         return key
 
-    def pairs(self, node: _Node, merges: int) -> dict[str, tuple[_Node, _Node]]:
+    def pairs(self, node: _Node, merges: int, path: FieldPath) -> dict[str, tuple[_Node, _Node]]:
         """A mapping's keys with their key and value nodes, merge keys (`<<: *base`) applied.
 
         Merged pairs are defaults: a key written in the mapping overrides them, and of several
@@ -723,7 +830,7 @@ class _NodeConverter:
             if is_merge:
                 sources.extend(self.merge_sources(value_node))
                 continue
-            key = self.key(key_node)
+            key = self.key(key_node, value_node, path)
             if key in written:
                 raise _duplicate_key(key, written[key][0].location, key_node.location)
             written[key] = (key_node, value_node)
@@ -735,7 +842,7 @@ class _NodeConverter:
             )
         merged: dict[str, tuple[_Node, _Node]] = {}
         for source in sources:
-            for key, pair in self.pairs(source, merges + 1).items():
+            for key, pair in self.pairs(source, merges + 1, path).items():
                 self.merged += 1
                 if self.merged > self.max_values:
                     raise _too_many_values(source.location, self.max_values)
@@ -791,7 +898,7 @@ class _JsonReader:
         try:
             data, pos = self.value(pos, (), 0)
         except json.JSONDecodeError as exc:
-            raise self.error(exc.pos, f"not valid JSON: {exc.msg}") from None
+            raise self.error(exc.pos, f"not valid JSON: {_json_problem(exc)}") from None
         pos = self.skip(pos)
         if pos != len(self.text):
             raise self.error(pos, "unexpected text after the JSON document")
@@ -809,9 +916,18 @@ class _JsonReader:
         return Location(self.file, self.line, pos - self.line_start + 1)
 
     def error(
-        self, pos: int, message: str, *, code: str = "syntax", hint: str | None = None
+        self,
+        pos: int,
+        message: str,
+        *,
+        code: str = "syntax",
+        hint: str | None = None,
+        path: FieldPath = (),
     ) -> SpecError:
-        return SpecError([Diagnostic(message, location=self.location(pos), code=code, hint=hint)])
+        location = self.location(pos)
+        return SpecError(
+            [Diagnostic(message, format_path(path), location=location, code=code, hint=hint)]
+        )
 
     def trailing_comma(self, pos: int) -> SpecError:
         return self.error(
@@ -845,13 +961,19 @@ class _JsonReader:
         try:
             value, end = self.decoder.raw_decode(self.text, pos)
         except json.JSONDecodeError as exc:
-            raise self.error(exc.pos, f"not valid JSON: {exc.msg}") from None
+            raise self.error(exc.pos, f"not valid JSON: {_json_problem(exc)}", path=path) from None
         except _NonStandardConstant as exc:
-            raise self.error(pos, f"{exc.name} is not allowed in JSON") from None
+            raise self.error(pos, f"{exc.name} is not allowed in JSON", path=path) from None
         except _BadScalar as exc:
-            raise self.error(pos, exc.message, hint=exc.hint, code=exc.code) from None
+            raise self.error(pos, exc.message, hint=exc.hint, code=exc.code, path=path) from None
         if isinstance(value, float) and not math.isfinite(value):
-            raise self.error(pos, f"{self.text[pos:end]} is too large to be a finite number")
+            raise self.error(
+                pos,
+                f"{shorten(self.text[pos:end])} is not a finite number",
+                hint=_FINITE_HINT,
+                code="not-finite",
+                path=path,
+            )
         if isinstance(value, str):
             self.check_text(value, pos)
         return value, end
@@ -878,7 +1000,9 @@ class _JsonReader:
             if result and self.text[pos : pos + 1] == "}":
                 raise self.trailing_comma(pos)
             if self.text[pos : pos + 1] != '"':
-                raise self.error(pos, "expected a quoted key")
+                raise self.error(
+                    pos, "expected a quoted key", hint=_json_key_hint(self.text, pos), path=path
+                )
             key, end = scanstring(self.text, pos + 1)
             self.check_text(key, pos)
             if key in result:
@@ -891,7 +1015,7 @@ class _JsonReader:
             if char == "}":
                 return result, pos + 1
             if char != ",":
-                raise self.error(pos, "expected ',' or '}'")
+                raise self.error(pos, "expected ',' or '}'", hint=_JSON_COMMA_HINT, path=path)
             pos += 1
 
     def array(self, pos: int, path: FieldPath, depth: int) -> tuple[list[Any], int]:
@@ -909,8 +1033,29 @@ class _JsonReader:
             if char == "]":
                 return result, pos + 1
             if char != ",":
-                raise self.error(pos, "expected ',' or ']'")
+                raise self.error(pos, "expected ',' or ']'", hint=_JSON_COMMA_HINT, path=path)
             pos += 1
+
+
+_JSON_COMMA_HINT = "is a comma missing before this, or a bracket not closed?"
+
+
+def _json_key_hint(text: str, pos: int) -> str | None:
+    """What people write where JSON wants a key in double quotes."""
+    char = text[pos : pos + 1]
+    if char == "/" or char == "#":
+        return "JSON has no comments; remove it, or write the spec in YAML, which has # comments"
+    if char == "'":
+        return 'JSON quotes keys and text with double quotes: "name"'
+    if char.isalpha() or char == "_":
+        word = re.match(r"[\w$-]+", text[pos : pos + 80])
+        return f'quote the key: "{word.group() if word else char}"'
+    return None
+
+
+def _json_problem(exc: json.JSONDecodeError) -> str:
+    """The decoder's problem without its dangling "at" (the location says where)."""
+    return re.sub(r"( starting)? at$", "", exc.msg)
 
 
 class _NonStandardConstant(Exception):

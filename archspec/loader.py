@@ -197,6 +197,7 @@ def apply_overrides(document: Document, overrides: Sequence[Override]) -> Docume
         if not isinstance(data, dict):
             raise _refuse_override(where, "the spec is not a mapping", shown)
         node: Any = data
+        created: list[FieldPath] = []  # mappings the key runs through that the spec lacks
         for depth, part in enumerate(path[:-1]):
             here = format_path(path[: depth + 1])
             child = path[depth + 1]
@@ -205,11 +206,20 @@ def apply_overrides(document: Document, overrides: Sequence[Override]) -> Docume
             elif part not in node:
                 node[part] = {} if isinstance(child, str) else []
                 node = node[part]
+                created.append(path[: depth + 1])
             else:
                 node = node[part]
             if isinstance(child, int) and not (isinstance(node, list) and child < len(node)):
                 items = f"a list of {len(node)}" if isinstance(node, list) else _kind(node)
-                raise _refuse_override(where, f"{here} has no item {child}: it is {items}", shown)
+                hint = None
+                if isinstance(node, list) and child == len(node):
+                    hint = (
+                        "a key changes an item that exists; to add one, set the whole list: "
+                        f"{here}=[...]"
+                    )
+                raise _refuse_override(
+                    where, f"{here} has no item {child}: it is {items}", shown, hint=hint
+                )
             if isinstance(child, str) and not isinstance(node, dict):
                 raise _refuse_override(
                     where, f"{here} is {_kind(node)}, not a mapping of keys", shown
@@ -220,8 +230,9 @@ def apply_overrides(document: Document, overrides: Sequence[Override]) -> Docume
         # Locating the path locates everything in its value: nothing below it is left, so a
         # nested value's nearest located ancestor is the path itself.
         source = source.without({path})
-        source.values[path] = where
-        source.keys[path] = where
+        for located in (*created, path):  # so `head.foo` of `head.foo.bar=1` is the option's
+            source.values[located] = where
+            source.keys[located] = where
     return replace(document, data=data, source=source)
 
 
@@ -261,8 +272,13 @@ def spec_file(argument: str | Path) -> Path:
     return _shortest(preset) if preset else Path(argument)
 
 
+STDIN_HINT = "archspec reads specs from files, not from standard input: save the spec to a file"
+
+
 def not_found_hint(argument: str) -> str | None:
     """For a name that is no file, folder or preset: the closest preset name, if any."""
+    if argument == "-":
+        return STDIN_HINT
     path = Path(argument)
     if len(path.parts) > 1:
         return None
@@ -283,9 +299,12 @@ def read_resolved(path: Path, *, root: str | Path | None = None) -> Document:
         document = read_document(path)
     except UnreadableError as exc:
         if exc.diagnostics[0].code == "not-found":
-            hint = not_found_hint(str(path))
-            message = "no such file or preset" if hint else "no such file"
-            raise UnreadableError(str(path), message, hint=hint, code="not-found") from None
+            name, hint = str(path), not_found_hint(str(path))
+            message = "no such file or preset" if hint and hint != STDIN_HINT else "no such file"
+            if preset_path(name) is not None:  # `./resnet22`, which pathlib shortened
+                name, message = f".{os.sep}{name}", "no such file"
+                hint = f"for the preset, write {path} without './'"
+            raise UnreadableError(name, message, hint=hint, code="not-found") from None
         raise
     return resolve_extends(document, base)
 
@@ -342,7 +361,17 @@ def resolve_extends(
     base_path = _extends_path(target, doc.file)
     if is_path:
         _confine(base_path, root, target, where)  # before looking: nothing outside is probed
-    if not is_preset and not (is_path and _may_exist(base_path)):
+    if is_path and not _may_exist(base_path):
+        close = closest(Path(target).stem, preset_names())
+        raise refuse(
+            f"{shown} cannot be read: no such file",
+            f"did you mean the preset '{close}'?"
+            if close and "/" not in target
+            else f"a path in extends is relative to the folder of the file that names it; "
+            f"there is no {base_path}",
+            code="not-found",
+        )
+    if not is_preset and not is_path:
         close = closest(target, preset_names())
         hint = f"did you mean '{close}'?" if close else None
         raise refuse(
@@ -353,7 +382,11 @@ def resolve_extends(
         )
     key = str(base_path.resolve())
     if key in chain or key == str(Path(doc.file).resolve()):
-        raise refuse(f"{shown} extends itself, directly or through other specs")
+        loop = [*chain, str(Path(doc.file).resolve()), key]
+        hint = None  # a file that extends itself needs no map
+        if len(loop) > 2:
+            hint = "the chain: " + " -> ".join(str(_shortest(Path(name))) for name in loop)
+        raise refuse(f"{shown} extends itself, directly or through other specs", hint)
     if len(chain) >= MAX_EXTENDS_DEPTH:
         raise refuse(f"more than {MAX_EXTENDS_DEPTH} levels of extends")
     try:
@@ -551,7 +584,9 @@ def _explain_one(error: Any, loc: tuple[Any, ...], data: Any, source: SourceMap)
         hint = _did_you_mean(str(value), choices, "allowed values")
     else:
         message, hint = _describe(kind, error, value)
-        hint = hint or _beginner_hint(kind, error, value)
+        hint = hint or _beginner_hint(kind, error, value, loc)
+        if hint is None and kind in ("tuple_type", "list_type", "too_long", "too_short"):
+            hint = _list_hint(loc, value)
     location = source.locate(path, key=at_key)
     return Diagnostic(message, path=format_path(path), location=location, hint=hint, code=kind)
 
@@ -596,7 +631,8 @@ def _describe(kind: str, error: Any, value: Any) -> tuple[str, str | None]:
             "start with a letter; use only letters, digits, '_' and '-'",
         )
     if kind == "too_short":
-        return f"needs at least {ctx['min_length']} item(s), got {ctx['actual_length']}", None
+        least = ctx["min_length"]
+        return f"needs at least {least} item{'s' * (least != 1)}, got {ctx['actual_length']}", None
     if kind == "too_long":
         return f"allows at most {ctx['max_length']} items, got {ctx['actual_length']}", None
     if kind == "string_too_long":
@@ -608,15 +644,22 @@ def _describe(kind: str, error: Any, value: Any) -> tuple[str, str | None]:
 
 
 _SIZES = re.compile(r"\s*(\d+)(?:\s*[xX×,]\s*(\d+))+\s*")
+_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
+_PERCENT = re.compile(r"\s*([-+]?\d+(?:\.\d+)?)\s*%\s*")
 _YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
 
 
-def _beginner_hint(kind: str, error: Any, value: Any) -> str | None:
+def _beginner_hint(kind: str, error: Any, value: Any, loc: tuple[Any, ...] = ()) -> str | None:
     """Hints for what people new to YAML or to these fields write most often."""
     lists = ("tuple_type", "list_type", ONE_OR_MANY_TYPE)
+    separated = isinstance(value, str) and _THOUSANDS.fullmatch(value)
     if kind in lists and isinstance(value, str) and _SIZES.fullmatch(value):
         numbers = re.findall(r"\d+", value)
-        return f"write a list: [{', '.join(numbers)}]"
+        # `filters: 1,024` (a number or a list) is a number with a separator: 024 is no width
+        zero_led = any(number.startswith("0") for number in numbers[1:])
+        if not (kind == ONE_OR_MANY_TYPE and separated and zero_led):
+            return f"write a list: [{', '.join(numbers)}]"
     bound = error.get("ctx", {}).get("le", error.get("ctx", {}).get("lt"))
     if (
         kind in ("less_than", "less_than_equal")
@@ -624,6 +667,11 @@ def _beginner_hint(kind: str, error: Any, value: Any) -> str | None:
         and isinstance(value, int | float)
         and 1 < value <= 100
     ):
+        if [part for part in loc if isinstance(part, str)][-2:] == ["se", "ratio"]:
+            return (
+                "ratio is the share of the channels the squeeze keeps, not a reduction: "
+                f"a reduction of {value:g} is ratio: {1 / value:.4g}"
+            )
         return f"this is a fraction, not a percentage: {value:g}% is {value / 100:g}"
     if not isinstance(value, str):
         return None
@@ -632,9 +680,35 @@ def _beginner_hint(kind: str, error: Any, value: Any) -> str | None:
     numeric = ("int_type", "float_type", *lists)
     if kind in numeric and re.fullmatch(r"[-+]?\d+(_\d+)+(\.\d+)?", value):
         return f"write the number without separators: {value.replace('_', '')}"
+    if kind in numeric and separated:
+        return f"write the number without separators: {value.replace(',', '')}"
+    if kind == "float_type" and _DECIMAL_COMMA.fullmatch(value):
+        return f"write a decimal point: {value.replace(',', '.')}"
+    percent = _PERCENT.fullmatch(value)
+    if kind == "float_type" and percent:
+        number = float(percent.group(1))
+        return f"write a fraction, without '%': {number:g}% is {number / 100:g}"
     if kind in numeric and re.fullmatch(r"\d+(:[0-5]?\d)+", value):
         return "YAML 1.2 has no base-60 numbers; write the number itself"
     return None
+
+
+def _list_hint(loc: tuple[Any, ...], value: Any) -> str | None:
+    """For a list field given something else: the list to write, or what the list holds."""
+    owner = _model_at(loc[:-1]) if loc and isinstance(loc[-1], str) else None
+    if owner is None or loc[-1] not in _field_names(owner):
+        return None
+    info = _field(owner, loc[-1])
+    items = typing.get_args(info.annotation)
+    if items[-1:] == (Ellipsis,):  # any number of items
+        if isinstance(value, dict):
+            return (
+                "a list is needed even for one item: put it in brackets, [{...}], or start "
+                "its line with '- '"
+            )
+        if isinstance(value, int | float | str) and not isinstance(value, bool):
+            return f"write a list: [{value}]"
+    return str(info.description) if info.description else None
 
 
 def _walk(data: Any, loc: tuple[Any, ...]) -> tuple[FieldPath, Any]:
@@ -726,8 +800,15 @@ def closest(word: str, choices: list[str]) -> str | None:
     short = [choice for choice in choices if len(choice) <= MAX_SUGGESTED_LENGTH]
     import difflib  # only a misspelt key needs it; valid specs are checked without it
 
+    # `ReLU`, `Relu`, `GELU`: the case alone differs, which difflib weighs as a misspelling
+    lowered = {choice.lower(): choice for choice in reversed(short)}
+    if word.lower() in lowered:
+        return lowered[word.lower()]
     close = difflib.get_close_matches(word, short, n=1, cutoff=0.6)
-    return close[0] if close else None
+    if close:
+        return close[0]
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[close[0]] if close else None
 
 
 def _quoted_value(value: Any) -> str:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import BaseModel
@@ -41,16 +41,33 @@ if TYPE_CHECKING:
 # --- specs ------------------------------------------------------------------------------------
 
 
-def resolved_spec(spec: Spec, output_format: str) -> str:
-    """`archspec show`: a spec with `extends` applied and every default written out.
+def resolved_data(spec: Spec) -> dict[str, Any]:
+    """The data of `archspec show`: every default written out, but not a default null.
 
-    The result is a complete spec of its own (no `extends`, no `$schema`): reading it back
-    gives the same spec. A null that is the field's default is left out (a per-block setting
-    written as null would be refused rather than inherited); a null that says something
-    (`stem: null`) stays. Lists of numbers stay on one line in YAML, as people write them.
+    A null that is the field's default is left out (a per-block setting written as null would
+    be refused rather than inherited); a null that says something (`stem: null`) stays.
     """
     data = spec.model_dump(mode="json", by_alias=True, exclude={"extends", "schema_uri"})
     _drop_default_nulls(spec, data)
+    return data
+
+
+def resolved_spec(
+    spec: Spec, output_format: str, leave_out: Iterable[tuple[str | int, ...]] = ()
+) -> str:
+    """`archspec show`: a spec with `extends` applied and every default written out.
+
+    The result is a complete spec of its own (no `extends`, no `$schema`): reading it back
+    gives the same spec. `leave_out` are settings not to write (defaults that, written, would
+    be reported as having no effect). Lists of numbers stay on one line in YAML, as people
+    write them.
+    """
+    data = resolved_data(spec)
+    for path in leave_out:
+        owner: Any = data
+        for part in path[:-1]:
+            owner = owner[part]
+        del owner[path[-1]]
     if output_format == "json":
         return json.dumps(data, indent=2) + "\n"
     return yaml.dump(data, Dumper=_SpecDumper, sort_keys=False, allow_unicode=True, width=100)

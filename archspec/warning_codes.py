@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-WarningCode = Literal["uneven-stride", "redundant-norm", "unused", "single-class-softmax"]
+WarningCode = Literal[
+    "uneven-stride", "redundant-norm", "unused", "single-class-softmax", "channels-first"
+]
 """The codes, as the spec language's `warnings.ignore` accepts them."""
 
 
@@ -38,6 +40,11 @@ WARNING_CODES: dict[str, WarningKind] = {
         ),
         WarningKind("unused", "a setting that has no effect in this spec"),
         WarningKind("single-class-softmax", "a softmax over one class, which always outputs 1"),
+        WarningKind(
+            "channels-first",
+            "an `input.shape` written channels first (`[3, 224, 224]`), as PyTorch writes "
+            "it; archspec reads `[height, width, channels]`",
+        ),
     )
 }
 """Code -> kind, in the order the README lists them."""

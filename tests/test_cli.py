@@ -40,7 +40,7 @@ def test_validate_reports_every_error_with_file_line_and_column(bad_spec):
     assert result.exit_code == 1
     lines = result.output.splitlines()
     assert f"{bad_spec}:3:20: error: stem.strid: unknown key 'strid'" in lines
-    assert f"{bad_spec}:4:9: error: stages: needs at least 1 item(s), got 0" in lines
+    assert f"{bad_spec}:4:9: error: stages: needs at least 1 item, got 0" in lines
     assert f"{bad_spec}:5:7: error: head.classes: missing required key 'classes'" in lines
     assert "Traceback" not in result.output
     assert lines[-1] == "1 file checked: 0 valid, 1 invalid (3 errors, 0 warnings)"

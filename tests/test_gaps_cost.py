@@ -35,6 +35,7 @@ TOP_LEVEL_KEYS = {
     "flops",
     "activation_bytes",
     "stages",
+    "blocks",
     "layers",
 }
 STAGE_KEYS = {

@@ -104,7 +104,8 @@ def test_a_folder_output_names_itself_and_why_it_is_refused(tmp_path):
     presets.mkdir()
     model = tmp_path / "model"
     assert refusal(spec, [spec.resolve()]) == (
-        f"{spec}: refusing to overwrite a file this command reads (the spec, or a file it extends)"
+        f"{spec}: refusing to overwrite a file this command reads (the spec, a file it extends, or "
+        "the weights it loads)"
     )
     assert refusal(tmp_path, [spec.resolve()]) == (
         f"{tmp_path}: refusing to replace a folder that holds {spec.resolve()}, which is read"

@@ -26,8 +26,10 @@ _LAUGHS = (
     "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
     "d: [" + ", ".join(["*c"] * 21) + "]\n"
 )
+_JSON_COMMA_HINT = "is a comma missing before this, or a bracket not closed?"
+_JSON_QUOTES_HINT = 'JSON quotes keys and text with double quotes: "name"'
 _MERGE_HINT = "write `<<: *anchor` where `&anchor` names a mapping"
-_CONTROL_HINT = "remove the control character; only printable text, tabs and newlines are"
+_CONTROL_HINT = "remove it; YAML allows only printable text, tabs and newlines"
 
 
 def problem(text: str, *, json_syntax: bool = False):
@@ -69,14 +71,14 @@ def described(diagnostic) -> tuple[object, ...]:
              "anchors and aliases (&a / *a) multiply; a spec needs only a few"),
         ),
         ('{"a" 1}', True, (1, 6, "syntax", "expected ':'", None)),
-        ("[1 2]", True, (1, 4, "syntax", "expected ',' or ']'", None)),
-        ('{"a": 1 "b": 2}', True, (1, 9, "syntax", "expected ',' or '}'", None)),
-        ("{'a': 1}", True, (1, 2, "syntax", "expected a quoted key", None)),
+        ("[1 2]", True, (1, 4, "syntax", "expected ',' or ']'", _JSON_COMMA_HINT)),
+        ('{"a": 1 "b": 2}', True, (1, 9, "syntax", "expected ',' or '}'", _JSON_COMMA_HINT)),
+        ("{'a': 1}", True, (1, 2, "syntax", "expected a quoted key", _JSON_QUOTES_HINT)),
         ('{"a"', True, (1, 5, "syntax", "expected ':'", None)),  # the text ends there
         (
             '{"a',  # a key's string not closed
             True,
-            (1, 2, "syntax", "not valid JSON: Unterminated string starting at", None),
+            (1, 2, "syntax", "not valid JSON: Unterminated string", None),
         ),
         ('{"a": 1} x', True, (1, 10, "syntax", "unexpected text after the JSON document", None)),
         ("\n{\"a\": tru}", True, (2, 7, "syntax", "not valid JSON: Expecting value", None)),
@@ -106,7 +108,7 @@ def described(diagnostic) -> tuple[object, ...]:
         (
             "a: .inf\n",
             False,
-            (1, 4, "syntax", ".inf is not a finite number",
+            (1, 4, "not-finite", ".inf is not a finite number",
              "a spec's numbers are sizes and rates; use a finite value"),
         ),
         (

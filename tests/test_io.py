@@ -154,7 +154,7 @@ def test_json_and_yaml_share_the_nesting_limit_and_refuse_infinity():
         parse_document(inside, "f", json_syntax=json_syntax)
         with pytest.raises(SpecError):
             parse_document(beyond, "f", json_syntax=json_syntax)
-    assert "too large to be a finite number" in error_of('{"a": 1e999}', json_syntax=True).message
+    assert error_of('{"a": 1e999}', json_syntax=True).message == "1e999 is not a finite number"
 
 
 @pytest.mark.parametrize(

@@ -138,7 +138,7 @@ def test_a_bad_value_names_the_option_and_the_key():
         ("=3", "'=3' is not KEY=VALUE"),
         ("head..classes=3", "'head..classes' is not a key"),
         ("input.shape=[128,128", "the value is not YAML"),
-        ("head.classes=!!python/name:os.system", "the value is not YAML"),
+        ("head.classes=!!python/name:os.system", "the tag '!!python/name:os.system' is not"),
     ],
 )
 def test_a_malformed_set_is_a_usage_error_naming_the_option(value, message):

@@ -37,6 +37,7 @@ EXAMPLES = {
     "redundant-norm": TINY.replace("{filters: 8}", "{filters: 8, norm: true}"),
     "unused": TINY.replace("{classes: 10}", "{classes: 10, dense_activation: relu}"),
     "single-class-softmax": TINY.replace("{classes: 10}", "{classes: 1}"),
+    "channels-first": TINY.replace("[32, 32, 3]", "[4, 32, 32]"),
 }
 """A spec that gives each warning, and only it."""
 
