@@ -789,7 +789,7 @@ def validate(
     if output_format == "json":
         click.echo(report.reports_json(reports, strict=strict, skipped=selection.skipped))
     elif output_format == "github":
-        text = report.reports_github(reports)
+        text = report.reports_github(reports, strict=strict)
         if text:
             click.echo(text)
         click.echo(report.summary_line(reports, strict=strict, skipped=skipped))

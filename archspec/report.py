@@ -103,8 +103,11 @@ def _github_escape(text: str, *, prop: bool = False) -> str:
     return text
 
 
-def reports_github(reports: Sequence[FileReport]) -> str:
-    """GitHub Actions workflow commands, so problems show on the pull request's diff."""
+def reports_github(reports: Sequence[FileReport], *, strict: bool = False) -> str:
+    """GitHub Actions workflow commands, so problems show on the pull request's diff.
+
+    Under `strict` a warning fails the check, so it is annotated as the error it then is.
+    """
     lines = []
     for report in reports:
         for d in report.diagnostics:
@@ -114,5 +117,6 @@ def reports_github(reports: Sequence[FileReport]) -> str:
             if d.path:
                 props.append(f"title={_github_escape(d.path, prop=True)}")
             message = d.text + (f" (hint: {d.hint})" if d.hint else "")
-            lines.append(f"::{d.severity} {','.join(props)}::{_github_escape(message)}")
+            severity = "error" if strict else d.severity
+            lines.append(f"::{severity} {','.join(props)}::{_github_escape(message)}")
     return "\n".join(lines)

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from archspec.cli import main
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TINY_SPEC
 
 BAD = "name: bad\ninput: {shape: [32, 32, 3]}\nstem: {filters: 8, strid: 2}\nstages: []\nhead: {}\n"
 
@@ -108,6 +108,22 @@ def test_validate_github_format(bad_spec):
     first = result.output.splitlines()[0]
     assert first.startswith(f"::error file={bad_spec},line=3,col=20,title=stem.strid::")
     assert "unknown key 'strid'" in first
+
+
+@pytest.mark.parametrize(
+    ("strict", "severity", "exit_code"), [((), "warning", 0), (("--strict",), "error", 1)]
+)
+def test_validate_github_format_annotates_a_warning_as_what_it_does_to_the_check(
+    tmp_path, strict, severity, exit_code
+):
+    # Under --strict a warning fails the job: an annotation saying "warning" would hide why.
+    spec = tmp_path / "one_class.yaml"
+    spec.write_text(TINY_SPEC.replace("classes: 10", "classes: 1, activation: softmax"))
+    result = run("validate", "--format", "github", *strict, str(spec))
+    assert result.exit_code == exit_code
+    first = result.output.splitlines()[0]
+    assert first.startswith(f"::{severity} file={spec},line=5,col=")
+    assert "single-class" in first or "one class" in first
 
 
 def test_validate_max_params(tmp_path):
