@@ -16,7 +16,7 @@ import yaml
 
 import archspec.io
 from archspec.errors import SpecError
-from archspec.io import MAX_DEPTH, parse_document
+from archspec.io import MAX_DEPTH, MAX_VALUES, parse_document
 
 _TOO_LARGE = "with the specs that extend it, it expands to more than 20000 values"
 _TOO_LARGE_HINT = "anchors and aliases (&a / *a) multiply; a spec needs only a few"
@@ -266,6 +266,11 @@ def test_merge_keys_give_defaults_in_order(text, data, parser):
              "each key may appear once; remove one of them"),
         ),
         (
+            "a:\n  x\nb: 1\na: 2\n",  # the line of the first key, not of its value
+            (4, 1, "duplicate-key", "duplicate key 'a' (first given at line 1)",
+             "each key may appear once; remove one of them"),
+        ),
+        (
             "b:\n  <<: {x: 1}\n  y: 2\n  y: 3\n",
             (4, 3, "duplicate-key", "duplicate key 'y' (first given at line 3)",
              "each key may appear once; remove one of them"),
@@ -338,3 +343,57 @@ def test_a_flow_collection_too_deep_is_located_at_its_first_level_too_many(text,
     PyYAML's own parser finds it, not where libyaml stopped."""
     message = f"nesting is deeper than {MAX_DEPTH} levels"
     assert problem(text) == (*where, "too-deep", message, None)
+
+
+_DEFAULT_TOO_LARGE = "the document expands to more than 20000 values"
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        # written out: the composer stops at the 20,001st value (the root is the first)
+        ("[" + "0, " * MAX_VALUES + "0]\n", (1, 2 + 3 * (MAX_VALUES - 1))),
+        # merged: 3,000 pairs merged three times in each of three mappings is 27,000
+        (
+            "a: &a {" + ", ".join(f"k{i}: 0" for i in range(3000)) + "}\n"
+            + "".join(f"b{j}: {{<<: [*a, *a, *a]}}\n" for j in range(3)),
+            (1, 4),
+        ),
+        # expanded through aliases: the converter counts every repeated value; 15,005 before
+        # b's third list, which is the 15,006th: its item 4,994 is the 20,001st, located
+        # where a's item 4,994 was written
+        ("a: &a [" + ", ".join(["0"] * 5000) + "]\nb: [*a, *a, *a, *a]\n", (1, 8 + 3 * 4994)),
+    ],
+)  # fmt: skip
+def test_a_document_beyond_the_default_bound_is_refused_as_the_document(text, where):
+    """Alone (no `extends` chain sharing the bound), the message speaks of the document."""
+    assert problem(text) == (*where, "too-large", _DEFAULT_TOO_LARGE, _TOO_LARGE_HINT)
+
+
+def test_text_is_refused_beyond_the_size_of_a_file_and_read_up_to_it():
+    limit = archspec.io.MAX_FILE_BYTES
+    assert parse_document("a: 1\n" + "#" * (limit - 5)).data == {"a": 1}
+    with pytest.raises(SpecError) as info:
+        parse_document("a: 1\n" + "#" * (limit - 4), json_syntax=True)
+    (diagnostic,) = info.value.diagnostics
+    at = diagnostic.location
+    assert (at.file, at.line, at.column, diagnostic.code) == ("<string>", 1, 1, "file-too-large")
+    assert (diagnostic.message, diagnostic.hint) == (
+        "the text is longer than 1024 Ki characters",
+        "a spec is a short description of a model",
+    )
+
+
+@pytest.mark.parametrize("json_syntax", [False, True])
+def test_text_without_a_file_name_is_labelled_string(json_syntax):
+    with pytest.raises(SpecError) as info:
+        parse_document("", json_syntax=json_syntax)
+    assert [d.location.file for d in info.value.diagnostics] == ["<string>"]
+
+
+def test_a_collection_written_as_a_key_is_not_counted_as_a_value(parser):
+    """It is a key (refused as one once read), so only what it holds counts against the bound."""
+    text = "? [1, 2]\n: a\n"
+    assert problem(text) == (1, 3, "key", "a mapping key must be a plain name", None)
+    # the root is the one value allowed: the key's list is not a value, its first item is
+    assert problem(text, max_values=1) == (1, 4, "too-large", _TOO_LARGE, _TOO_LARGE_HINT)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from archspec.errors import SpecError
-from archspec.io import MAX_DEPTH, MAX_NUMBER_LENGTH, parse_document
+from archspec.io import MAX_DEPTH, MAX_NUMBER_LENGTH, MAX_VALUES, parse_document
 
 _COMMA_HINT = "JSON allows no comma after the last item"
 _NUMBER_HINT = (
@@ -199,5 +199,18 @@ def test_a_json_document_of_its_bound_is_read_and_one_value_more_is_not(text, va
         *last,
         "too-large",
         "with the specs that extend it, it expands to more than 20000 values",
+        "anchors and aliases (&a / *a) multiply; a spec needs only a few",
+    )
+
+
+def test_a_json_document_beyond_the_default_bound_is_refused_as_the_document():
+    """Alone (no `extends` chain sharing the bound), the message speaks of the document."""
+    text = "[" + "0, " * MAX_VALUES + "0]"  # the root and 20,001 items
+    # the root is the first value: item 19,999 (at column 2 + 3 * 19,999) is the 20,001st
+    assert problem(text) == (
+        1,
+        2 + 3 * (MAX_VALUES - 1),
+        "too-large",
+        f"the document expands to more than {MAX_VALUES} values",
         "anchors and aliases (&a / *a) multiply; a spec needs only a few",
     )
