@@ -505,17 +505,19 @@ class _Composer:
     names (`a: &a [*a]`) is refused instead of making a cycle.
     """
 
-    def __init__(self, text: str, file: str, max_values: int) -> None:
+    def __init__(self, text: str, file: str, max_values: int, source: Any = None) -> None:
         self.text = text
         self.file = file
         self.max_values = max_values
+        self.source = source  # the parser class; None: `_EventSource` as it is when composing
 
     def location(self, mark: yaml.Mark) -> Location:
         return Location(self.file, mark.line + 1, mark.column + 1)
 
     def compose(self) -> _Node | None:
+        source = self.source or _EventSource
         try:
-            parser = _EventSource(self.text)
+            parser = source(self.text)
         except yaml.reader.ReaderError as exc:  # PyYAML's reader checks the text up front
             raise self.reader_error(exc, byte_offsets=False) from None
         except UnicodeEncodeError as exc:  # libyaml takes UTF-8: an unpaired surrogate
@@ -523,7 +525,7 @@ class _Composer:
         try:
             return self.events(parser)
         except yaml.reader.ReaderError as exc:
-            raise self.reader_error(exc, byte_offsets=_EventSource is not yaml.BaseLoader) from None
+            raise self.reader_error(exc, byte_offsets=source is not yaml.BaseLoader) from None
         except yaml.MarkedYAMLError as exc:
             raise self.syntax_error(exc) from None
         except yaml.YAMLError as exc:  # errors without a mark (rare)
@@ -629,6 +631,21 @@ class _Composer:
         """Whether the next node is a mapping value."""
         return bool(stack) and stack[-1].kind is yaml.MappingNode and len(stack[-1].items) % 2 == 1
 
+    def too_deep_as_pyyaml_finds_it(self) -> SpecError | None:
+        """The first level beyond `MAX_DEPTH`, located by composing with PyYAML's own parser.
+
+        libyaml scans a flow collection ahead of the events it gives, and stops at its own
+        limit of 1,000 levels before the composer sees the level beyond MAX_DEPTH: its mark
+        is where it stopped, not where the nesting became too deep. PyYAML's parser does not
+        scan that far ahead, and the composer stops it at that level (in milliseconds).
+        """
+        try:
+            _Composer(self.text, self.file, self.max_values, yaml.BaseLoader).compose()
+        except SpecError as exc:
+            if [diagnostic.code for diagnostic in exc.diagnostics] == ["too-deep"]:
+                return exc
+        return None
+
     @staticmethod
     def is_key(stack: list[_Node]) -> bool:
         """Whether the next node is a mapping key (keys are not counted as values)."""
@@ -667,7 +684,7 @@ class _Composer:
         mark = exc.problem_mark or exc.context_mark
         problem = (exc.problem or "not valid YAML").strip()
         if problem.startswith("exceeded maximum nesting depth") and mark:  # libyaml's own limit
-            return _too_deep(self.location(mark))
+            return self.too_deep_as_pyyaml_finds_it() or _too_deep(self.location(mark))
         if mark is not None and problem == "found character that cannot start any token":
             # libyaml leaves the character out; PyYAML's message, and hint, name it
             index = mark.index
