@@ -19,7 +19,7 @@ _NUMBER_HINT = (
     f"a spec's numbers are sizes and rates; none needs more than {MAX_NUMBER_LENGTH} characters"
 )
 
-_COMMA_HINT = "is a comma missing before this, or a bracket not closed?"
+_MISSING_COMMA_HINT = "is a comma missing before this, or a bracket not closed?"
 _FINITE_HINT = "a spec's numbers are sizes and rates; use a finite value"
 
 
@@ -110,10 +110,10 @@ def test_each_value_and_key_is_located_with_or_without_spaces(text, data, values
         ("  \n  ", (2, 3, "empty", "the file is empty", None)),
         ("\n\n", (3, 1, "empty", "the file is empty", None)),
         ("[1,", (1, 4, "syntax", "not valid JSON: Expecting value", None)),
-        ("[1", (1, 3, "syntax", "expected ',' or ']'", _COMMA_HINT)),
+        ("[1", (1, 3, "syntax", "expected ',' or ']'", _MISSING_COMMA_HINT)),
         ("[", (1, 2, "syntax", "not valid JSON: Expecting value", None)),
         ("{", (1, 2, "syntax", "expected a quoted key", None)),
-        ('{"a":1', (1, 7, "syntax", "expected ',' or '}'", _COMMA_HINT)),
+        ('{"a":1', (1, 7, "syntax", "expected ',' or '}'", _MISSING_COMMA_HINT)),
         ('{"a":1,', (1, 8, "syntax", "expected a quoted key", None)),
         ('{"a":', (1, 6, "syntax", "not valid JSON: Expecting value", None)),
         ('{"a":\n  ', (2, 3, "syntax", "not valid JSON: Expecting value", None)),
@@ -137,7 +137,7 @@ def test_each_value_and_key_is_located_with_or_without_spaces(text, data, values
         ("1e999", (1, 1, "not-finite", "1e999 is not a finite number", _FINITE_HINT)),
         ('{"a":\n -1e999 }', (2, 2, "not-finite", "-1e999 is not a finite number", _FINITE_HINT)),
         ("[tru]", (1, 2, "syntax", "not valid JSON: Expecting value", None)),
-        ("[01]", (1, 3, "syntax", "expected ',' or ']'", _COMMA_HINT)),
+        ("[01]", (1, 3, "syntax", "expected ',' or ']'", _MISSING_COMMA_HINT)),
         # half of a surrogate pair, written as an escape
         ('"\\ud800"', (1, 1, "encoding", "the text holds U+D800, half of a surrogate pair", None)),
         (
