@@ -5,8 +5,10 @@ from __future__ import annotations
 import difflib
 import gc
 import os
+import signal
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,6 +39,27 @@ BUILT_SPECS = [
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Fail, rather than wait for ever, when the code inside blocks for over `seconds`.
+
+    For tests that hand archspec a FIFO: opening one without O_NONBLOCK waits for a writer
+    that never comes. A blocked process spends no CPU time, so mutmut's CPU limit never ends
+    such a mutant: without this, one held `make mutate` up for hours.
+    """
+
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError(f"blocked for over {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

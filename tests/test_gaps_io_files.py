@@ -11,6 +11,7 @@ import pytest
 
 from archspec.errors import SpecError, UnreadableError
 from archspec.io import read_document, read_regular_file
+from tests.conftest import deadline
 
 
 @pytest.mark.parametrize(
@@ -51,7 +52,7 @@ def test_a_path_that_is_not_a_regular_file_is_refused_with_a_hint(tmp_path, kind
         path.mkdir()
     else:
         os.mkfifo(path)  # opened without blocking: no writer is needed to refuse it
-    with pytest.raises(UnreadableError) as info:
+    with deadline(5), pytest.raises(UnreadableError) as info:
         read_document(path)
     (diagnostic,) = info.value.diagnostics
     assert (diagnostic.file, diagnostic.message, diagnostic.hint, diagnostic.code) == (
@@ -80,7 +81,7 @@ def test_a_file_that_fails_while_it_is_read_is_unreadable(tmp_path, monkeypatch)
         raise OSError(errno.EIO, "Input/output error")
 
     monkeypatch.setattr(os, "read", failing)
-    with pytest.raises(UnreadableError) as info:
+    with deadline(5), pytest.raises(UnreadableError) as info:
         read_document(path)
     (diagnostic,) = info.value.diagnostics
     assert (diagnostic.file, diagnostic.message) == (

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 import archspec
 from archspec.cli import main
 from archspec.errors import SpecError, UnreadableError
-from tests.conftest import ROOT
+from tests.conftest import ROOT, deadline
 
 SECRET = "TOKEN_s3cr3t_value"
 RESNET22 = (ROOT / "specs" / "resnet22.yaml").read_text()
@@ -101,7 +101,8 @@ def test_a_fifo_is_refused_at_once_not_waited_on(tmp_path, command):
     fifo = tmp_path / "spec.yaml"
     os.mkfifo(fifo)
     arguments = [command, str(fifo)] + ([str(fifo)] if command == "diff" else [])
-    result = CliRunner().invoke(main, arguments)
+    with deadline(5):
+        result = CliRunner().invoke(main, arguments)
     assert result.exit_code == 2, result.output
     assert "not a regular file (a named pipe)" in result.output
 
@@ -109,7 +110,8 @@ def test_a_fifo_is_refused_at_once_not_waited_on(tmp_path, command):
 def test_a_fifo_that_a_spec_extends_is_refused(tmp_path):
     os.mkfifo(tmp_path / "base.yaml")
     (tmp_path / "child.yaml").write_text("extends: base.yaml\nname: child\n")
-    (d,) = refused(tmp_path / "child.yaml").diagnostics
+    with deadline(5):
+        (d,) = refused(tmp_path / "child.yaml").diagnostics
     assert (d.path, d.location.line) == ("extends", 1)
     assert "cannot be read: not a regular file (a named pipe)" in d.message
 

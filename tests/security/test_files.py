@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from archspec.cli import main
 from archspec.files import write_atomic
-from tests.conftest import ROOT
+from tests.conftest import ROOT, deadline
 
 RESNET22 = ROOT / "specs" / "resnet22.yaml"
 
@@ -155,7 +155,8 @@ def test_outputs_that_are_not_regular_files_are_refused(tmp_path, name):
         target.mkdir()
     else:
         target = Path(name)
-    result = CliRunner().invoke(main, ["codegen", str(RESNET22), "-o", str(target)])
+    with deadline(5):
+        result = CliRunner().invoke(main, ["codegen", str(RESNET22), "-o", str(target)])
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     assert target.exists() and not target.is_file()
