@@ -179,8 +179,8 @@ def test_a_value_of_a_base_file_is_named_by_its_path(tmp_path):
 def test_with_extends_and_strict_the_users_file_fails_not_the_presets(family):
     result = run("validate", "--strict", "--format", "github", str(family / "base.yaml"))
     assert result.exit_code == 1
-    for line in result.output.splitlines()[:-1]:
-        assert line.startswith(f"::warning file={family / 'base.yaml'},line=1,col=10,")
+    for line in result.output.splitlines()[:-1]:  # --strict: each warning fails the check
+        assert line.startswith(f"::error file={family / 'base.yaml'},line=1,col=10,")
 
 
 def test_validate_shows_a_warning_once_where_it_arises(family):
