@@ -20,6 +20,15 @@ TINY_SPEC = (
     "stages: [{block: preact_basic, filters: 8}]\nhead: {classes: 10}\n"
 )
 """The smallest valid spec, for tests of what reading and overriding one does."""
+BASIC_SPEC = (
+    "name: r\n"
+    "input: {shape: [64, 64, 3]}\n"
+    "stem: {filters: 16}\n"
+    "stages:\n"
+    "  - {block: basic, filters: 16}\n"
+    "head: {classes: 4}\n"
+)
+"""A small valid spec in block style, one key a line, for tests that place mistakes by line."""
 SLOW_SPECS = {
     "preact_resnet1001",
     "resnet152",

@@ -18,15 +18,8 @@ from hypothesis import strategies as st
 from archspec.cli import main
 from archspec.errors import SpecError
 from archspec.io import parse_document
+from tests.conftest import BASIC_SPEC
 
-SPEC = (
-    "name: r\n"
-    "input: {shape: [64, 64, 3]}\n"
-    "stem: {filters: 16}\n"
-    "stages:\n"
-    "  - {block: basic, filters: 16}\n"
-    "head: {classes: 4}\n"
-)
 FINITE_HINT = "    hint: a spec's numbers are sizes and rates; use a finite value"
 
 
@@ -46,7 +39,7 @@ def validate(tmp_path, monkeypatch, name: str, text: str) -> tuple[int, list[str
 
 @pytest.mark.parametrize("spelling", [".inf", "-.Inf", ".nan", "1e999", "-1e400"])
 def test_a_non_finite_yaml_number_names_its_field(tmp_path, monkeypatch, spelling):
-    text = SPEC.replace("head: {classes: 4}", f"head: {{classes: 4, dropout: {spelling}}}")
+    text = BASIC_SPEC.replace("head: {classes: 4}", f"head: {{classes: 4, dropout: {spelling}}}")
     code, lines = validate(tmp_path, monkeypatch, "s.yaml", text)
     assert code == 1
     assert lines[:2] == [
@@ -139,7 +132,7 @@ def test_set_says_a_non_finite_value_is_not_finite_not_that_it_is_not_yaml():
 def test_a_number_with_a_comma_in_a_flow_mapping_gets_the_comma_hint(
     tmp_path, monkeypatch, written, key
 ):
-    text = SPEC.replace("{block: basic, filters: 16}", written)
+    text = BASIC_SPEC.replace("{block: basic, filters: 16}", written)
     column = len("  - ") + written.index(f",{key}") + 2
     code, lines = validate(tmp_path, monkeypatch, "s.yaml", text)
     assert code == 1
@@ -152,7 +145,7 @@ def test_a_number_with_a_comma_in_a_flow_mapping_gets_the_comma_hint(
 
 
 def test_a_tuple_for_the_input_shape_gets_the_comma_hint(tmp_path, monkeypatch):
-    text = SPEC.replace("{shape: [64, 64, 3]}", "{shape: (64, 64, 3)}")
+    text = BASIC_SPEC.replace("{shape: [64, 64, 3]}", "{shape: (64, 64, 3)}")
     code, lines = validate(tmp_path, monkeypatch, "s.yaml", text)
     assert code == 1
     assert lines[:2] == [
@@ -234,7 +227,7 @@ def test_a_folder_given_as_a_spec_says_what_to_do_with_a_folder(tmp_path, monkey
 )
 def test_a_spec_in_a_wide_encoding_is_named_as_such(tmp_path, monkeypatch, encoding, name):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "s.yaml").write_bytes(SPEC.encode(encoding))
+    (tmp_path / "s.yaml").write_bytes(BASIC_SPEC.encode(encoding))
     for command in ("validate", "inspect"):
         result = run(command, "s.yaml")
         assert result.exit_code == 1
@@ -285,7 +278,7 @@ def test_other_bad_bytes_keep_their_own_messages(tmp_path, monkeypatch, raw, mes
 def test_a_number_with_a_leading_zero_is_refused_where_it_is(
     tmp_path, monkeypatch, written, path, hint
 ):
-    text = SPEC.replace("head: {classes: 4}", f"head: {written}")
+    text = BASIC_SPEC.replace("head: {classes: 4}", f"head: {written}")
     code, lines = validate(tmp_path, monkeypatch, "s.yaml", text)
     number = written.split(",")[-1].rstrip("]}") if "dense" in written else written[10:-1]
     column = len("head: ") + written.index(number) + 1

@@ -13,24 +13,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archspec.cli import main
+from tests.conftest import BASIC_SPEC
 
-GOOD = (
-    "name: r\n"
-    "input: {shape: [64, 64, 3]}\n"
-    "stem: {filters: 16}\n"
-    "stages:\n"
-    "  - {block: basic, filters: 16}\n"
-    "head: {classes: 4}\n"
-)
 MISTAKES = {
-    "duplicate_key": (GOOD + "head: {classes: 5}\n", "7:1: error: duplicate key 'head'"),
+    "duplicate_key": (BASIC_SPEC + "head: {classes: 5}\n", "7:1: error: duplicate key 'head'"),
     "tab": (
-        GOOD.replace("  - {block", "\t- {block"),
+        BASIC_SPEC.replace("  - {block", "\t- {block"),
         "5:1: error: while scanning for the next token: found character '\\t'",
     ),
-    "unclosed": (GOOD.replace("[64, 64, 3]}", "[64, 64, 3}"), "2:"),
-    "bad_indent": (GOOD.replace("head:", " head:"), "6:2: error: "),
-    "control": (GOOD.replace("name: r", "name: r\x07"), "1:8: error: character U+0007"),
+    "unclosed": (BASIC_SPEC.replace("[64, 64, 3]}", "[64, 64, 3}"), "2:"),
+    "bad_indent": (BASIC_SPEC.replace("head:", " head:"), "6:2: error: "),
+    "control": (BASIC_SPEC.replace("name: r", "name: r\x07"), "1:8: error: character U+0007"),
 }
 
 
@@ -43,7 +36,7 @@ def test_a_spec_that_cannot_be_parsed_is_checked_in_a_folder(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     text, where = MISTAKES[mistake]
     (tmp_path / "models").mkdir()
-    (tmp_path / "models" / "good.yaml").write_text(GOOD)
+    (tmp_path / "models" / "good.yaml").write_text(BASIC_SPEC)
     (tmp_path / "models" / "broken.yaml").write_text(text)
     (tmp_path / "docker-compose.yml").write_text("services:\n  web: {image: x}\n")
     result = run("validate", ".")
@@ -83,7 +76,7 @@ def test_a_json_spec_that_cannot_be_parsed_is_checked_in_a_folder(tmp_path, monk
 )
 def test_other_broken_yaml_is_still_skipped(tmp_path, monkeypatch, text):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "spec.yaml").write_text(GOOD)
+    (tmp_path / "spec.yaml").write_text(BASIC_SPEC)
     (tmp_path / "other.yml").write_text(text)
     result = run("validate", ".")
     assert result.exit_code == 0, result.output
@@ -103,7 +96,7 @@ def test_other_broken_yaml_is_still_skipped(tmp_path, monkeypatch, text):
 def test_a_spec_broken_anywhere_is_never_skipped(tmp_path_factory, line, junk):
     """Whatever line a mistake lands on, the spec is checked (and so found invalid)."""
     folder = tmp_path_factory.mktemp("repo")
-    lines = GOOD.splitlines(keepends=True)
+    lines = BASIC_SPEC.splitlines(keepends=True)
     (folder / "spec.yaml").write_text("".join(lines[:line]) + junk + "".join(lines[line:]))
     result = run("validate", str(folder))
     assert result.exit_code == 1, result.output
@@ -113,7 +106,7 @@ def test_a_spec_broken_anywhere_is_never_skipped(tmp_path_factory, line, junk):
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
 def test_a_spec_saved_as_utf16_is_checked_in_a_folder(tmp_path, monkeypatch, encoding):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "spec.yaml").write_bytes(GOOD.encode(encoding))
+    (tmp_path / "spec.yaml").write_bytes(BASIC_SPEC.encode(encoding))
     result = run("validate", ".")
     assert result.exit_code == 1
     assert result.output.splitlines()[0].startswith(
