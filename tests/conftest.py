@@ -71,6 +71,23 @@ def deadline(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+@pytest.fixture
+def yaml_events(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many YAML events archspec's reader takes from the parser: one number, kept current."""
+    import archspec.io
+
+    source = archspec.io._EventSource
+    original = source.get_event
+    count = [0]
+
+    def counting(self: object) -> object:
+        count[0] += 1
+        return original(self)
+
+    monkeypatch.setattr(source, "get_event", counting)
+    return count
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-golden",
